@@ -1,0 +1,19 @@
+"""Plain NumPy oracles of every compiled kernel (DESIGN.md §3); used by the tests only.
+
+Each compiled kernel has its twin here, grouped by topic in the ``_ref_*`` modules:
+
+* ``nmf``: multiplicative H update, balanced W ratio, damped W trial, trial projections
+  (twins of ``desurv._kernels._nmf``);
+* ``cox``: Cox log partial likelihood, gradient, diagonal majorizer, exact Hessian,
+  reference coordinate descent, Breslow baseline hazard (twins of ``desurv._kernels._cox``);
+* ``metrics``: Harrell's concordance by the O(n²) definition (twin of
+  ``desurv._kernels._concordance``).
+
+They favour the formulas as written over speed: O(n²) loops and explicit products.
+"""
+
+from . import _ref_cox as cox
+from . import _ref_metrics as metrics
+from . import _ref_nmf as nmf
+
+__all__ = ["cox", "metrics", "nmf"]

@@ -1,0 +1,682 @@
+"""Data sets: the DeSurv simulation and readers for expression/clinical files.
+
+Simulation
+----------
+:func:`simulate_desurv` follows ``simulate_desurv_scenario()`` of the DeSurv paper repository
+(ayoung31/DeSurv-paper, ``R/simulation_functions/``: ``simulate_W.R``
+(``simulate_W_marker_background``), ``simulate_H.R``, ``simulate_survival_from_XtW``,
+``scenario_defaults.R``). Its defaults are the paper's primary scenario ``"R0"`` ("easy
+recovery / sanity check", the first scenario of ``_targets_sims.R``); the other scenarios
+are in :data:`SIMULATION_SCENARIOS`.
+
+Readers
+-------
+:func:`read_expression`, :func:`read_clinical` and :func:`load_cohort` read the TSV layout
+used in ``../shared/data/expression`` (genes x samples expression with a first ``gene``
+column, optionally gzipped; one clinical row per sample) and return samples x genes data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from desurv._validation import make_survival_y
+
+__all__ = [
+    "SIMULATION_SCENARIOS",
+    "SimulatedData",
+    "load_cohort",
+    "read_clinical",
+    "read_expression",
+    "simulate_desurv",
+]
+
+# Scenario presets of the paper repository (R/simulation_functions/scenario_defaults.R),
+# renamed to simulate_desurv's arguments. "R0" is the default of simulate_desurv.
+_R0 = dict(
+    n_samples=200,
+    n_genes=3000,
+    n_components=3,
+    n_markers=150,
+    n_background=500,
+    noise_sd=0.01,
+    h_correlation=0.0,
+    beta=(2.0, 0.0, 0.0),
+    baseline_hazard=0.05,
+    censor_rate=0.02,
+    n_survival_genes=None,
+    survival_marker_fraction=None,
+    background_gamma=(2.0, 1.0),
+    marker_gamma=(3.0, 0.8),
+    cross_gamma=(1.0, 20.0),
+    noise_gamma=(1.0, 20.0),
+    marker_overlap=0.0,
+)
+
+#: Scenario presets (``simulate_desurv(**SIMULATION_SCENARIOS[name], random_state=...)``).
+#: ``"R0"`` easy recovery (default); ``"R00"`` null (no survival signal); ``"R_mixed"`` R0
+#: with 300 survival genes per factor, half markers and half background; ``"R1"``
+#: background-dominated; ``"R2"`` correlated programs; ``"R3"`` overlapping markers and
+#: strong background; ``"R4"`` noisy high-dimensional worst case.
+SIMULATION_SCENARIOS = {
+    "R0": dict(_R0),
+    "R00": {**_R0, "beta": (0.0, 0.0, 0.0)},
+    "R_mixed": {**_R0, "n_survival_genes": 300, "survival_marker_fraction": 0.5},
+    "R1": {
+        **_R0,
+        "n_markers": 50,
+        "n_background": 1000,
+        "background_gamma": (2.0, 0.5),
+        "marker_gamma": (1.0, 10.0),
+    },
+    "R2": {
+        **_R0,
+        "n_genes": 5000,
+        "n_markers": 50,
+        "n_background": 2000,
+        "noise_sd": 1.0,
+        "h_correlation": 0.6,
+        "beta": (0.8, 0.0, 0.0),
+        "background_gamma": (2.0, 0.5),
+        "marker_gamma": (2.0, 2.0),
+    },
+    "R3": {
+        **_R0,
+        "n_genes": 5000,
+        "n_markers": 60,
+        "n_background": 2000,
+        "noise_sd": 1.5,
+        "h_correlation": 0.6,
+        "beta": (0.8, 0.0, 0.0),
+        "background_gamma": (2.0, 0.3),
+        "marker_gamma": (2.0, 3.0),
+        "marker_overlap": 0.3,
+    },
+    "R4": {
+        **_R0,
+        "n_samples": 150,
+        "n_genes": 10000,
+        "n_components": 4,
+        "n_markers": 40,
+        "n_background": 4000,
+        "noise_sd": 2.0,
+        "h_correlation": 0.7,
+        "beta": (0.6, 0.0, 0.0, 0.0),
+        "background_gamma": (2.0, 0.3),
+        "marker_gamma": (2.0, 4.0),
+    },
+}
+
+
+@dataclass
+class SimulatedData:
+    """Output of :func:`simulate_desurv`: data plus the true model.
+
+    Attributes
+    ----------
+    X : DataFrame of shape (n_samples, n_genes)
+        Nonnegative expression, index ``s1..sN`` (sample ids), columns ``g1..gP``.
+    y : ndarray of shape (n_samples,)
+        Structured array with fields ``event`` (bool) and ``time`` (float64).
+    W : ndarray of shape (n_genes, n_components)
+        True gene programs (columns have unit l2 norm).
+    H : ndarray of shape (n_components, n_samples)
+        True sample exposures.
+    beta : ndarray of shape (n_components,)
+        True log-hazard coefficients (on the standardised survival scores).
+    marker_genes : dict of int -> ndarray of int
+        Column indices (into ``X``/rows of ``W``) of each program's marker genes.
+    survival_genes : dict of int -> ndarray of int
+        Genes whose loadings enter the survival scores of each program (the markers
+        unless ``n_survival_genes``/``survival_marker_fraction`` are given).
+    background_genes, noise_genes : ndarray of int
+        Indices of the shared background genes and of the low-loading noise genes.
+    W_survival : ndarray of shape (n_genes, n_components)
+        ``W`` masked to ``survival_genes`` (the paper's W-tilde).
+    scores : ndarray of shape (n_samples, n_components)
+        Standardised survival scores (columns of ``X_true.T @ W_survival`` or of ``H.T``).
+    linear_predictor : ndarray of shape (n_samples,)
+        ``scores @ beta``; the true log relative hazard.
+    params : dict
+        Every setting used (JSON-serialisable).
+    """
+
+    X: pd.DataFrame
+    y: np.ndarray
+    W: np.ndarray
+    H: np.ndarray
+    beta: np.ndarray
+    marker_genes: dict
+    survival_genes: dict
+    background_genes: np.ndarray
+    noise_genes: np.ndarray
+    W_survival: np.ndarray
+    scores: np.ndarray
+    linear_predictor: np.ndarray
+    params: dict = field(default_factory=dict)
+
+    @property
+    def time(self) -> np.ndarray:
+        """Observed times (``y["time"]``)."""
+        return self.y["time"]
+
+    @property
+    def event(self) -> np.ndarray:
+        """Event indicators (``y["event"]``)."""
+        return self.y["event"]
+
+
+def _check_gamma(name, value):
+    try:
+        shape, rate = (float(v) for v in value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a (shape, rate) pair, got {value!r}") from None
+    if not (shape > 0 and rate > 0):
+        raise ValueError(f"{name} shape and rate must be positive, got {value!r}")
+    return shape, rate
+
+
+def _positive_int(name, value, minimum=1):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def simulate_desurv(
+    n_samples=200,
+    n_genes=3000,
+    n_components=3,
+    *,
+    n_markers=150,
+    n_background=500,
+    noise_sd=0.01,
+    h_shape=2.0,
+    h_rate=2.0,
+    h_correlation=0.0,
+    beta=(2.0, 0.0, 0.0),
+    baseline_hazard=0.05,
+    censor_rate=0.02,
+    survival_from="projection",
+    n_survival_genes=None,
+    survival_marker_fraction=None,
+    background_gamma=(2.0, 1.0),
+    marker_gamma=(3.0, 0.8),
+    cross_gamma=(1.0, 20.0),
+    noise_gamma=(1.0, 20.0),
+    marker_overlap=0.0,
+    random_state=None,
+):
+    """Simulate expression and survival from known gene programs (the DeSurv paper design).
+
+    Defaults reproduce the paper's primary scenario ``"R0"`` (see
+    :data:`SIMULATION_SCENARIOS` for the others). Steps, as in the paper repository's
+    ``simulate_desurv_scenario()``:
+
+    1. **Genes.** Each of the ``k = n_components`` programs gets ``n_markers`` marker genes
+       (disjoint; with ``marker_overlap`` > 0 programs 2..k take that fraction of their
+       markers from program 1's). ``n_background`` other genes are background genes; the
+       rest are noise genes.
+    2. **W** (genes x k). Background genes load on every program with
+       Gamma(``background_gamma``); a marker gene loads on its own program with
+       Gamma(``marker_gamma``) and on the others with small Gamma(``cross_gamma``)
+       cross-loadings; noise genes load Gamma(``noise_gamma``) everywhere (all gammas as
+       (shape, rate)). Columns are scaled to unit l2 norm.
+    3. **H** (k x samples). Independent Gamma(``h_shape``, ``h_rate``) exposures; with
+       ``h_correlation`` = rho > 0, softplus of correlated standard normals
+       (equicorrelation rho) instead.
+    4. **Survival.** Scores are the projections of the noiseless expression on the masked
+       programs, ``(W H)^T W~`` where ``W~`` keeps each program's survival genes (its
+       markers by default), or the exposures ``H^T`` with ``survival_from="exposure"``;
+       each score column is standardised (mean 0, sd 1 with n-1). The linear predictor is
+       ``eta = scores @ beta`` (default: only program 1 is lethal, beta = (2, 0, 0)).
+       Event times are exponential with rate ``baseline_hazard * exp(eta)``; censoring
+       times are independent exponential with rate ``censor_rate``; the observed time is
+       the minimum and the event indicator says which came first.
+    5. **Expression.** ``X = max(W H + E, 0)`` with E i.i.d. normal(0, ``noise_sd``), returned
+       as samples x genes. (The noise step of the R code, ``simulate_X()``, was not in the
+       stored copy of the repository; this is our reading of its arguments, with the
+       clipping ensuring X >= 0.)
+
+    Parameters
+    ----------
+    n_samples : int, default=200
+        Number of samples N.
+    n_genes : int, default=3000
+        Number of genes G; must be at least ``n_background + n_components * n_markers``.
+    n_components : int, default=3
+        Number of true programs k; ``beta`` must have this length.
+    n_markers : int, default=150
+        Marker genes per program.
+    n_background : int, default=500
+        Background genes (high loadings on all programs).
+    noise_sd : float, default=0.01
+        Standard deviation of the additive expression noise.
+    h_shape, h_rate : float, default=2.0, 2.0
+        Gamma shape and rate of the independent exposures.
+    h_correlation : float, default=0.0
+        Correlation rho in [0, 1) between programs' exposures (softplus-normal model when
+        > 0).
+    beta : sequence of float, default=(2.0, 0.0, 0.0)
+        True log-hazard ratios per standard deviation of each program's score.
+    baseline_hazard : float, default=0.05
+        Baseline hazard rate of the exponential event times.
+    censor_rate : float, default=0.02
+        Rate of the exponential censoring times (0 means no censoring).
+    survival_from : {"projection", "exposure"}, default="projection"
+        Scores from the projection ``X_true^T W~`` (paper) or from the exposures ``H``.
+    n_survival_genes : int, optional
+        Number of genes per program entering the survival score (default: all markers).
+        Without ``survival_marker_fraction`` they are a random subset of the markers.
+    survival_marker_fraction : float in [0, 1], optional
+        Fraction of the survival genes drawn from the program's markers; the rest come
+        from the background genes (scenario ``"R_mixed"``: 300 genes, 0.5). When the
+        background cannot supply its share, markers make up the difference.
+    background_gamma, marker_gamma, cross_gamma, noise_gamma : (shape, rate)
+        Gamma distributions of the loadings of each gene group.
+    marker_overlap : float in [0, 1], default=0.0
+        Fraction of the markers of programs 2..k shared with program 1.
+    random_state : int, numpy.random.Generator or None
+        Seed; the same seed gives identical data.
+
+    Returns
+    -------
+    data : SimulatedData
+        ``X`` (DataFrame, samples ``s1..`` x genes ``g1..``), ``y``, ``W``, ``H``,
+        ``beta``, ``marker_genes`` and the other truths listed in :class:`SimulatedData`.
+
+    Examples
+    --------
+    >>> from desurv.datasets import simulate_desurv
+    >>> sim = simulate_desurv(n_samples=50, n_genes=300, n_markers=20, n_background=60,
+    ...                       random_state=0)
+    >>> sim.X.shape, sim.W.shape, sim.H.shape
+    ((50, 300), (300, 3), (3, 50))
+    """
+    n = _positive_int("n_samples", n_samples, 2)
+    g = _positive_int("n_genes", n_genes)
+    k = _positive_int("n_components", n_components)
+    m = _positive_int("n_markers", n_markers)
+    nb = _positive_int("n_background", n_background, 0)
+    if nb + k * m > g:
+        raise ValueError(
+            f"n_genes={g} is too small for n_background={nb} plus n_components * n_markers "
+            f"= {k * m}; increase n_genes or reduce n_markers/n_background"
+        )
+    beta = np.asarray(beta, dtype=np.float64)
+    if beta.shape != (k,):
+        raise ValueError(
+            f"beta must have one coefficient per component ({k}), got shape {beta.shape}"
+        )
+    if not np.all(np.isfinite(beta)):
+        raise ValueError("beta must be finite")
+    for name, val in (("noise_sd", noise_sd), ("censor_rate", censor_rate)):
+        if not (np.isfinite(val) and val >= 0):
+            raise ValueError(f"{name} must be finite and >= 0, got {val!r}")
+    if not (np.isfinite(baseline_hazard) and baseline_hazard > 0):
+        raise ValueError(f"baseline_hazard must be > 0, got {baseline_hazard!r}")
+    if not (h_shape > 0 and h_rate > 0):
+        raise ValueError("h_shape and h_rate must be positive")
+    if not (0 <= h_correlation < 1):
+        raise ValueError(f"h_correlation must be in [0, 1), got {h_correlation!r}")
+    if not (0 <= marker_overlap <= 1):
+        raise ValueError(f"marker_overlap must be in [0, 1], got {marker_overlap!r}")
+    if survival_from not in ("projection", "exposure"):
+        raise ValueError(f"survival_from must be 'projection' or 'exposure', got {survival_from!r}")
+    if survival_marker_fraction is not None and not (0 <= survival_marker_fraction <= 1):
+        raise ValueError("survival_marker_fraction must be in [0, 1]")
+    if n_survival_genes is not None:
+        n_survival_genes = _positive_int("n_survival_genes", n_survival_genes, 0)
+    bg_gamma = _check_gamma("background_gamma", background_gamma)
+    mk_gamma = _check_gamma("marker_gamma", marker_gamma)
+    cr_gamma = _check_gamma("cross_gamma", cross_gamma)
+    nz_gamma = _check_gamma("noise_gamma", noise_gamma)
+    rng = np.random.default_rng(random_state)
+
+    # 1. gene groups
+    perm = rng.permutation(g)
+    markers = [np.sort(perm[i * m : (i + 1) * m]) for i in range(k)]
+    n_overlap = int(np.floor(marker_overlap * m))
+    if n_overlap > 0 and k >= 2:
+        for i in range(1, k):
+            shared = rng.choice(markers[0], n_overlap, replace=False)
+            own = rng.choice(markers[i], m - n_overlap, replace=False)
+            markers[i] = np.sort(np.concatenate([shared, own]))
+    used = np.unique(np.concatenate(markers))
+    rest = np.setdiff1d(np.arange(g), used)
+    background = np.sort(rng.choice(rest, nb, replace=False))
+    noise_genes = np.setdiff1d(rest, background)
+
+    # 2. W
+    W = np.zeros((g, k))
+    W[background, :] = rng.gamma(bg_gamma[0], 1.0 / bg_gamma[1], size=(nb, k))
+    for i in range(k):
+        mk = markers[i]
+        others = [j for j in range(k) if j != i]
+        W[mk, i] = rng.gamma(mk_gamma[0], 1.0 / mk_gamma[1], size=mk.size)
+        if others:
+            W[np.ix_(mk, others)] = rng.gamma(
+                cr_gamma[0], 1.0 / cr_gamma[1], size=(mk.size, len(others))
+            )
+    W[noise_genes, :] = rng.gamma(nz_gamma[0], 1.0 / nz_gamma[1], size=(noise_genes.size, k))
+    W /= np.linalg.norm(W, axis=0)
+
+    # 3. H (k x n)
+    if h_correlation > 0:
+        cov = np.full((k, k), float(h_correlation))
+        np.fill_diagonal(cov, 1.0)
+        Zn = rng.multivariate_normal(np.zeros(k), cov, size=n)
+        H = np.logaddexp(0.0, Zn).T  # softplus
+    else:
+        H = rng.gamma(h_shape, 1.0 / h_rate, size=(k, n))
+
+    # 4. survival
+    X_true = W @ H  # genes x samples
+    survival_sets = {}
+    W_surv = np.zeros_like(W)
+    for i in range(k):
+        mk = markers[i]
+        if n_survival_genes is None and survival_marker_fraction is None:
+            sel = mk
+        elif survival_marker_fraction is None:
+            # a random subset of the markers (at most all of them)
+            sel = np.sort(rng.choice(mk, min(n_survival_genes, mk.size), replace=False))
+        else:
+            n_surv = mk.size if n_survival_genes is None else n_survival_genes
+            avail_bg = np.setdiff1d(background, mk)
+            n_mk = min(int(np.floor(n_surv * survival_marker_fraction)), mk.size)
+            n_bg = min(n_surv - n_mk, avail_bg.size)
+            # a shortfall of background genes is made up with markers (as the R code)
+            n_mk = min(n_mk + (n_surv - n_mk - n_bg), mk.size)
+            sel = np.concatenate(
+                [rng.choice(mk, n_mk, replace=False), rng.choice(avail_bg, n_bg, replace=False)]
+            )
+            sel = np.sort(sel.astype(np.int64))
+        survival_sets[i] = sel
+        W_surv[sel, i] = W[sel, i]
+    scores = X_true.T @ W_surv if survival_from == "projection" else H.T.copy()
+    sd = scores.std(axis=0, ddof=1)
+    sd[sd == 0] = 1.0
+    scores = (scores - scores.mean(axis=0)) / sd
+    eta = scores @ beta
+    event_time = rng.exponential(1.0 / (baseline_hazard * np.exp(eta)))
+    if censor_rate > 0:
+        censor_time = rng.exponential(1.0 / censor_rate, size=n)
+    else:
+        censor_time = np.full(n, np.inf)
+    time = np.minimum(event_time, censor_time)
+    event = event_time <= censor_time
+
+    # 5. expression
+    X = X_true + rng.normal(0.0, noise_sd, size=X_true.shape) if noise_sd > 0 else X_true
+    X = np.maximum(X, 0.0)
+
+    gene_names = [f"g{i + 1}" for i in range(g)]
+    sample_ids = [f"s{i + 1}" for i in range(n)]
+    params = dict(
+        n_samples=n,
+        n_genes=g,
+        n_components=k,
+        n_markers=m,
+        n_background=nb,
+        noise_sd=float(noise_sd),
+        h_shape=float(h_shape),
+        h_rate=float(h_rate),
+        h_correlation=float(h_correlation),
+        beta=[float(b) for b in beta],
+        baseline_hazard=float(baseline_hazard),
+        censor_rate=float(censor_rate),
+        survival_from=survival_from,
+        n_survival_genes=n_survival_genes,
+        survival_marker_fraction=(
+            None if survival_marker_fraction is None else float(survival_marker_fraction)
+        ),
+        background_gamma=list(bg_gamma),
+        marker_gamma=list(mk_gamma),
+        cross_gamma=list(cr_gamma),
+        noise_gamma=list(nz_gamma),
+        marker_overlap=float(marker_overlap),
+        random_state=random_state if isinstance(random_state, (int, type(None))) else None,
+    )
+    return SimulatedData(
+        X=pd.DataFrame(X.T, index=pd.Index(sample_ids, name="sample"), columns=gene_names),
+        y=make_survival_y(time, event),
+        W=W,
+        H=H,
+        beta=beta.copy(),
+        marker_genes={i: markers[i].astype(np.int64) for i in range(k)},
+        survival_genes={i: survival_sets[i].astype(np.int64) for i in range(k)},
+        background_genes=background.astype(np.int64),
+        noise_genes=noise_genes.astype(np.int64),
+        W_survival=W_surv,
+        scores=scores,
+        linear_predictor=eta,
+        params=params,
+    )
+
+
+# --------------------------------------------------------------------------------------
+# readers
+# --------------------------------------------------------------------------------------
+# cell contents read as missing values (NaN) by the readers
+_NA_TOKENS = frozenset(
+    {"", "NA", "na", "NaN", "nan", "N/A", "n/a", "NULL", "null", "None", "missing"}
+)
+
+
+def _read_table(path, what):
+    """Read a TSV as strings; return (path, header Index, body DataFrame of str).
+
+    The header is read as a plain row so that duplicated column names are kept (and can be
+    reported) instead of being renamed by pandas. Missing trailing fields read as "".
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"cannot read {what} file {str(path)!r}: no such file")
+    try:
+        raw = pd.read_csv(
+            path, sep="\t", header=None, compression="infer", dtype=str, keep_default_na=False
+        )
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"{what} file {str(path)!r} is empty") from None
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, EOFError) as exc:
+        raise ValueError(f"cannot read {what} file {str(path)!r}: {exc}") from None
+    header = pd.Index(raw.iloc[0].fillna("").str.strip().to_numpy())
+    body = raw.iloc[1:].reset_index(drop=True)
+    body.columns = range(body.shape[1])
+    return path, header, body.fillna("")
+
+
+def _dup_message(values):
+    dup = pd.Index(values)
+    dup = pd.unique(dup[dup.duplicated()])
+    head = ", ".join(repr(d) for d in dup[:5])
+    return f"{len(dup)} duplicated name(s) (first few: {head}{', ...' if len(dup) > 5 else ''})"
+
+
+def read_expression(path):
+    """Read an expression TSV (genes x samples) into a samples x genes DataFrame.
+
+    Parameters
+    ----------
+    path : str or Path
+        Tab-separated file, optionally compressed (``.gz``, ``.bz2``, ``.zip``, ``.xz``,
+        inferred from the suffix). First row: a header whose first field names the gene
+        column (e.g. ``gene``) followed by sample ids; each further row: a gene symbol and
+        one numeric value per sample (``NA``, ``na``, ``NaN``, ``N/A``, ``NULL``, ``missing``,
+        ``None`` and empty cells are read as NaN).
+
+    Returns
+    -------
+    X : DataFrame of shape (n_samples, n_genes), float64
+        Index: sample ids (named ``"sample"``); columns: gene names (named ``"gene"``).
+
+    Raises
+    ------
+    ValueError
+        Missing or unreadable file, empty file or no samples/genes, non-numeric values,
+        duplicated gene or sample names. The message names the file.
+    """
+    path, header, df = _read_table(path, "expression")
+    where = f"expression file {str(path)!r}"
+    if header.size < 2:
+        raise ValueError(f"{where} has no sample columns (need: gene, sample1, sample2, ...)")
+    if df.shape[0] == 0:
+        raise ValueError(f"{where} has no gene rows")
+    genes = df.iloc[:, 0].str.strip()
+    if (genes == "").any():
+        raise ValueError(f"{where} has {int((genes == '').sum())} row(s) with an empty gene name")
+    if genes.duplicated().any():
+        raise ValueError(f"{where} has {_dup_message(genes)} in its first column (genes)")
+    samples = header[1:]
+    if samples.duplicated().any():
+        raise ValueError(f"{where} has {_dup_message(samples)} in its header (samples)")
+    body = df.iloc[:, 1:]
+    values = body.apply(pd.to_numeric, errors="coerce")
+    is_na_token = body.apply(lambda c: c.str.strip()).isin(_NA_TOKENS).to_numpy()
+    bad = values.isna().to_numpy() & ~is_na_token
+    if bad.any():
+        r, c = np.argwhere(bad)[0]
+        raise ValueError(
+            f"{where} has {int(bad.sum())} non-numeric value(s), first {body.iat[r, c]!r} "
+            f"(gene {genes.iat[r]!r}, sample {samples[c]!r})"
+        )
+    X = pd.DataFrame(
+        values.to_numpy(dtype=np.float64).T,
+        index=pd.Index(samples.astype(str), name="sample"),
+        columns=pd.Index(genes.to_numpy(), name="gene"),
+    )
+    return X
+
+
+def read_clinical(path, time_col="time", event_col="event", sample_col="sample"):
+    """Read a clinical TSV with one row per sample.
+
+    Parameters
+    ----------
+    path : str or Path
+        Tab-separated file (optionally compressed) with a header row.
+    time_col, event_col, sample_col : str
+        Columns holding the observed time, the event indicator (0/1) and the sample id.
+
+    Returns
+    -------
+    clinical : DataFrame
+        Indexed by sample id (index named ``"sample"``), with ``time`` (float64) and
+        ``event`` (bool) first, then the other columns: numeric ones as numbers, others as
+        strings; ``NA``, ``na``, ``NaN``, ``N/A``, ``NULL``, ``None``, ``missing`` and empty
+        cells are missing (NaN/None).
+
+    Raises
+    ------
+    ValueError
+        Missing/unreadable/empty file, missing columns, duplicated sample ids, missing,
+        negative or non-numeric times, event values other than 0/1. The message names the
+        file.
+    """
+    path, header, df = _read_table(path, "clinical")
+    where = f"clinical file {str(path)!r}"
+    if header.duplicated().any():
+        raise ValueError(f"{where} has {_dup_message(header)} in its header (columns)")
+    df.columns = header
+    missing = [c for c in (sample_col, time_col, event_col) if c not in df.columns]
+    if missing:
+        raise ValueError(
+            f"{where} lacks column(s) {missing}; found {list(df.columns)[:10]} (set "
+            "time_col=/event_col=/sample_col= to the right names)"
+        )
+    if df.shape[0] == 0:
+        raise ValueError(f"{where} has no sample rows")
+    ids = df[sample_col].str.strip()
+    if (ids == "").any():
+        raise ValueError(f"{where} has rows with an empty {sample_col!r}")
+    if ids.duplicated().any():
+        raise ValueError(f"{where} has {_dup_message(ids)} in column {sample_col!r}")
+    time = pd.to_numeric(df[time_col], errors="coerce")
+    bad_t = time.isna() | ~np.isfinite(time.to_numpy(dtype=np.float64))
+    if bad_t.any():
+        raise ValueError(
+            f"{where}: {int(bad_t.sum())} missing or non-numeric {time_col!r} value(s) "
+            f"(first for sample {ids[bad_t].iloc[0]!r}: {df[time_col][bad_t].iloc[0]!r})"
+        )
+    if (time < 0).any():
+        raise ValueError(
+            f"{where}: {int((time < 0).sum())} negative {time_col!r} value(s) (first for "
+            f"sample {ids[time < 0].iloc[0]!r}); survival times must be >= 0"
+        )
+    ev = pd.to_numeric(df[event_col], errors="coerce")
+    bad_e = ~ev.isin([0, 1])
+    if bad_e.any():
+        raise ValueError(
+            f"{where}: {event_col!r} must be 0/1; {int(bad_e.sum())} other value(s) (first "
+            f"for sample {ids[bad_e].iloc[0]!r}: {df[event_col][bad_e].iloc[0]!r})"
+        )
+    out = pd.DataFrame(
+        {"time": time.to_numpy(dtype=np.float64), "event": ev.to_numpy() == 1},
+        index=pd.Index(ids.to_numpy(), name="sample"),
+    )
+    for col in df.columns:
+        if col in (sample_col, time_col, event_col):
+            continue
+        raw = df[col].where(~df[col].str.strip().isin(_NA_TOKENS), None)
+        num = pd.to_numeric(raw, errors="coerce")
+        # keep numeric columns as numbers, others as strings (missing -> NaN/None)
+        values = num if num.notna().sum() == raw.notna().sum() else raw
+        out[col] = values.to_numpy()
+    return out
+
+
+def load_cohort(expression_path, clinical_path, **clinical_kwargs):
+    """Read an expression file and its clinical file, aligned by sample id.
+
+    Parameters
+    ----------
+    expression_path : str or Path
+        Expression TSV (genes x samples), see :func:`read_expression`.
+    clinical_path : str or Path
+        Clinical TSV, see :func:`read_clinical`.
+    **clinical_kwargs
+        ``time_col``, ``event_col``, ``sample_col`` passed to :func:`read_clinical`.
+
+    Returns
+    -------
+    X : DataFrame of shape (n_samples, n_genes)
+        Samples x genes, rows in the expression file's sample order.
+    y : ndarray of shape (n_samples,)
+        Structured array (``event``, ``time``) in the same order.
+    clinical : DataFrame
+        Clinical table reordered to the same samples.
+
+    Raises
+    ------
+    ValueError
+        Any reader error, or samples present in one file but not in the other (listed;
+        nothing is dropped silently).
+    """
+    X = read_expression(expression_path)
+    clinical = read_clinical(clinical_path, **clinical_kwargs)
+    only_x = X.index.difference(clinical.index, sort=False)
+    only_c = clinical.index.difference(X.index, sort=False)
+    if len(only_x) or len(only_c):
+        parts = []
+        if len(only_x):
+            parts.append(
+                f"{len(only_x)} sample(s) only in {str(expression_path)!r}: "
+                f"{', '.join(map(repr, only_x[:10]))}{', ...' if len(only_x) > 10 else ''}"
+            )
+        if len(only_c):
+            parts.append(
+                f"{len(only_c)} sample(s) only in {str(clinical_path)!r}: "
+                f"{', '.join(map(repr, only_c[:10]))}{', ...' if len(only_c) > 10 else ''}"
+            )
+        raise ValueError(
+            "expression and clinical samples differ; "
+            + "; ".join(parts)
+            + " (subset both files to the shared samples explicitly)"
+        )
+    clinical = clinical.loc[X.index]
+    y = make_survival_y(clinical["time"].to_numpy(), clinical["event"].to_numpy())
+    return X, y, clinical

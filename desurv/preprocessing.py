@@ -1,0 +1,524 @@
+"""Preprocessing of expression matrices: rank transform, gene filter, cohort alignment.
+
+All functions take ``X`` as samples x genes (a pandas DataFrame with gene names as columns,
+or a 2-D array) and return the same type.
+
+The gene filter and the order of operations follow the authors' R package
+(ayoung31/DeSurv, ``R/gene_filter.R`` and ``R/preprocess_data.R``):
+
+1. the gene filter is computed on the expression values as given (*before* any transform),
+   separately per cohort when several are pooled, keeping the genes selected in every
+   cohort;
+2. the data are restricted to the kept genes;
+3. only then is the within-sample transform applied (ranks are over the kept genes only).
+"""
+
+from __future__ import annotations
+
+import warnings
+from numbers import Integral
+
+import numpy as np
+import pandas as pd
+from scipy.stats import rankdata
+
+from desurv.exceptions import DataWarning
+
+__all__ = ["Preprocessor", "align_genes", "filter_genes", "rank_transform"]
+
+_TRANSFORMS = ("rank", "none")
+_FORMAT_VERSION = 1
+
+
+# --------------------------------------------------------------------------------------
+# helpers
+# --------------------------------------------------------------------------------------
+def _check_matrix(X, name="X"):
+    """Return ``(values, index, columns)``; values is a float64 2-D array.
+
+    ``index``/``columns`` are None for array input. NaN/inf are *not* checked here.
+    """
+    if isinstance(X, pd.DataFrame):
+        non_numeric = [c for c, dt in X.dtypes.items() if not pd.api.types.is_numeric_dtype(dt)]
+        if non_numeric:
+            raise ValueError(
+                f"{name} has non-numeric columns (first few: {_fmt_list(non_numeric)}); "
+                "expression values must be numbers"
+            )
+        values = X.to_numpy(dtype=np.float64)
+        index, columns = X.index, X.columns
+    else:
+        try:
+            values = np.asarray(X, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{name} must be numeric: {exc}") from None
+        index = columns = None
+    if values.ndim != 2:
+        raise ValueError(f"{name} must be 2-D (samples x genes), got {values.ndim} dimension(s)")
+    if values.shape[0] == 0 or values.shape[1] == 0:
+        raise ValueError(f"{name} is empty (shape {values.shape})")
+    return values, index, columns
+
+
+def _fmt_list(items, k=5):
+    items = list(items)
+    head = ", ".join(repr(i) for i in items[:k])
+    return head + (", ..." if len(items) > k else "")
+
+
+def _check_finite(values, name="X"):
+    if np.isnan(values).any():
+        rows, cols = np.nonzero(np.isnan(values))
+        raise ValueError(
+            f"{name} contains {rows.size} NaN value(s) (first at sample {rows[0]}, gene "
+            f"{cols[0]}); impute or drop them before preprocessing"
+        )
+    if not np.isfinite(values).all():
+        raise ValueError(f"{name} contains infinite values")
+
+
+def _check_unique_columns(columns, name="X"):
+    dup = columns[columns.duplicated()]
+    if len(dup):
+        raise ValueError(
+            f"{name} has {len(dup)} duplicated gene name(s) (first few: "
+            f"{_fmt_list(pd.unique(dup))}); make gene names unique (e.g. average duplicates)"
+        )
+
+
+def _wrap(values, index, columns):
+    if columns is None:
+        return values
+    return pd.DataFrame(values, index=index, columns=columns)
+
+
+def _to_builtin(x):
+    return x.item() if isinstance(x, np.generic) else x
+
+
+# --------------------------------------------------------------------------------------
+# rank transform
+# --------------------------------------------------------------------------------------
+def rank_transform(X):
+    """Rank genes within each sample (ties get their average rank).
+
+    Parameters
+    ----------
+    X : DataFrame or array-like of shape (n_samples, n_genes)
+        Expression values; any real numbers (e.g. log-ratios).
+
+    Returns
+    -------
+    X_rank : same type as X, shape (n_samples, n_genes), float64
+        Row i holds the ranks 1..n_genes of sample i's values, as
+        ``scipy.stats.rankdata(X, axis=1)`` (method ``"average"``); a DataFrame keeps its
+        index and columns. The result is positive, so it can be factorised by NMF.
+
+    Raises
+    ------
+    ValueError
+        NaN or infinite values, non-numeric or non-2-D input.
+    """
+    values, index, columns = _check_matrix(X)
+    _check_finite(values)
+    ranks = rankdata(values, method="average", axis=1).astype(np.float64, copy=False)
+    return _wrap(ranks, index, columns)
+
+
+# --------------------------------------------------------------------------------------
+# gene filter
+# --------------------------------------------------------------------------------------
+def _average_rank_desc(v):
+    # rank 1 = largest value, ties averaged (R: rank(-v, ties.method = "average"))
+    return rankdata(-v, method="average")
+
+
+def _select_one(values, n_genes):
+    """Indices of the top ``n_genes`` genes of one cohort (values: samples x genes)."""
+    if values.shape[0] < 2:
+        raise ValueError(
+            "the gene filter needs at least 2 samples per cohort to compute variances, "
+            f"got {values.shape[0]}"
+        )
+    mean = values.mean(axis=0)
+    var = values.var(axis=0, ddof=1)
+    combined = _average_rank_desc(mean) + _average_rank_desc(var)
+    # stable sort: ties in the combined rank keep the input gene order (as R's order())
+    order = np.argsort(combined, kind="stable")
+    return order[: min(n_genes, values.shape[1])]
+
+
+def _check_n_genes(n_genes):
+    if n_genes is None:
+        return None
+    if isinstance(n_genes, bool) or not isinstance(n_genes, Integral) or n_genes <= 0:
+        raise ValueError(f"n_genes must be a positive integer or None, got {n_genes!r}")
+    return int(n_genes)
+
+
+def _select_gene_indices(values, n_genes, groups=None):
+    """Sorted column indices kept by the filter (all columns when ``n_genes`` is None)."""
+    n_total = values.shape[1]
+    if n_genes is None:
+        return np.arange(n_total)
+    if groups is None:
+        keep = _select_one(values, n_genes)
+    else:
+        groups = np.asarray(groups)
+        if groups.ndim != 1 or groups.shape[0] != values.shape[0]:
+            raise ValueError(
+                f"groups must be 1-D with one label per sample ({values.shape[0]}), "
+                f"got shape {groups.shape}"
+            )
+        keep = None
+        for g in pd.unique(groups):
+            sel = _select_one(values[groups == g], n_genes)
+            keep = sel if keep is None else np.intersect1d(keep, sel)
+        if keep.size == 0:
+            raise ValueError("no gene is among the top n_genes of every cohort; increase n_genes")
+    return np.sort(keep)
+
+
+def filter_genes(X, n_genes, *, groups=None, return_indices=False):
+    """Keep the ``n_genes`` most highly expressed and variable genes.
+
+    The rule of the DeSurv R package (``gene_filter()`` in ``R/gene_filter.R``): for each
+    gene compute its mean and its variance (denominator n-1) over samples; rank genes by
+    decreasing mean and by decreasing variance (ties get the average rank); add the two
+    ranks; keep the ``n_genes`` genes with the smallest sum. Ties in the sum are broken by
+    the input gene order (R's stable ``order()``). With ``groups`` the filter is applied
+    to each cohort separately and the genes kept in every cohort are returned
+    (``preprocess_data()`` in ``R/preprocess_data.R``), so fewer than ``n_genes`` may remain.
+
+    The filter is meant for the values as measured (before the within-sample rank
+    transform, which would make all sample means equal).
+
+    Parameters
+    ----------
+    X : DataFrame or array-like of shape (n_samples, n_genes_in)
+        Expression values, finite.
+    n_genes : int
+        Number of genes to keep (all of them if larger than ``n_genes_in``).
+    groups : array-like of shape (n_samples,), optional
+        Cohort label of each sample.
+    return_indices : bool, default=False
+        Also return the integer column indices kept.
+
+    Returns
+    -------
+    X_kept : same type as X, shape (n_samples, n_kept)
+        The kept genes, in their input order (the R function orders them by score
+        instead; the set of genes is the same).
+    indices : ndarray of int
+        Only with ``return_indices=True``.
+    """
+    values, index, columns = _check_matrix(X)
+    _check_finite(values)
+    n_genes = _check_n_genes(n_genes)
+    if n_genes is None:
+        raise ValueError("n_genes must be a positive integer")
+    keep = _select_gene_indices(values, n_genes, groups)
+    out = _wrap(values[:, keep], index, None if columns is None else columns[keep])
+    return (out, keep) if return_indices else out
+
+
+# --------------------------------------------------------------------------------------
+# cohort alignment
+# --------------------------------------------------------------------------------------
+def align_genes(X, genes, *, fill_value=None):
+    """Reorder a cohort's columns to a given gene list.
+
+    Parameters
+    ----------
+    X : DataFrame of shape (n_samples, n_genes_x)
+        Expression of the new cohort with gene names as columns. Extra genes are dropped.
+    genes : sequence of str
+        The fitted model's genes, in the model's order.
+    fill_value : float, optional
+        Value for genes missing from ``X``. By default missing genes are an error; when
+        given, they are filled and a :class:`desurv.exceptions.DataWarning` is emitted.
+
+    Returns
+    -------
+    X_aligned : DataFrame of shape (n_samples, len(genes)), float64
+        Columns exactly ``genes``; the index of ``X`` is kept.
+
+    Raises
+    ------
+    ValueError
+        ``X`` is not a DataFrame, gene names are duplicated in ``X`` or ``genes``, or genes
+        are missing and ``fill_value`` is None.
+    """
+    if not isinstance(X, pd.DataFrame):
+        raise ValueError(
+            "X must be a pandas DataFrame with gene names as columns to align genes by "
+            f"name, got {type(X).__name__}"
+        )
+    _check_unique_columns(X.columns, "X")
+    genes = pd.Index(list(genes))
+    if genes.duplicated().any():
+        dup = pd.unique(genes[genes.duplicated()])
+        raise ValueError(f"genes has duplicated names (first few: {_fmt_list(dup)})")
+    missing = genes[~genes.isin(X.columns)]
+    if len(missing):
+        if fill_value is None:
+            raise ValueError(
+                f"{len(missing)} of {len(genes)} model genes are missing from X (first few: "
+                f"{_fmt_list(missing)}); pass fill_value= (e.g. 0) to fill them, or refit "
+                "on the shared genes"
+            )
+        warnings.warn(
+            f"{len(missing)} of {len(genes)} model genes are missing from X and were filled "
+            f"with {fill_value!r} (first few: {_fmt_list(missing)})",
+            DataWarning,
+            stacklevel=2,
+        )
+    out = X.reindex(columns=genes, fill_value=fill_value)
+    non_numeric = [c for c, dt in out.dtypes.items() if not pd.api.types.is_numeric_dtype(dt)]
+    if non_numeric:
+        raise ValueError(f"X has non-numeric columns (first few: {_fmt_list(non_numeric)})")
+    return out.astype(np.float64)
+
+
+# --------------------------------------------------------------------------------------
+# Preprocessor
+# --------------------------------------------------------------------------------------
+class Preprocessor:
+    """Gene filter plus within-sample transform, fitted on a training cohort.
+
+    ``fit`` chooses the genes (the DeSurv gene filter, see :func:`filter_genes`) on the
+    values as given; ``transform`` aligns a cohort to those genes (by name for a
+    DataFrame), then applies the within-sample transform, in the order of the R package's
+    ``preprocess_data()``.
+
+    Parameters
+    ----------
+    transform : {"rank", "none"}, default="rank"
+        ``"rank"``: rank genes within each sample (average ranks for ties), over the kept
+        genes only; the result is positive whatever the platform. ``"none"``: keep values
+        (they must then be finite and nonnegative, as NMF requires).
+    n_genes : int or None, default=None
+        Number of genes kept by the filter; None keeps all genes.
+
+    Attributes
+    ----------
+    transform_method : str
+        The ``transform`` parameter (stored under this name because ``transform`` is the
+        method); ``get_params()``/``set_params()`` use the name ``transform``.
+    genes_ : ndarray of shape (n_genes_,)
+        Kept gene names (DataFrame input) or column indices (array input), in input order.
+    gene_indices_ : ndarray of int of shape (n_genes_,)
+        Column indices of the kept genes in the training matrix.
+    n_genes_ : int
+        Number of kept genes.
+    n_features_in_ : int
+        Number of genes seen during ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Gene names seen during ``fit``; only when fitted on a DataFrame.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from desurv.preprocessing import Preprocessor
+    >>> X = pd.DataFrame(np.arange(12.0).reshape(3, 4) ** 2, columns=list("abcd"))
+    >>> pre = Preprocessor(transform="rank", n_genes=2).fit(X)
+    >>> list(pre.genes_)
+    ['c', 'd']
+    >>> pre.transform(X[["d", "c", "a"]]).to_numpy().tolist()
+    [[1.0, 2.0], [1.0, 2.0], [1.0, 2.0]]
+    """
+
+    def __init__(self, transform="rank", n_genes=None):
+        # stored as ``transform_method``: ``transform`` is the method
+        self.transform_method = transform
+        self.n_genes = n_genes
+
+    # scikit-learn style parameter access (so that sklearn.base.clone works)
+    def get_params(self, deep=True):
+        return {"transform": self.transform_method, "n_genes": self.n_genes}
+
+    def set_params(self, **params):
+        for key, value in params.items():
+            if key == "transform":
+                self.transform_method = value
+            elif key == "n_genes":
+                self.n_genes = value
+            else:
+                raise ValueError(f"invalid parameter {key!r} for Preprocessor")
+        return self
+
+    def __repr__(self):
+        return f"Preprocessor(transform={self.transform_method!r}, n_genes={self.n_genes!r})"
+
+    def _check_params(self):
+        if self.transform_method not in _TRANSFORMS:
+            raise ValueError(
+                f"transform must be one of {_TRANSFORMS}, got {self.transform_method!r}"
+            )
+        return _check_n_genes(self.n_genes)
+
+    def _check_fitted(self):
+        if not hasattr(self, "gene_indices_"):
+            raise ValueError("this Preprocessor is not fitted yet; call fit(X) before transform(X)")
+
+    def fit(self, X, y=None, *, groups=None):
+        """Choose the genes on a training cohort.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_genes_in)
+            Training expression, samples x genes, finite. A DataFrame's columns are the
+            gene names (they must be unique).
+        y : ignored
+            Accepted for pipeline compatibility.
+        groups : array-like of shape (n_samples,), optional
+            Cohort label per sample for pooled training cohorts: the filter runs per cohort
+            and keeps the genes selected in all of them (as the R package does).
+
+        Returns
+        -------
+        self : Preprocessor
+        """
+        n_genes = self._check_params()
+        values, _, columns = _check_matrix(X)
+        _check_finite(values)
+        if columns is not None:
+            _check_unique_columns(columns)
+        keep = _select_gene_indices(values, n_genes, groups)
+        self.n_features_in_ = values.shape[1]
+        if columns is not None:
+            self.feature_names_in_ = np.asarray(columns, dtype=object)
+            self.genes_ = np.asarray(columns[keep], dtype=object)
+        else:
+            if hasattr(self, "feature_names_in_"):
+                del self.feature_names_in_
+            self.genes_ = keep.copy()
+        self.gene_indices_ = keep
+        self.n_genes_ = int(keep.size)
+        return self
+
+    def transform(self, X, *, fill_value=None):
+        """Align, filter and transform a cohort.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_genes_x)
+            Expression, samples x genes. A DataFrame is aligned to ``genes_`` by name
+            (extra genes dropped, any column order) when the preprocessor was fitted on a
+            DataFrame; an array must have the training columns in the training order.
+        fill_value : float, optional
+            Fill value for model genes missing from a DataFrame ``X`` (see
+            :func:`align_genes`); missing genes are an error by default.
+
+        Returns
+        -------
+        X_out : same type as X, shape (n_samples, n_genes_)
+            Float64, finite and nonnegative. A DataFrame has ``genes_`` as columns.
+
+        Raises
+        ------
+        ValueError
+            Missing genes, wrong number of columns, NaN/inf, or (``transform="none"``)
+            negative values.
+        """
+        self._check_fitted()
+        self._check_params()
+        named = hasattr(self, "feature_names_in_")
+        if isinstance(X, pd.DataFrame) and named:
+            X_sel = align_genes(X, self.genes_, fill_value=fill_value)
+            values, index, columns = X_sel.to_numpy(dtype=np.float64), X_sel.index, X_sel.columns
+        else:
+            values, index, columns = _check_matrix(X)
+            if values.shape[1] != self.n_features_in_:
+                hint = "; pass a DataFrame with gene names to align by name" if named else ""
+                raise ValueError(
+                    f"X has {values.shape[1]} genes but the Preprocessor was fitted on "
+                    f"{self.n_features_in_}{hint}"
+                )
+            values = values[:, self.gene_indices_]
+            if columns is not None:
+                columns = columns[self.gene_indices_]
+        _check_finite(values)
+        if self.transform_method == "rank":
+            values = rankdata(values, method="average", axis=1).astype(np.float64, copy=False)
+        elif np.any(values < 0):
+            raise ValueError(
+                f"X contains negative values after preprocessing (min {values.min():.4g}) "
+                "but NMF needs X >= 0; use Preprocessor(transform='rank') (within-sample "
+                "ranks) or shift the data to be nonnegative"
+            )
+        return _wrap(np.ascontiguousarray(values), index, columns)
+
+    def fit_transform(self, X, y=None, *, groups=None):
+        """``fit(X, groups=groups)`` then ``transform(X)``."""
+        return self.fit(X, y, groups=groups).transform(X)
+
+    # ---------------------------------------------------------------- serialisation
+    def to_dict(self):
+        """JSON-serialisable description of the (fitted) preprocessor.
+
+        Returns
+        -------
+        state : dict
+            Keys ``"format"``, ``"version"``, ``"params"`` (``transform``, ``n_genes``) and,
+            when fitted, ``"fitted"`` with ``genes``, ``gene_indices``, ``n_features_in``
+            and ``feature_names_in`` (None for array input). Only built-in types.
+        """
+        state = {
+            "format": "desurv.Preprocessor",
+            "version": _FORMAT_VERSION,
+            "params": {
+                "transform": self.transform_method,
+                "n_genes": None if self.n_genes is None else int(self.n_genes),
+            },
+            "fitted": None,
+        }
+        if hasattr(self, "gene_indices_"):
+            names = getattr(self, "feature_names_in_", None)
+            state["fitted"] = {
+                "genes": [_to_builtin(g) for g in self.genes_],
+                "gene_indices": [int(i) for i in self.gene_indices_],
+                "n_features_in": int(self.n_features_in_),
+                "feature_names_in": None if names is None else [_to_builtin(g) for g in names],
+            }
+        return state
+
+    @classmethod
+    def from_dict(cls, state):
+        """Rebuild a preprocessor from :meth:`to_dict` output.
+
+        Raises
+        ------
+        ValueError
+            ``state`` is not a Preprocessor description of a supported version.
+        """
+        if not isinstance(state, dict) or state.get("format") != "desurv.Preprocessor":
+            raise ValueError("state is not a desurv.Preprocessor description (see to_dict)")
+        if state.get("version") != _FORMAT_VERSION:
+            raise ValueError(
+                f"unsupported Preprocessor format version {state.get('version')!r} "
+                f"(this desurv reads version {_FORMAT_VERSION})"
+            )
+        try:
+            params = state["params"]
+            obj = cls(transform=params["transform"], n_genes=params["n_genes"])
+            obj._check_params()
+            fitted = state.get("fitted")
+            if fitted is not None:
+                idx = np.asarray(fitted["gene_indices"], dtype=np.int64)
+                n_in = int(fitted["n_features_in"])
+                if idx.ndim != 1 or (idx.size and (idx.min() < 0 or idx.max() >= n_in)):
+                    raise ValueError("gene_indices out of range")
+                if len(fitted["genes"]) != idx.size:
+                    raise ValueError("genes and gene_indices differ in length")
+                obj.n_features_in_ = n_in
+                obj.gene_indices_ = idx
+                obj.n_genes_ = int(idx.size)
+                if fitted["feature_names_in"] is not None:
+                    obj.feature_names_in_ = np.asarray(fitted["feature_names_in"], dtype=object)
+                    obj.genes_ = np.asarray(fitted["genes"], dtype=object)
+                else:
+                    obj.genes_ = idx.copy()
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"malformed Preprocessor description: {exc!r}") from None
+        return obj

@@ -1,0 +1,287 @@
+"""Tests for desurv.datasets: the simulation and the file readers."""
+
+import gzip
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from desurv.datasets import (
+    SIMULATION_SCENARIOS,
+    SimulatedData,
+    load_cohort,
+    read_clinical,
+    read_expression,
+    simulate_desurv,
+)
+from desurv.metrics import concordance_index
+
+DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "expression"
+
+SMALL = dict(n_samples=60, n_genes=400, n_markers=30, n_background=80)
+
+
+# ----------------------------------------------------------------------------- simulation
+@pytest.fixture(scope="module")
+def sim_r0():
+    return simulate_desurv(random_state=0)
+
+
+def test_simulation_defaults_are_paper_r0(sim_r0):
+    sim = sim_r0
+    assert isinstance(sim, SimulatedData)
+    assert sim.X.shape == (200, 3000)
+    assert sim.W.shape == (3000, 3) and sim.H.shape == (3, 200)
+    np.testing.assert_array_equal(sim.beta, [2.0, 0.0, 0.0])
+    p = sim.params
+    assert (p["n_markers"], p["n_background"], p["noise_sd"]) == (150, 500, 0.01)
+    assert (p["baseline_hazard"], p["censor_rate"]) == (0.05, 0.02)
+    assert p["marker_gamma"] == [3.0, 0.8] and p["background_gamma"] == [2.0, 1.0]
+    for key, value in SIMULATION_SCENARIOS["R0"].items():
+        expected = list(value) if isinstance(value, tuple) else value
+        assert p[key] == expected, key
+
+
+def test_simulation_structure(sim_r0):
+    sim = sim_r0
+    X = sim.X
+    assert list(X.columns[:3]) == ["g1", "g2", "g3"] and list(X.index[:2]) == ["s1", "s2"]
+    assert X.dtypes.eq(np.float64).all()
+    assert (X.to_numpy() >= 0).all() and (sim.W >= 0).all() and (sim.H > 0).all()
+    np.testing.assert_allclose(np.linalg.norm(sim.W, axis=0), 1.0)
+    assert sim.y.dtype.names == ("event", "time")
+    assert (sim.time > 0).all() and sim.event.dtype == bool
+    # marker sets: disjoint, right size, each marker loads most on its own program
+    allm = np.concatenate(list(sim.marker_genes.values()))
+    assert len(sim.marker_genes) == 3 and allm.size == np.unique(allm).size == 450
+    for f, idx in sim.marker_genes.items():
+        assert idx.size == 150
+        assert (sim.W[idx].argmax(axis=1) == f).mean() > 0.99
+        np.testing.assert_array_equal(sim.survival_genes[f], idx)
+    assert sim.background_genes.size == 500
+    assert sim.noise_genes.size == 3000 - 500 - 450
+    parts = np.concatenate([allm, sim.background_genes, sim.noise_genes])
+    np.testing.assert_array_equal(np.sort(parts), np.arange(3000))
+    # noiseless part of X is W H (noise_sd = 0.01)
+    assert np.abs(X.to_numpy().T - sim.W @ sim.H).max() < 0.1
+
+
+def test_simulation_survival_is_driven_by_factor1(sim_r0):
+    sim = sim_r0
+    # scores are standardised projections on the masked programs
+    np.testing.assert_allclose(sim.scores.mean(axis=0), 0.0, atol=1e-10)
+    np.testing.assert_allclose(sim.scores.std(axis=0, ddof=1), 1.0)
+    proj = (sim.W @ sim.H).T @ sim.W_survival
+    np.testing.assert_allclose(np.corrcoef(proj[:, 0], sim.scores[:, 0])[0, 1], 1.0)
+    np.testing.assert_allclose(sim.linear_predictor, sim.scores @ sim.beta)
+    c_true = concordance_index(sim.time, sim.event, sim.linear_predictor)
+    c_null = concordance_index(sim.time, sim.event, sim.scores[:, 1])
+    assert c_true > 0.75 and abs(c_null - 0.5) < 0.1
+    # censoring rate 0.02 vs hazard 0.05 e^eta: most samples have an event
+    assert 0.5 < sim.event.mean() < 0.95
+
+
+def test_simulation_deterministic():
+    a = simulate_desurv(**SMALL, random_state=42)
+    b = simulate_desurv(**SMALL, random_state=42)
+    c = simulate_desurv(**SMALL, random_state=43)
+    pd.testing.assert_frame_equal(a.X, b.X)
+    np.testing.assert_array_equal(a.y, b.y)
+    np.testing.assert_array_equal(a.W, b.W)
+    for f in a.marker_genes:
+        np.testing.assert_array_equal(a.marker_genes[f], b.marker_genes[f])
+    assert not np.array_equal(a.X.to_numpy(), c.X.to_numpy())
+    gen = np.random.default_rng(42)
+    assert simulate_desurv(**SMALL, random_state=gen).X.shape == (60, 400)
+
+
+@pytest.mark.parametrize("name", sorted(SIMULATION_SCENARIOS))
+def test_simulation_scenarios_run(name):
+    cfg = dict(SIMULATION_SCENARIOS[name])
+    sim = simulate_desurv(**cfg, random_state=1)
+    assert sim.X.shape == (cfg["n_samples"], cfg["n_genes"])
+    assert (sim.X.to_numpy() >= 0).all()
+    assert np.isfinite(sim.time).all()
+
+
+def test_simulation_mixed_survival_genes_and_overlap():
+    sim = simulate_desurv(
+        **SMALL, n_survival_genes=20, survival_marker_fraction=0.5, random_state=3
+    )
+    for f in range(3):
+        sel = sim.survival_genes[f]
+        assert sel.size == 20
+        assert np.isin(sel, sim.marker_genes[f]).sum() == 10
+        assert np.isin(sel, sim.background_genes).sum() == 10
+        assert (sim.W_survival[:, f] != 0).sum() == 20
+    sub = simulate_desurv(**SMALL, n_survival_genes=12, random_state=3)
+    for f in range(3):
+        assert sub.survival_genes[f].size == 12
+        assert np.isin(sub.survival_genes[f], sub.marker_genes[f]).all()
+    ov = simulate_desurv(**SMALL, marker_overlap=0.5, random_state=3)
+    shared = np.intersect1d(ov.marker_genes[0], ov.marker_genes[1])
+    assert shared.size == 15 and ov.marker_genes[1].size == 30
+
+
+def test_simulation_exposure_and_correlated_h():
+    sim = simulate_desurv(**SMALL, survival_from="exposure", h_correlation=0.6, random_state=4)
+    h = sim.H
+    assert (h > 0).all()
+    assert np.corrcoef(h)[0, 1] > 0.3
+    expected = (h.T - h.T.mean(axis=0)) / h.T.std(axis=0, ddof=1)
+    np.testing.assert_allclose(sim.scores, expected)
+
+
+def test_simulation_errors():
+    with pytest.raises(ValueError, match="n_genes=100 is too small"):
+        simulate_desurv(n_genes=100)
+    with pytest.raises(ValueError, match="one coefficient per component"):
+        simulate_desurv(**SMALL, beta=(1.0, 0.0))
+    with pytest.raises(ValueError, match="survival_from"):
+        simulate_desurv(**SMALL, survival_from="x")
+    with pytest.raises(ValueError, match="marker_gamma"):
+        simulate_desurv(**SMALL, marker_gamma=(0.0, 1.0))
+    with pytest.raises(ValueError, match="h_correlation"):
+        simulate_desurv(**SMALL, h_correlation=1.0)
+    with pytest.raises(ValueError, match="n_samples"):
+        simulate_desurv(n_samples=1)
+
+
+# ----------------------------------------------------------------------------- real files
+@pytest.fixture(scope="module")
+def gse4335_paths():
+    expr = DATA / "gse4335.expression.tsv.gz"
+    clin = DATA / "gse4335.clinical.tsv"
+    if not (expr.is_file() and clin.is_file()):
+        pytest.skip(f"shared data not found under {DATA.resolve()}")
+    return expr, clin
+
+
+def test_load_real_cohort(gse4335_paths):
+    expr, clin = gse4335_paths
+    X, y, clinical = load_cohort(expr, clin)
+    assert X.shape == (115, 12793)
+    assert X.dtypes.eq(np.float64).all()
+    assert X.index.name == "sample" and X.columns.name == "gene"
+    assert X.index[0] == "GSE4335_shaz133" and X.columns[0] == "AAAS"
+    assert X.iat[0, 0] == pytest.approx(-0.152)
+    assert int(y["event"].sum()) == 38
+    assert clinical.index.equals(X.index)
+    np.testing.assert_array_equal(clinical["time"].to_numpy(), y["time"])
+    assert {"er_status", "grade", "age"} <= set(clinical.columns)
+    assert clinical["age"].dtype.kind in "if"
+    assert clinical.loc["GSE4335_shaz133", "time"] == 41.0
+
+
+def test_read_clinical_real(gse4335_paths):
+    clinical = read_clinical(gse4335_paths[1])
+    assert clinical.shape[0] == 115
+    assert list(clinical.columns[:2]) == ["time", "event"]
+    assert clinical["event"].dtype == bool and clinical["time"].dtype == np.float64
+    assert clinical["er_status"].isna().sum() == 2  # "na" cells are missing values
+
+
+# ----------------------------------------------------------------------------- small files
+def _write(path, text, gz=False):
+    if gz:
+        with gzip.open(path, "wt") as fh:
+            fh.write(text)
+    else:
+        path.write_text(text)
+    return path
+
+
+EXPR = "gene\tA\tB\tC\nG1\t1.5\t-2\t3\nG2\t0\tNA\t7\n"
+CLIN = "sample\tevent\ttime\tage\tstage\nB\t1\t5\t60\tII\nA\t0\t7.5\t\tIII\nC\t1\t0\t55\tI\n"
+
+
+def test_read_expression_small_and_gz(tmp_path):
+    for gz in (False, True):
+        p = _write(tmp_path / ("e.tsv.gz" if gz else "e.tsv"), EXPR, gz=gz)
+        X = read_expression(p)
+        assert list(X.index) == ["A", "B", "C"] and list(X.columns) == ["G1", "G2"]
+        assert X.loc["B", "G1"] == -2.0 and np.isnan(X.loc["B", "G2"])
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ("", "is empty"),
+        ("gene\tA\tB\n", "no gene rows"),
+        ("gene\nG1\nG2\n", "no sample columns"),
+        ("gene\tA\tB\nG1\t1\tabc\n", r"non-numeric value.*'abc'.*gene 'G1', sample 'B'"),
+        ("gene\tA\tB\nG1\t1\t2\nG1\t3\t4\n", r"duplicated name.*'G1'"),
+        ("gene\tA\tA\nG1\t1\t2\n", r"duplicated.*samples"),
+        ("gene\tA\tB\n\t1\t2\n", "empty gene name"),
+        ("gene\tA\tB\nG1\t1\t2\t3\t4\n", "cannot read expression file"),
+    ],
+)
+def test_read_expression_errors(tmp_path, text, match):
+    p = _write(tmp_path / "bad.tsv", text)
+    with pytest.raises(ValueError, match=match) as info:
+        read_expression(p)
+    assert "bad.tsv" in str(info.value)
+
+
+def test_read_expression_unreadable(tmp_path):
+    with pytest.raises(ValueError, match=r"cannot read expression file.*missing\.tsv.*no such"):
+        read_expression(tmp_path / "missing.tsv")
+    p = tmp_path / "corrupt.tsv.gz"
+    p.write_bytes(b"this is not gzip data")
+    with pytest.raises(ValueError, match=r"cannot read expression file.*corrupt\.tsv\.gz"):
+        read_expression(p)
+
+
+def test_read_clinical_small(tmp_path):
+    c = read_clinical(_write(tmp_path / "c.tsv", CLIN))
+    assert list(c.index) == ["B", "A", "C"]
+    assert c["event"].tolist() == [True, False, True]
+    assert c["time"].tolist() == [5.0, 7.5, 0.0]
+    assert np.isnan(c.loc["A", "age"]) and c["stage"].tolist() == ["II", "III", "I"]
+    renamed = CLIN.replace("sample\tevent\ttime", "id\tdead\tmonths")
+    c2 = read_clinical(
+        _write(tmp_path / "c2.tsv", renamed), time_col="months", event_col="dead", sample_col="id"
+    )
+    pd.testing.assert_frame_equal(c2.iloc[:, :2], c.iloc[:, :2])
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ("sample\tevent\nA\t1\n", r"lacks column\(s\) \['time'\]"),
+        ("sample\tevent\ttime\nA\t1\t-3\n", r"negative 'time'.*'A'"),
+        ("sample\tevent\ttime\nA\t1\tNA\nB\t0\t2\n", r"missing or non-numeric 'time'.*'A'"),
+        ("sample\tevent\ttime\nA\t1\tsoon\n", "non-numeric 'time'"),
+        ("sample\tevent\ttime\nA\t2\t3\n", r"'event' must be 0/1.*'A'"),
+        ("sample\tevent\ttime\nA\tyes\t3\n", r"'event' must be 0/1"),
+        ("sample\tevent\ttime\nA\t1\t3\nA\t0\t4\n", r"duplicated name.*'A'"),
+        ("sample\tevent\ttime\n", "no sample rows"),
+        ("", "is empty"),
+        ("sample\tevent\ttime\tage\tage\nA\t1\t3\t1\t2\n", r"duplicated.*'age'.*columns"),
+    ],
+)
+def test_read_clinical_errors(tmp_path, text, match):
+    p = _write(tmp_path / "clin.tsv", text)
+    with pytest.raises(ValueError, match=match) as info:
+        read_clinical(p)
+    assert "clin.tsv" in str(info.value)
+
+
+def test_load_cohort_aligns_by_sample(tmp_path):
+    e = _write(tmp_path / "e.tsv", EXPR)
+    c = _write(tmp_path / "c.tsv", CLIN)
+    X, y, clinical = load_cohort(e, c)
+    assert list(X.index) == ["A", "B", "C"] and list(clinical.index) == ["A", "B", "C"]
+    assert y["time"].tolist() == [7.5, 5.0, 0.0]
+    assert y["event"].tolist() == [False, True, True]
+
+
+def test_load_cohort_mismatched_samples(tmp_path):
+    e = _write(tmp_path / "e.tsv", EXPR.replace("\tC\n", "\tZ\n"))
+    c = _write(tmp_path / "c.tsv", CLIN + "Q\t0\t1\t1\tI\n")
+    with pytest.raises(ValueError) as info:
+        load_cohort(e, c)
+    msg = str(info.value)
+    assert "1 sample(s) only in" in msg and "'Z'" in msg
+    assert "2 sample(s) only in" in msg and "'C'" in msg and "'Q'" in msg
