@@ -145,7 +145,7 @@ class _Problem:
         )
 
     def beta_step(self, A, beta, max_iter):
-        """Elastic-net Cox by coordinate descent on standardised Z = Aᵀ (DESIGN.md §2 step 3).
+        """Elastic-net Cox on standardised Z = Aᵀ (DESIGN.md §2 step 3; see ``solve`` below).
 
         Returns (beta, mean_z, sd_z, finite). The warm start is β·sd on the standardised scale;
         the reference convention passes the original-scale β unchanged (its known slip).
@@ -163,7 +163,11 @@ class _Problem:
         start = beta[keep] if prm.reference else beta[keep] * sd[keep]
         b_std = np.ascontiguousarray(start, dtype=np.float64)
         pf = np.ones(b_std.shape[0])
-        _cox.coxnet_cd(
+        # Proximal Newton (exact k x k Hessian) by default. The reference's sweeps update all
+        # coordinates from one stale gradient (a Jacobi step), which oscillates on collinear
+        # Z; it is kept for loss_convention="reference" only, to reproduce published runs.
+        solve = _cox.coxnet_cd if prm.reference else _cox.coxnet_newton
+        solve(
             Zs,
             self.time,
             self.event,

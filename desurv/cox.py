@@ -36,6 +36,7 @@ __all__ = [
 ]
 
 _TIES = ("breslow", "efron")
+_SOLVERS = ("newton", "cd")
 _SD_MIN = 1e-12  # columns with sd <= this are excluded from the elastic-net fit (coef 0)
 
 
@@ -245,7 +246,7 @@ def cox_gradient(eta, time, event, ties="breslow"):
 
 
 # --------------------------------------------------------------------------------------------
-# elastic-net Cox by coordinate descent
+# elastic-net Cox: proximal Newton (default) and the reference coordinate descent
 # --------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class CoxnetResult:
@@ -263,9 +264,10 @@ class CoxnetResult:
         Column standard deviations of ``Z`` (ddof=1) used for standardisation; columns with
         ``scale <= 1e-12`` were excluded from the fit.
     n_iter : int
-        Number of coordinate-descent sweeps done.
+        Number of iterations done: proximal-Newton steps (``solver="newton"``) or
+        coordinate-descent sweeps (``solver="cd"``).
     converged : bool
-        Whether the last sweep met the tolerance.
+        Whether the last iteration met the tolerance.
     """
 
     coef: np.ndarray
@@ -285,8 +287,10 @@ def _coxnet_sorted(
     max_iter: int = 500,
     efron: bool = False,
     penalty_factor=None,
+    *,
+    solver: str = "newton",
 ):
-    """Coordinate descent on standardised, time-sorted covariates; no validation.
+    """Elastic-net Cox on standardised, time-sorted covariates; no validation.
 
     Parameters
     ----------
@@ -295,15 +299,16 @@ def _coxnet_sorted(
     surv : SortedSurvival
     beta_std : ndarray of shape (n_features,)
         Warm start on the standardised scale (not modified).
-    lam, l1_ratio, tol, max_iter, efron, penalty_factor
-        As in :func:`coxnet_fit` (``penalty_factor=None`` means all ones).
+    lam, l1_ratio, tol, max_iter, efron, penalty_factor, solver
+        As in :func:`coxnet_fit` (``penalty_factor=None`` means all ones; ``solver`` must be
+        ``"newton"`` or ``"cd"``, not checked).
 
     Returns
     -------
     beta_std : ndarray of float64, shape (n_features,)
         Solution on the standardised scale (a new array).
     n_iter : int
-        Sweeps done.
+        Iterations done (Newton steps or coordinate-descent sweeps).
     converged : bool
     """
     Zs = np.asfortranarray(Zs, dtype=np.float64)
@@ -313,7 +318,8 @@ def _coxnet_sorted(
         pf = np.ones(k, dtype=np.float64)
     else:
         pf = np.ascontiguousarray(penalty_factor, dtype=np.float64)
-    code = _cox.coxnet_cd(
+    kernel = _cox.coxnet_cd if solver == "cd" else _cox.coxnet_newton
+    code = kernel(
         Zs,
         surv.time,
         surv.event,
@@ -340,19 +346,34 @@ def coxnet_fit(
     ties="breslow",
     tol=1e-6,
     max_iter=500,
+    solver="newton",
 ) -> CoxnetResult:
-    """Elastic-net Cox regression by cyclic coordinate descent (one penalty value).
+    """Elastic-net Cox regression (one penalty value).
 
     The columns of ``Z`` are standardised (``z_std = (z − mean) / sd``, sd with ddof=1, as the
     authors' reference) and the objective minimised over ``b`` (standardised scale) is::
 
-        −ℓ(Z_std b) / n_event + λ Σ_j pf_j [ ξ |b_j| + (1 − ξ)/2 · b_j² ]
+        f(b) = −ℓ(Z_std b) / n_event + λ Σ_j pf_j [ ξ |b_j| + (1 − ξ)/2 · b_j² ]
 
-    with λ = ``penalty`` and ξ = ``l1_ratio``.  Each sweep computes the gradient ``g`` and the
-    diagonal majoriser ``w`` (see :func:`cox_gradient`) once, then updates every coordinate:
+    with λ = ``penalty`` and ξ = ``l1_ratio``.  Two solvers minimise the same ``f``:
+
+    ``solver="newton"`` (default): proximal Newton, quadratic convergence.  Each iteration
+    forms the exact gradient and Hessian of ℓ in ``b`` (O(n k²)), minimises the local
+    quadratic model plus the penalty (coordinate descent with soft-thresholding alternated
+    with exact active-set steps), then backtracks (step 1, ½, ¼, …) until ``f`` does not
+    increase.  It stops when the accepted step has ``max_j |Δb_j| √v_j < tol`` with
+    ``v_j = max(H_jj / n_event, 1e-12)`` (H = −∇²ℓ).  A few iterations suffice even when the
+    columns of ``Z`` are strongly correlated (the usual case for ``Z = Xᵀ W``).
+
+    ``solver="cd"``: the authors' reference scheme, kept to reproduce their results bit for
+    bit.  Each sweep computes the gradient ``g`` and the diagonal majoriser ``w`` (see
+    :func:`cox_gradient`) once, then updates every coordinate with that stale model:
     ``v = max(Σ w z_j² / n_event, 1e-12)``, ``u = Σ z_j g / n_event + v b_j``,
-    ``b_j ← S(u, λξ pf_j) / (v + λ(1−ξ) pf_j)`` (S = soft-threshold).  It stops when
-    ``max_j |Δb_j| √v_j < tol`` or after ``max_iter`` sweeps (with a
+    ``b_j ← S(u, λξ pf_j) / (v + λ(1−ξ) pf_j)`` (S = soft-threshold), and stops when
+    ``max_j |Δb_j| √v_j < tol``.  It converges linearly and very slowly on collinear ``Z``
+    (thousands of sweeps and more).
+
+    Either stops after ``max_iter`` iterations at most (with a
     :class:`~desurv.exceptions.ConvergenceWarning`).
 
     Parameters
@@ -376,7 +397,10 @@ def coxnet_fit(
     tol : float, default=1e-6
         Convergence tolerance on ``max_j |Δb_j| √v_j`` (≥ 0).
     max_iter : int, default=500
-        Maximum number of sweeps (≥ 1).
+        Maximum number of iterations (≥ 1): Newton steps or coordinate-descent sweeps.
+    solver : {"newton", "cd"}, default="newton"
+        ``"newton"``: proximal Newton (the default).  ``"cd"``: the authors' reference
+        coordinate descent, for reproducing their results exactly.
 
     Returns
     -------
@@ -389,15 +413,18 @@ def coxnet_fit(
     ValueError
         Invalid ``Z`` (not 2-D, empty, NaN/inf, wrong number of rows), invalid survival data
         or no events, ``penalty`` negative or not finite, ``l1_ratio`` outside [0, 1], bad
-        ``ties``, ``tol`` negative, ``max_iter`` < 1, or ``beta_init``/``penalty_factor`` of
-        the wrong length, not finite, or (penalty factor) negative.
+        ``ties``, ``tol`` negative, ``max_iter`` < 1, ``solver`` not "newton" or "cd", or
+        ``beta_init``/``penalty_factor`` of the wrong length, not finite, or (penalty factor)
+        negative.
 
     Warns
     -----
     ConvergenceWarning
-        When ``max_iter`` sweeps end without meeting ``tol``.
+        When ``max_iter`` iterations end without meeting ``tol``.
     """
     efron = _check_ties(ties)
+    if not isinstance(solver, str) or solver not in _SOLVERS:
+        raise ValueError(f"solver must be 'newton' or 'cd', got {solver!r}")
     surv = SortedSurvival(time, event)
     try:
         Z = np.asarray(Z, dtype=np.float64)
@@ -446,12 +473,14 @@ def coxnet_fit(
             max_iter,
             efron,
             pf[keep],
+            solver=solver,
         )
         coef[keep] = beta_std / scale[keep]
         if not converged:
+            what = "sweeps" if solver == "cd" else "Newton iterations"
             warnings.warn(
-                f"coxnet_fit did not converge in {max_iter} sweeps (tol={tol}); "
-                "increase max_iter or tol",
+                f"coxnet_fit (solver={solver!r}) did not converge in {max_iter} {what} "
+                f"(tol={tol}); increase max_iter or tol",
                 ConvergenceWarning,
                 stacklevel=2,
             )

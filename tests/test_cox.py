@@ -347,8 +347,9 @@ def test_unpenalised_fit_vs_sksurv(ties):
         assert_allclose(-ll / Z.shape[0], opt.nlog_likelihood(beta), rtol=1e-12)
 
 
+@pytest.mark.parametrize("solver", ["newton", "cd"])
 @pytest.mark.parametrize(("lam", "l1_ratio"), [(0.1, 0.5), (0.1, 1.0), (0.3, 0.05)])
-def test_coxnet_vs_sksurv_coxnet(lam, l1_ratio):
+def test_coxnet_vs_sksurv_coxnet(lam, l1_ratio, solver):
     """sksurv minimises -l/n + a P(b); ours -l/n_event + lam P(b)  =>  a = lam n_event / n."""
     from sksurv.linear_model import CoxnetSurvivalAnalysis
 
@@ -361,7 +362,7 @@ def test_coxnet_vs_sksurv_coxnet(lam, l1_ratio):
     true_beta = np.array([0.8, -0.5, 0.0, 0.0, 0.3, 0.0])
     time = np.round(rng.exponential(size=n) * np.exp(-Zs @ true_beta), 1)  # rounded: ties
     event = rng.random(n) < 0.6
-    fit = coxnet_fit(Z, time, event, lam, l1_ratio, tol=1e-12, max_iter=10000)
+    fit = coxnet_fit(Z, time, event, lam, l1_ratio, tol=1e-12, max_iter=10000, solver=solver)
     assert fit.converged
     assert_allclose(fit.mean, Z.mean(axis=0))
     assert_allclose(fit.scale, Z.std(axis=0, ddof=1))
@@ -375,7 +376,7 @@ def test_coxnet_vs_sksurv_coxnet(lam, l1_ratio):
         max_iter=1_000_000,
     ).fit(Zs, make_survival_y(time, event))
     beta_std = fit.coef * fit.scale
-    assert_allclose(beta_std, sk.coef_[:, 0], atol=1e-5)
+    assert_allclose(beta_std, sk.coef_[:, 0], rtol=0, atol=1e-7)  # observed 1.4e-8 - 2.4e-8
     assert_array_equal(beta_std == 0, sk.coef_[:, 0] == 0)
     if l1_ratio >= 0.5:
         assert np.any(beta_std == 0)  # the penalty is strong enough to zero something
@@ -473,6 +474,259 @@ def test_breslow_baseline_hazard_vs_reference():
 
 
 # ------------------------------------------------------------------------------------------
+# exact derivatives in the coefficients
+# ------------------------------------------------------------------------------------------
+def beta_kernel(Z, eta, time, event, efron):
+    """Run ``cox_beta_derivatives``; return (ll, grad_beta, neg_hess)."""
+    Z = np.asfortranarray(Z, dtype=float)
+    k = Z.shape[1]
+    g = np.full(k, np.nan)
+    h = np.full((k, k), np.nan, order="F")
+    ll = K.cox_beta_derivatives(
+        Z,
+        np.ascontiguousarray(time, dtype=float),
+        np.ascontiguousarray(event, dtype=float),
+        np.ascontiguousarray(eta, dtype=float),
+        g,
+        h,
+        efron,
+    )
+    return ll, g, h
+
+
+def assert_beta_derivatives_match(Z, eta, time, event, efron, ref_eta=None):
+    ll, g, h = beta_kernel(Z, eta, time, event, efron)
+    ll_only = K.cox_loglik(np.ascontiguousarray(eta, dtype=float), time, event, efron)
+    assert ll == ll_only  # bit-identical: the same reverse pass
+    rll, rg, rh = ref.beta_derivatives(Z, time, event, eta if ref_eta is None else ref_eta, efron)
+    assert_allclose(ll, rll, rtol=1e-12, atol=1e-12)
+    assert_allclose(g, rg, rtol=1e-12, atol=1e-12)
+    assert_allclose(h, rh, rtol=1e-12, atol=1e-12)
+    assert_array_equal(h, h.T)
+    assert np.linalg.eigvalsh(h).min() > -1e-12  # -Hessian is PSD
+    # the gradient in beta is Z^T g with g from the eta-space kernel
+    _, g_eta, _, _ = kernel(eta, time, event, efron)
+    assert_allclose(g, np.asarray(Z).T @ g_eta, rtol=1e-12, atol=1e-12)
+    return ll, g, h
+
+
+@pytest.mark.parametrize("efron", [False, True])
+@pytest.mark.parametrize("n_times", [None, 3, 10])
+@pytest.mark.parametrize("seed", range(2))
+def test_beta_derivatives_match_reference_random(efron, n_times, seed):
+    rng = np.random.default_rng(100 + seed)
+    n, k = 50, 4
+    time, event = random_surv(rng, n, n_times)
+    Z = rng.normal(size=(n, k))
+    Z[:, 1] += 0.9 * Z[:, 0]  # correlated columns
+    eta = Z @ rng.normal(size=k)
+    assert_beta_derivatives_match(Z, eta, time, event, efron)
+
+
+@pytest.mark.parametrize("efron", [False, True])
+@pytest.mark.parametrize("case", list(EDGE_CASES), ids=list(EDGE_CASES))
+def test_beta_derivatives_edge_cases(case, efron):
+    eta, time, event = (np.asarray(a, dtype=float) for a in EDGE_CASES[case])
+    n = eta.size
+    Z = np.column_stack([np.cos(np.arange(n) * 1.3), np.arange(n) / n - 0.4, np.ones(n)])
+    ll, g, h = assert_beta_derivatives_match(Z, eta, time, event, efron)
+    # constant column: no information, zero score
+    assert_allclose(g[2], 0.0, atol=1e-12)
+    assert_allclose(h[:, 2], 0.0, atol=1e-12)
+    # k = 1 gives the (0, 0) block
+    ll1, g1, h1 = assert_beta_derivatives_match(Z[:, :1], eta, time, event, efron)
+    assert ll1 == ll
+    assert_allclose(g1, g[:1], rtol=1e-14, atol=1e-15)
+    assert_allclose(h1, h[:1, :1], rtol=1e-14, atol=1e-15)
+
+
+@pytest.mark.parametrize("efron", [False, True])
+@pytest.mark.parametrize("seed", range(2))
+def test_beta_derivatives_huge_eta(seed, efron):
+    eta, time, event = huge_eta_case(seed)
+    Z = np.random.default_rng(seed).normal(size=(eta.size, 3))
+    ll, g, h = beta_kernel(Z, eta, time, event, efron)
+    assert np.isfinite(ll) and np.all(np.isfinite(g)) and np.all(np.isfinite(h))
+    assert_beta_derivatives_match(Z, eta, time, event, efron, ref_eta=eta - eta.max())
+    for c in (512.25, -2000.0):  # shift invariance of the derivatives
+        _, g_c, h_c = beta_kernel(Z, eta + c, time, event, efron)
+        assert_allclose(g_c, g, atol=1e-12)
+        assert_allclose(h_c, h, atol=1e-12)
+
+
+@pytest.mark.parametrize("efron", [False, True])
+def test_beta_derivatives_match_finite_differences(efron):
+    rng = np.random.default_rng(24)
+    n, k = 40, 3
+    time, event = random_surv(rng, n, n_times=8, p_event=0.8)
+    Z = rng.normal(size=(n, k))
+    Z[:, 2] = 0.95 * Z[:, 0] + 0.3 * Z[:, 2]
+    beta = np.array([0.4, -0.7, 0.2])
+    _, g, h = beta_kernel(Z, Z @ beta, time, event, efron)
+    step = 1e-6
+    fd_g = np.empty(k)
+    fd_h = np.empty((k, k))
+    for j in range(k):
+        e = np.zeros(k)
+        e[j] = step
+        lp, gp, _ = beta_kernel(Z, Z @ (beta + e), time, event, efron)
+        lm, gm, _ = beta_kernel(Z, Z @ (beta - e), time, event, efron)
+        fd_g[j] = (lp - lm) / (2 * step)
+        fd_h[:, j] = -(gp - gm) / (2 * step)
+    assert_allclose(g, fd_g, rtol=1e-8, atol=1e-7)
+    assert_allclose(h, fd_h, rtol=1e-7, atol=1e-7)
+
+
+# ------------------------------------------------------------------------------------------
+# proximal Newton
+# ------------------------------------------------------------------------------------------
+def collinear_dataset(seed=8, p=40, n=60, k=3):
+    """Z = X^T W as in NMF (pairwise correlations 0.91-0.975), rounded times: ties."""
+    rng = np.random.default_rng(seed)
+    W = rng.gamma(1.0, 1.0, size=(p, k))
+    H = rng.gamma(2.0, 1.0, size=(k, n))
+    X = W @ H + rng.uniform(0, 0.1, size=(p, n))
+    risk = (H[0] - H[0].mean()) / H[0].std()
+    time = np.round(rng.exponential(np.exp(-risk)), 1) + 0.1
+    event = rng.uniform(size=n) < 0.8
+    event[0] = True
+    return X.T @ (W + 0.5), time, event
+
+
+def sorted_standardised(Z, time, event):
+    s = SortedSurvival(time, event)
+    Zs = np.asfortranarray(s.sort((Z - Z.mean(axis=0)) / Z.std(axis=0, ddof=1)))
+    return Zs, s
+
+
+def test_collinear_dataset_is_collinear():
+    Z, time, event = collinear_dataset()
+    corr = np.corrcoef(Z.T)[np.triu_indices(3, 1)]
+    assert corr.min() > 0.9 and corr.max() > 0.97
+    assert np.unique(time).size < time.size / 2
+
+
+@pytest.mark.parametrize("ties", TIES)
+def test_newton_vs_sksurv_coxph_collinear(ties):
+    from sksurv.linear_model import CoxPHSurvivalAnalysis
+
+    from desurv._validation import make_survival_y
+
+    Z, time, event = collinear_dataset()
+    sk = CoxPHSurvivalAnalysis(ties=ties, tol=1e-15, n_iter=500).fit(
+        Z, make_survival_y(time, event)
+    )
+    fit = coxnet_fit(Z, time, event, 0.0, 0.0, ties=ties, tol=1e-12)
+    assert fit.converged and fit.n_iter <= 10
+    # standardised scale (sd ~ 200 here, so this is the stricter comparison)
+    assert_allclose(fit.coef * fit.scale, sk.coef_ * fit.scale, rtol=0, atol=1e-8)
+    # the reference scheme is nowhere near after 1000 sweeps (the reason for Newton)
+    with pytest.warns(ConvergenceWarning, match="solver='cd'"):
+        cd = coxnet_fit(Z, time, event, 0.0, 0.0, ties=ties, tol=1e-12, max_iter=1000, solver="cd")
+    assert np.abs(cd.coef - sk.coef_).max() > 0.1 * np.abs(sk.coef_).max()
+
+
+@pytest.mark.parametrize("efron", [False, True])
+@pytest.mark.parametrize("case", ["collinear", "tied"])
+def test_newton_vs_scipy_smooth(case, efron):
+    Z, time, event = collinear_dataset() if case == "collinear" else tied_dataset(seed=4)
+    Zs, s = sorted_standardised(Z, time, event)
+    pf = np.array([1.0, 0.0, 2.0])
+    for lam in (1e-3, 0.05):
+        expected = ref.coxnet_smooth_minimize(Zs, s.time, s.event, lam, pf, efron)
+        b, n_iter, conv = _coxnet_sorted(Zs, s, np.zeros(3), lam, 0.0, 1e-12, 50, efron, pf)
+        assert conv and n_iter <= 10
+        assert_allclose(b, expected, rtol=0, atol=1e-10)  # observed <= 1e-13
+
+
+@pytest.mark.parametrize("ties", TIES)
+@pytest.mark.parametrize(("lam", "l1_ratio"), [(0.01, 0.5), (0.02, 0.9), (0.05, 1.0)])
+def test_newton_kkt_collinear_lasso(lam, l1_ratio, ties):
+    """On collinear Z sksurv's Coxnet itself is off by ~1e-6; check optimality directly."""
+    Z, time, event = collinear_dataset()
+    pf = np.array([1.0, 0.5, 1.5])
+    fit = coxnet_fit(Z, time, event, lam, l1_ratio, penalty_factor=pf, ties=ties, tol=1e-12)
+    assert fit.converged and fit.n_iter <= 15
+    Zs = (Z - fit.mean) / fit.scale
+    b = fit.coef * fit.scale
+    _, g, _ = cox_gradient(Zs @ b, time, event, ties=ties)
+    score = Zs.T @ g / event.sum()
+    nz = b != 0
+    assert nz.any()
+    if l1_ratio == 1.0:
+        assert not nz.all()  # a sparse solution: the active-set logic is exercised
+    kkt = lam * pf[nz] * (l1_ratio * np.sign(b[nz]) + (1 - l1_ratio) * b[nz])
+    assert_allclose(score[nz], kkt, rtol=0, atol=1e-11)
+    assert np.all(np.abs(score[~nz]) < lam * l1_ratio * pf[~nz])
+    # ...and it is a fixed point of the reference scheme: one sweep, nothing moves
+    cd = coxnet_fit(
+        Z, time, event, lam, l1_ratio, penalty_factor=pf, ties=ties, beta_init=fit.coef,
+        tol=1e-10, solver="cd",
+    )  # fmt: skip
+    assert cd.n_iter == 1 and cd.converged
+    assert_allclose(cd.coef * cd.scale, b, rtol=0, atol=1e-11)
+
+
+@pytest.mark.parametrize("efron", [False, True])
+@pytest.mark.parametrize(("lam", "l1_ratio"), [(1e-3, 0.0), (0.01, 0.5)])
+def test_newton_objective_never_increases(lam, l1_ratio, efron):
+    Z, time, event = collinear_dataset()
+    Zs, s = sorted_standardised(Z, time, event)
+    b0 = np.array([3.0, -3.0, 3.0])
+
+    def objective(b):
+        return ref.coxnet_objective(Zs, s.time, s.event, b, lam, l1_ratio, efron=efron)
+
+    if l1_ratio == 0.0:  # the full Newton step overshoots here: the line search must act
+        _, g, h = ref.beta_derivatives(Zs, s.time, s.event, Zs @ b0, efron)
+        full = b0 + np.linalg.solve(h / s.n_event + lam * np.eye(3), g / s.n_event - lam * b0)
+        assert objective(full) > objective(b0)
+    values = [objective(b0)]
+    for m in range(1, 30):
+        b, n_iter, conv = _coxnet_sorted(Zs, s, b0, lam, l1_ratio, 1e-12, m, efron)
+        values.append(objective(b))
+        if conv:
+            break
+        assert n_iter == m
+    assert conv and n_iter == m and m <= 15
+    steps = np.diff(values)
+    # the line search accepts f(new) <= f(old) + 32 eps |f(old)| (rounding), nothing more
+    assert np.all(steps <= 1e-14 * abs(values[0])), steps
+    assert steps[0] < -1.0
+
+
+@pytest.mark.parametrize("ties", TIES)
+def test_newton_warm_start_one_iteration(ties):
+    Z, time, event = collinear_dataset()
+    full = coxnet_fit(Z, time, event, 0.01, 0.5, ties=ties, tol=1e-12)
+    warm = coxnet_fit(Z, time, event, 0.01, 0.5, ties=ties, beta_init=full.coef, tol=1e-8)
+    assert warm.n_iter == 1 and warm.converged
+    assert_allclose(warm.coef, full.coef, rtol=1e-10, atol=1e-12)
+
+
+def test_coxnet_newton_kernel_return_codes():
+    Z, time, event = collinear_dataset()
+    Zs, s = sorted_standardised(Z, time, event)
+    pf = np.ones(3)
+    beta = np.zeros(3)
+    code = K.coxnet_newton(Zs, s.time, s.event, beta, 0.0, 0.0, pf, 1e-15, 2, False)
+    assert code == -2 and np.all(beta != 0)
+    beta = np.zeros(3)
+    assert K.coxnet_newton(Zs, s.time, s.event, beta, 0.0, 0.0, pf, 1e-8, 0, False) == 0
+    assert np.all(beta == 0)
+    code = K.coxnet_newton(Zs, s.time, s.event, beta, 0.0, 0.0, pf, 1e-8, 50, False)
+    assert 0 < code <= 10
+    # the private helper's solver="cd" is exactly the reference kernel
+    b_cd, n_cd, conv_cd = _coxnet_sorted(
+        Zs, s, np.zeros(3), 0.05, 0.5, 1e-6, 500, False, solver="cd"
+    )
+    b_k = np.zeros(3)
+    code = K.coxnet_cd(Zs, s.time, s.event, b_k, 0.05, 0.5, pf, 1e-6, 500, False)
+    assert_array_equal(b_cd, b_k)
+    assert n_cd == abs(code) and conv_cd == (code > 0)
+
+
+# ------------------------------------------------------------------------------------------
 # the authors' R implementation
 # ------------------------------------------------------------------------------------------
 def load_ref_r():
@@ -497,7 +751,7 @@ def test_r_reference_standardisation_uses_raw_w0():
 @needs_ref_r
 def test_r_reference_beta():
     X, time, event, W0 = load_ref_r()
-    fit = coxnet_fit(X.T @ W0, time, event, 0.05, 0.5, tol=1e-6, max_iter=500)
+    fit = coxnet_fit(X.T @ W0, time, event, 0.05, 0.5, tol=1e-6, max_iter=500, solver="cd")
     expected = pd.read_csv(REF_R / "beta" / "beta.csv")["beta"].to_numpy()
     assert fit.converged
     assert_allclose(fit.coef, expected, rtol=0, atol=1e-8)
@@ -509,7 +763,7 @@ def test_r_reference_final_cox_fit_alpha0():
     """alpha = 0 run: the final Cox fit on the run's W, from beta = 0, as in the reference."""
     X, time, event, _ = load_ref_r()
     W = pd.read_csv(REF_R / "core_alpha0" / "W.csv", index_col=0).to_numpy()
-    fit = coxnet_fit(X.T @ W, time, event, 0.05, 0.5, tol=1e-6, max_iter=500)
+    fit = coxnet_fit(X.T @ W, time, event, 0.05, 0.5, tol=1e-6, max_iter=500, solver="cd")
     expected = pd.read_csv(REF_R / "core_alpha0" / "beta.csv")["beta"].to_numpy()
     assert_allclose(fit.coef, expected, rtol=0, atol=1e-8)
     m = pd.read_csv(REF_R / "core_alpha0" / "meanZ_sdZ.csv")
@@ -564,6 +818,7 @@ Z4 = np.arange(8.0).reshape(4, 2) ** 1.5
         (lambda: coxnet_fit(Z4, T4, E4, 0.1, tol=-1.0), "tol must be"),
         (lambda: coxnet_fit(Z4, T4, E4, 0.1, max_iter=0), "max_iter must be an integer >= 1"),
         (lambda: coxnet_fit(Z4, T4, E4, 0.1, max_iter=2.5), "max_iter must be an integer"),
+        (lambda: coxnet_fit(Z4, T4, E4, 0.1, solver="lbfgs"), "solver must be 'newton' or 'cd'"),
     ],
 )
 def test_errors(call, match):
