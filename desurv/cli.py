@@ -346,7 +346,11 @@ def cmd_predict(args):
         X, y = read_expression(args.expression), None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        Xt = pre.transform(X, fill_value=args.fill_missing) if pre is not None else X
+        try:
+            Xt = pre.transform(X, fill_value=args.fill_missing) if pre is not None else X
+        except ValueError as exc:
+            msg = str(exc).split("; pass fill_value=")[0]
+            raise CLIError(f"{msg}; use --fill-missing VALUE to fill them") from None
     for w in caught:
         print(f"desurv: warning: {w.message}", file=sys.stderr)
     eta = model.predict(Xt)
