@@ -315,19 +315,18 @@ def run_loop(
 
         # ---- β: elastic-net Cox by coordinate descent on the new Z ----
         finite = True
+        obj = None  # F at the end of the iteration, when the β step already evaluated it
         if alpha > 0.0:
             if prm.reference:
                 beta, mean, sd, finite = prob.beta_step(A, beta, prm.beta_max_iter)
             else:
-                old_beta = beta.copy()
-                new_beta, mean, sd_new, finite = prob.beta_step(A, beta, prm.beta_max_iter)
-                before = prob.objective_at(A, W, H, old_beta, sd_new).loss
-                after = prob.objective_at(A, W, H, new_beta, sd_new).loss
-                sd = sd_new
-                if after <= before or not np.isfinite(before):
-                    beta = new_beta
-                else:  # a coordinate-descent sweep that would raise F is not accepted
-                    beta = old_beta
+                new_beta, mean, sd, finite = prob.beta_step(A, beta, prm.beta_max_iter)
+                before = prob.objective_at(A, W, H, beta, sd)
+                after = prob.objective_at(A, W, H, new_beta, sd)
+                if after.loss <= before.loss or not np.isfinite(before.loss):
+                    beta, obj = new_beta, after
+                else:  # a β step that would raise F is not accepted
+                    obj = before
                     beta_reverts += 1
         if not finite:
             warnings.warn(
@@ -337,7 +336,8 @@ def run_loop(
             )
             break
 
-        obj = prob.objective_at(A, W, H, beta, sd)
+        if obj is None:
+            obj = prob.objective_at(A, W, H, beta, sd)
         if not np.isfinite(obj.loss):
             warnings.warn(
                 "the objective became non-finite: stopping early", RuntimeWarning, stacklevel=3
