@@ -1,0 +1,991 @@
+"""Cross-validated model selection for DeSurv: grid search with warm starts, and optuna.
+
+Workflow (DeSurv paper, "hyperparameter selection"):
+
+1. Folds stratified by event status and cohort (:func:`stratified_folds`).
+2. For every fold, seed and *path* (a setting of k, λ, ξ, λ_W, λ_H), the α grid is fitted in
+   increasing order, each fit starting from the previous solution (warm start); the first α
+   starts from the seed's random initialisation. Each fit is scored on the held-out fold by
+   Harrell's C of η = Z_val β with Z_val = X_valᵀ W (W and β learned on the training part).
+3. Per configuration the C-index is averaged over seeds within a fold, then the mean and
+   standard error (SD/√n_folds, ddof = 1) are taken across folds.
+4. ``rule="max"`` picks the best mean; ``rule="1se"`` the smallest k, then the smallest α,
+   among configurations within one standard error of the best (remaining ties: higher mean).
+5. The chosen model is refitted on all data.
+
+Fits run in parallel with joblib; BLAS is limited to one thread inside each fit
+(threadpoolctl), and every fit depends only on its own (fold, seed, path), so results are
+bit-identical for any ``n_jobs``.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from itertools import product
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ._folds import fold_indices, stratified_folds
+from ._validation import survival_from_y
+from .cox import cox_partial_log_likelihood
+from .estimator import DeSurv, _as_matrix
+from .exceptions import ConvergenceWarning, DataWarning
+from .metrics import concordance_index
+from .solver import fit_desurv
+
+__all__ = [
+    "GRID_PARAMS",
+    "DeSurvCV",
+    "cross_validate",
+    "load_cv_results",
+    "make_grid",
+    "trials_summary",
+    "optimize_hyperparameters",
+    "save_cv_results",
+    "select_config",
+    "stratified_folds",
+    "summarize_cv",
+]
+
+#: Hyperparameters searched over (paper symbols k, α, λ, ξ, λ_W, λ_H).
+GRID_PARAMS = ("n_components", "alpha", "penalty", "l1_ratio", "penalty_w", "penalty_h")
+_DEFAULTS = {
+    "n_components": 3,
+    "alpha": 0.5,
+    "penalty": 0.1,
+    "l1_ratio": 0.5,
+    "penalty_w": 0.0,
+    "penalty_h": 0.0,
+}
+_PATH_PARAMS = tuple(p for p in GRID_PARAMS if p != "alpha")
+_RULES = ("max", "1se")
+
+
+# ----------------------------------------------------------------------------- grid
+def _check_value(name, v, where="param_grid"):
+    if name == "n_components":
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+            raise ValueError(f"{where}['n_components'] values must be integers >= 1, got {v!r}")
+        return int(v)
+    try:
+        v = float(v)
+    except (TypeError, ValueError):
+        raise ValueError(f"{where}[{name!r}] values must be numbers, got {v!r}") from None
+    if not np.isfinite(v):
+        raise ValueError(f"{where}[{name!r}] contains a non-finite value {v}")
+    if name == "alpha" and not 0.0 <= v < 1.0:
+        raise ValueError(f"{where}['alpha'] values must be in [0, 1), got {v}")
+    if name == "l1_ratio" and not 0.0 <= v <= 1.0:
+        raise ValueError(f"{where}['l1_ratio'] values must be in [0, 1], got {v}")
+    if name in ("penalty", "penalty_w", "penalty_h") and v < 0:
+        raise ValueError(f"{where}[{name!r}] values must be >= 0, got {v}")
+    return v
+
+
+def make_grid(param_grid):
+    """Validate a parameter grid and fill unspecified parameters with DeSurv defaults.
+
+    Parameters
+    ----------
+    param_grid : dict
+        Maps names in :data:`GRID_PARAMS` to a value or a non-empty list of values.
+
+    Returns
+    -------
+    dict of str -> list
+        Every name of :data:`GRID_PARAMS`, values sorted ascending and de-duplicated.
+
+    Raises
+    ------
+    ValueError
+        Unknown parameter name, empty list, duplicated values, or a value out of range.
+    """
+    if not isinstance(param_grid, dict):
+        raise ValueError(f"param_grid must be a dict of lists, got {type(param_grid).__name__}")
+    unknown = set(param_grid) - set(GRID_PARAMS)
+    if unknown:
+        raise ValueError(
+            f"unknown parameter(s) in param_grid: {sorted(unknown)}; allowed: {list(GRID_PARAMS)}"
+        )
+    grid = {}
+    for name in GRID_PARAMS:
+        values = param_grid.get(name, [_DEFAULTS[name]])
+        if np.isscalar(values):
+            values = [values]
+        values = [_check_value(name, v) for v in values]
+        if not values:
+            raise ValueError(f"param_grid[{name!r}] is empty; give at least one value")
+        if len(set(values)) != len(values):
+            raise ValueError(f"param_grid[{name!r}] has duplicated values: {values}")
+        grid[name] = sorted(values)
+    return grid
+
+
+def _paths(grid):
+    """All settings of the non-α parameters (each is fitted along the whole α grid)."""
+    return [
+        dict(zip(_PATH_PARAMS, vals, strict=True))
+        for vals in product(*(grid[p] for p in _PATH_PARAMS))
+    ]
+
+
+def _seeds(random_state, n_seeds):
+    """Integer seeds of the random starts, derived reproducibly from ``random_state``."""
+    if isinstance(n_seeds, bool) or not isinstance(n_seeds, (int, np.integer)) or n_seeds < 1:
+        raise ValueError(f"n_seeds must be an integer >= 1, got {n_seeds!r}")
+    entropy = None if random_state is None else int(random_state)
+    seq = np.random.SeedSequence(entropy)
+    return [int(s) for s in seq.generate_state(int(n_seeds), dtype=np.uint32)]
+
+
+# ----------------------------------------------------------------------------- one task
+def _score(W, beta, X_val, t_val, e_val, ties):
+    """Validation C-index and per-event partial log-likelihood of η = X_valᵀ W β."""
+    eta = (X_val.T @ W) @ beta
+    if not e_val.any():
+        return np.nan, np.nan, eta
+    c = concordance_index(t_val, e_val, eta)
+    ll = cox_partial_log_likelihood(eta, t_val, e_val, ties=ties) / e_val.sum()
+    return c, ll, eta
+
+
+def _fit_path(task, data, fit_options):
+    """Fit one α path for one (fold, seed, path); return one record per α."""
+    X_tr, t_tr, e_tr, X_val, t_val, e_val = data
+    alphas = task["alphas"]
+    params = task["params"]
+    warm = fit_options.pop("warm_start", True)
+    records = []
+    start = None
+    for alpha in alphas:
+        kwargs = dict(fit_options)
+        if start is not None:
+            kwargs.update(W_init=start[0], H_init=start[1], beta_init=start[2])
+        else:
+            kwargs["random_state"] = task["seed"]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            res = fit_desurv(
+                X_tr, t_tr, e_tr, params["n_components"], alpha=alpha, warn=False,
+                penalty=params["penalty"], l1_ratio=params["l1_ratio"],
+                penalty_w=params["penalty_w"], penalty_h=params["penalty_h"],
+                n_threads=1, **kwargs,
+            )  # fmt: skip
+        eta_tr = (X_tr.T @ res.W) @ res.beta
+        c_val, ll_val, _ = _score(res.W, res.beta, X_val, t_val, e_val, fit_options["ties"])
+        records.append(
+            {
+                "fold": task["fold"],
+                "seed": task["seed"],
+                **params,
+                "alpha": float(alpha),
+                "cindex": c_val,
+                "val_loglik": ll_val,
+                "train_cindex": concordance_index(t_tr, e_tr, eta_tr),
+                "objective": float(res.objective["loss"]),
+                "n_iter": int(res.n_iter),
+                "converged": bool(res.converged),
+                "warm_start": start is not None,
+                "n_val": int(t_val.shape[0]),
+                "n_val_events": int(e_val.sum()),
+            }
+        )
+        if warm:
+            start = (res.W, res.H, res.beta)
+    return records
+
+
+# ----------------------------------------------------------------------------- data
+def _check_X(X, preprocessor):
+    """Return (X as given or as float array, gene names or None)."""
+    if preprocessor is None:
+        Xa, names = _as_matrix(X)  # nonnegative, finite
+        return Xa, names
+    if not hasattr(preprocessor, "fit") or not hasattr(preprocessor, "get_params"):
+        raise ValueError(
+            "preprocessor must be a desurv.preprocessing.Preprocessor (unfitted is fine), "
+            f"got {type(preprocessor).__name__}"
+        )
+    names = np.asarray(X.columns.astype(str), dtype=object) if isinstance(X, pd.DataFrame) else None
+    return X, names
+
+
+def _rows(X, idx):
+    return X.iloc[idx] if isinstance(X, pd.DataFrame) else np.asarray(X)[idx]
+
+
+def _fresh(preprocessor):
+    return type(preprocessor)(**preprocessor.get_params())
+
+
+def _fold_data(X, time, event, folds, n_folds, preprocessor, groups):
+    """Per fold: (X_tr, t_tr, e_tr, X_val, t_val, e_val), X in genes × samples."""
+    out = []
+    for tr, va in fold_indices(folds, n_folds):
+        X_tr, X_va = _rows(X, tr), _rows(X, va)
+        if preprocessor is not None:
+            # gene filter and transform learned on the training part only (no leakage)
+            pre = _fresh(preprocessor).fit(X_tr, groups=None if groups is None else groups[tr])
+            X_tr, X_va = pre.transform(X_tr), pre.transform(X_va)
+        X_tr = np.asarray(X_tr, dtype=np.float64)
+        X_va = np.asarray(X_va, dtype=np.float64)
+        out.append((np.ascontiguousarray(X_tr.T), time[tr], event[tr],
+                    np.ascontiguousarray(X_va.T), time[va], event[va]))  # fmt: skip
+    return out
+
+
+def _check_groups(groups, n):
+    if groups is None:
+        return None
+    groups = np.asarray(groups)
+    if groups.shape != (n,):
+        raise ValueError(f"groups must have one label per sample ({n}), got shape {groups.shape}")
+    return groups
+
+
+def _run_tasks(tasks, fold_data, fit_options, n_jobs, backend, progress, desc):
+    """Run path tasks (in parallel); return records in task order."""
+    from joblib import Parallel, delayed
+
+    jobs = (delayed(_fit_path)(t, fold_data[t["fold"]], dict(fit_options)) for t in tasks)
+    parallel = Parallel(n_jobs=n_jobs, backend=backend, return_as="generator")
+    out = parallel(jobs)
+    if progress:
+        from tqdm.auto import tqdm
+
+        out = tqdm(out, total=len(tasks), desc=desc, unit="path")
+    records = []
+    for recs in out:
+        records.extend(recs)
+    return records
+
+
+def _fit_options(n_init, max_iter, tol, ties, loss_convention, init_max_iter, init_tol):
+    if ties not in ("breslow", "efron"):
+        raise ValueError(f"ties must be 'breslow' or 'efron', got {ties!r}")
+    return {
+        "n_init": int(n_init),
+        "max_iter": int(max_iter),
+        "tol": float(tol),
+        "ties": ties,
+        "loss_convention": loss_convention,
+        "init_max_iter": int(init_max_iter),
+        "init_tol": float(init_tol),
+    }
+
+
+def _warn_unconverged(df):
+    bad = int((~df["converged"]).sum())
+    if bad:
+        warnings.warn(
+            f"{bad} of {len(df)} cross-validation fits stopped at max_iter before reaching tol "
+            "(column 'converged' of the results); consider a larger max_iter",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+
+
+def _check_k(grid_k, n_genes, n_train_min):
+    kmax = max(grid_k)
+    if kmax > min(n_genes, n_train_min):
+        raise ValueError(
+            f"n_components={kmax} in the grid is too large: training folds have "
+            f"{n_train_min} samples and {n_genes} genes (k must be <= both)"
+        )
+
+
+# ----------------------------------------------------------------------------- grid search
+def cross_validate(
+    X,
+    y=None,
+    *,
+    time=None,
+    event=None,
+    param_grid=None,
+    n_folds=5,
+    n_seeds=3,
+    groups=None,
+    folds=None,
+    preprocessor=None,
+    warm_start=True,
+    n_init=1,
+    max_iter=500,
+    tol=1e-6,
+    ties="breslow",
+    loss_convention="consistent",
+    init_max_iter=30,
+    init_tol=1e-4,
+    random_state=None,
+    n_jobs=None,
+    backend=None,
+    progress=False,
+):
+    """Cross-validate DeSurv over a hyperparameter grid (one row per fit).
+
+    Parameters
+    ----------
+    X : DataFrame or array-like of shape (n_samples, n_genes)
+        Expression, samples × genes. Nonnegative (e.g. ranks) unless ``preprocessor`` is given,
+        in which case raw values are preprocessed inside each fold.
+    y : structured array of shape (n_samples,), optional
+        Survival target (fields ``event``, ``time``); or pass ``time=`` and ``event=``.
+    param_grid : dict, optional
+        Values of ``n_components`` (k), ``alpha`` (α), ``penalty`` (λ), ``l1_ratio`` (ξ),
+        ``penalty_w`` (λ_W), ``penalty_h`` (λ_H); see :func:`make_grid`. Default: k ∈ {2, 3, 4},
+        α ∈ {0, 0.25, 0.5, 0.75}, other parameters at the DeSurv defaults.
+    n_folds : int, default=5
+        Number of folds (stratified by event and ``groups``, see :func:`stratified_folds`).
+    n_seeds : int, default=3
+        Random starts per fold and path; their seeds derive from ``random_state``.
+    groups : array-like of shape (n_samples,), optional
+        Cohort label per sample: folds are stratified by cohort, and an in-fold gene filter
+        runs per cohort (genes kept in all cohorts).
+    folds : array-like of int of shape (n_samples,), optional
+        Precomputed fold ids (0 … n_folds − 1), e.g. to share folds with the baselines.
+    preprocessor : desurv.preprocessing.Preprocessor, optional
+        Gene filter + transform re-fitted on each training part and applied to both parts.
+    warm_start : bool, default=True
+        Fit α in increasing order, each fit starting from the previous α's solution (W, H, β).
+        With False every α starts from the seed's random initialisation.
+    n_init, max_iter, tol, ties, loss_convention, init_max_iter, init_tol
+        Passed to :func:`desurv.fit_desurv` for every fit.
+    random_state : int or None
+        Seeds the folds and the random starts.
+    n_jobs : int or None
+        Parallel workers (joblib); results do not depend on it.
+    backend : str or None
+        joblib backend (e.g. ``"loky"``, ``"threading"``, or one registered by Dask/Ray).
+    progress : bool, default=False
+        Show a tqdm progress bar over α paths.
+
+    Returns
+    -------
+    results : pandas.DataFrame
+        One row per fit: ``fold``, ``seed``, the six hyperparameters, ``cindex`` (validation
+        Harrell's C), ``val_loglik`` (validation Cox partial log-likelihood per event),
+        ``train_cindex``, ``objective``, ``n_iter``, ``converged``, ``warm_start``, ``n_val``,
+        ``n_val_events``. ``results.attrs`` records the folds, seeds and settings.
+
+    Raises
+    ------
+    ValueError
+        Bad grid, k larger than the training folds allow, bad survival data or ``folds``.
+
+    Warns
+    -----
+    DataWarning
+        A fold has no events (its validation C-index is NaN and is skipped in the means).
+    ConvergenceWarning
+        Some fits stopped at ``max_iter`` (once, with the count).
+    """
+    grid = make_grid({"n_components": [2, 3, 4], "alpha": [0.0, 0.25, 0.5, 0.75]}
+                     if param_grid is None else param_grid)  # fmt: skip
+    X, names = _check_X(X, preprocessor)
+    n = X.shape[0]
+    time_, event_ = survival_from_y(y, time, event, n_samples=n)
+    groups = _check_groups(groups, n)
+    if folds is None:
+        folds = stratified_folds(event_, n_folds, groups=groups, random_state=random_state)
+    else:
+        folds = np.asarray(folds)
+        if folds.shape != (n,) or not np.array_equal(np.unique(folds), np.arange(n_folds)):
+            raise ValueError(
+                f"folds must give each of the {n} samples a fold id in 0..{n_folds - 1}, "
+                "with every fold non-empty"
+            )
+        empty = [f for f in range(n_folds) if not event_[folds == f].any()]
+        if empty:
+            warnings.warn(f"fold(s) {empty} have no events", DataWarning, stacklevel=2)
+    seeds = _seeds(random_state, n_seeds)
+    opts = _fit_options(n_init, max_iter, tol, ties, loss_convention, init_max_iter, init_tol)
+    opts["warm_start"] = bool(warm_start)
+    fold_data = _fold_data(X, time_, event_, folds, n_folds, preprocessor, groups)
+    n_train_min = min(d[0].shape[1] for d in fold_data)
+    _check_k(grid["n_components"], fold_data[0][0].shape[0], n_train_min)
+    tasks = [
+        {"fold": f, "seed": s, "params": path, "alphas": grid["alpha"]}
+        for f in range(n_folds)
+        for s in seeds
+        for path in _paths(grid)
+    ]
+    records = _run_tasks(tasks, fold_data, opts, n_jobs, backend, progress, "DeSurv CV")
+    df = pd.DataFrame.from_records(records)
+    _warn_unconverged(df)
+    df.attrs.update(
+        {
+            "n_folds": int(n_folds),
+            "seeds": seeds,
+            "random_state": random_state,
+            "warm_start": bool(warm_start),
+            "grid": grid,
+            "folds": folds.tolist(),
+            "fit_options": {k: v for k, v in opts.items() if k != "warm_start"},
+            "preprocessor": None if preprocessor is None else preprocessor.get_params(),
+        }
+    )
+    return df
+
+
+def summarize_cv(results, *, seed_aggregate="mean"):
+    """Mean and standard error of the validation C-index per configuration.
+
+    Parameters
+    ----------
+    results : DataFrame
+        Output of :func:`cross_validate` (or :func:`load_cv_results`).
+    seed_aggregate : {"mean", "best_objective"}, default="mean"
+        How the seeds of one fold are combined: the mean of their validation C-indices, or
+        the C-index of the seed with the lowest training objective (as a multi-start fit
+        would keep).
+
+    Returns
+    -------
+    summary : DataFrame
+        One row per configuration (sorted by k, α, λ, ξ, λ_W, λ_H): the six
+        hyperparameters, ``mean_cindex``, ``se_cindex`` (SD across folds with ddof = 1,
+        divided by √n_folds), ``n_folds`` (folds with events), ``mean_train_cindex``,
+        ``mean_val_loglik``, ``converged_fraction``, ``mean_n_iter``.
+    """
+    if seed_aggregate not in ("mean", "best_objective"):
+        raise ValueError(
+            f"seed_aggregate must be 'mean' or 'best_objective', got {seed_aggregate!r}"
+        )
+    missing = set(GRID_PARAMS) | {"fold", "cindex"}
+    missing -= set(results.columns)
+    if missing:
+        raise ValueError(f"results lack column(s) {sorted(missing)}; pass cross_validate() output")
+    keys = list(GRID_PARAMS)
+    if seed_aggregate == "mean":
+        per_fold = results.groupby([*keys, "fold"], sort=True).agg(
+            cindex=("cindex", "mean"),
+            train_cindex=("train_cindex", "mean"),
+            val_loglik=("val_loglik", "mean"),
+        )
+    else:
+        best = results.loc[results.groupby([*keys, "fold"], sort=True)["objective"].idxmin()]
+        per_fold = best.set_index([*keys, "fold"])[["cindex", "train_cindex", "val_loglik"]]
+    g = per_fold.groupby(level=keys, sort=True)
+    summary = pd.DataFrame(
+        {
+            "mean_cindex": g["cindex"].mean(),
+            "se_cindex": g["cindex"].std(ddof=1) / np.sqrt(g["cindex"].count()),
+            "n_folds": g["cindex"].count(),
+            "mean_train_cindex": g["train_cindex"].mean(),
+            "mean_val_loglik": g["val_loglik"].mean(),
+        }
+    )
+    conv = results.groupby(keys, sort=True).agg(
+        converged_fraction=("converged", "mean"), mean_n_iter=("n_iter", "mean")
+    )
+    return summary.join(conv).reset_index()
+
+
+def select_config(summary, rule="1se"):
+    """Choose a configuration from a CV summary.
+
+    Parameters
+    ----------
+    summary : DataFrame
+        Output of :func:`summarize_cv` (columns of :data:`GRID_PARAMS`, ``mean_cindex``,
+        ``se_cindex``).
+    rule : {"max", "1se"}, default="1se"
+        ``"max"``: the highest mean C-index (first in grid order on ties). ``"1se"``: among
+        the configurations whose mean is at least (best mean − best SE), the smallest k, then
+        the smallest α, then the highest mean (the one-standard-error rule of Hastie et al.,
+        preferring the simplest model).
+
+    Returns
+    -------
+    params : dict
+        The chosen hyperparameters (Python scalars).
+    index : int
+        Its row label in ``summary``.
+
+    Raises
+    ------
+    ValueError
+        Unknown rule, or no configuration has a finite mean C-index.
+    """
+    if rule not in _RULES:
+        raise ValueError(f"rule must be one of {_RULES}, got {rule!r}")
+    finite = summary[np.isfinite(summary["mean_cindex"])]
+    if finite.empty:
+        raise ValueError("no configuration has a finite mean C-index (folds without events?)")
+    best = finite["mean_cindex"].idxmax()
+    if rule == "max":
+        chosen = best
+    else:
+        se = finite.at[best, "se_cindex"]
+        threshold = finite.at[best, "mean_cindex"] - (0.0 if not np.isfinite(se) else se)
+        cand = finite[finite["mean_cindex"] >= threshold]
+        cand = cand.sort_values(
+            ["n_components", "alpha", "mean_cindex"], ascending=[True, True, False], kind="stable"
+        )
+        chosen = cand.index[0]
+    row = summary.loc[chosen]
+    params = {p: (int(row[p]) if p == "n_components" else float(row[p])) for p in GRID_PARAMS}
+    return params, int(chosen)
+
+
+# ----------------------------------------------------------------------------- save / load
+_INT_COLS = ("fold", "seed", "n_components", "n_iter", "n_val", "n_val_events", "trial")
+_BOOL_COLS = ("converged", "warm_start")
+
+
+def save_cv_results(results, path):
+    """Write per-fit CV results to CSV (full float precision) with a JSON sidecar of ``attrs``.
+
+    ``path`` is the CSV path; the settings go to ``<path>.json``. Reload with
+    :func:`load_cv_results` (the round trip is exact).
+    """
+    path = Path(path)
+    results.to_csv(path, index=False, float_format="%.17g")
+    meta = {k: v for k, v in results.attrs.items()}
+    path.with_name(path.name + ".json").write_text(json.dumps(meta, indent=1, default=_json))
+    return path
+
+
+def _json(o):
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    raise TypeError(f"cannot serialise {type(o).__name__}")
+
+
+def load_cv_results(path):
+    """Read results written by :func:`save_cv_results` (dtypes and ``attrs`` restored).
+
+    Raises
+    ------
+    ValueError
+        If the file is missing or lacks the columns of CV results.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"CV results file not found: {path}")
+    df = pd.read_csv(path, float_precision="round_trip")
+    missing = (set(GRID_PARAMS) | {"fold", "cindex"}) - set(df.columns)
+    if missing:
+        raise ValueError(f"{path} is not a desurv CV results file (lacks {sorted(missing)})")
+    for c in _INT_COLS:
+        if c in df:
+            df[c] = df[c].astype(np.int64)
+    for c in _BOOL_COLS:
+        if c in df:
+            df[c] = df[c].astype(bool)
+    for c in df.columns:
+        if c not in _INT_COLS and c not in _BOOL_COLS:
+            df[c] = df[c].astype(np.float64)
+    side = path.with_name(path.name + ".json")
+    if side.is_file():
+        df.attrs.update(json.loads(side.read_text()))
+    return df
+
+
+# ----------------------------------------------------------------------------- estimator
+class DeSurvCV:
+    """Grid-search cross-validation for :class:`~desurv.DeSurv`, then a refit on all data.
+
+    See :func:`cross_validate` for the protocol (stratified folds, several seeds, warm starts
+    along α) and :func:`select_config` for the ``"max"`` and ``"1se"`` rules.
+
+    Parameters
+    ----------
+    param_grid : dict, optional
+        Grid over ``n_components`` (k), ``alpha`` (α), ``penalty`` (λ), ``l1_ratio`` (ξ),
+        ``penalty_w`` (λ_W), ``penalty_h`` (λ_H).
+    n_folds, n_seeds, warm_start, n_init, max_iter, tol, ties, loss_convention
+        As in :func:`cross_validate`.
+    rule : {"1se", "max"}, default="1se"
+        Selection rule.
+    seed_aggregate : {"mean", "best_objective"}, default="mean"
+        See :func:`summarize_cv`.
+    refit : bool, default=True
+        Refit the chosen configuration on all samples (``best_estimator_``).
+    refit_n_init : int, default=20
+        Random starts of the refit (the DeSurv multi-start).
+    preprocessor : desurv.preprocessing.Preprocessor, optional
+        Learned inside each fold and, for the refit, on all samples (``preprocessor_``).
+    random_state : int or None
+        Seeds folds, random starts and the refit.
+    n_jobs, backend, progress
+        Parallelism and progress bar (results do not depend on ``n_jobs``).
+
+    Attributes
+    ----------
+    cv_results_ : DataFrame
+        Per-fit results (:func:`cross_validate`).
+    cv_summary_ : DataFrame
+        Per-configuration mean and SE of the validation C-index (:func:`summarize_cv`), with a
+        bool column ``selected``.
+    best_params_ : dict
+        The chosen hyperparameters.
+    best_index_ : int
+        Row of ``cv_summary_`` that was chosen.
+    best_score_ : float
+        Its mean validation C-index.
+    folds_ : ndarray of int of shape (n_samples,)
+        Fold id of each sample.
+    best_estimator_ : DeSurv
+        The refitted model (when ``refit``).
+    preprocessor_ : Preprocessor or None
+        Preprocessing fitted on all samples (when ``preprocessor`` was given).
+    """
+
+    def __init__(
+        self,
+        param_grid=None,
+        *,
+        n_folds=5,
+        n_seeds=3,
+        rule="1se",
+        seed_aggregate="mean",
+        refit=True,
+        refit_n_init=20,
+        preprocessor=None,
+        warm_start=True,
+        n_init=1,
+        max_iter=500,
+        tol=1e-6,
+        ties="breslow",
+        loss_convention="consistent",
+        random_state=None,
+        n_jobs=None,
+        backend=None,
+        progress=False,
+    ):
+        self.param_grid = param_grid
+        self.n_folds = n_folds
+        self.n_seeds = n_seeds
+        self.rule = rule
+        self.seed_aggregate = seed_aggregate
+        self.refit = refit
+        self.refit_n_init = refit_n_init
+        self.preprocessor = preprocessor
+        self.warm_start = warm_start
+        self.n_init = n_init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.ties = ties
+        self.loss_convention = loss_convention
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+        self.backend = backend
+        self.progress = progress
+
+    def get_params(self, deep=True):
+        import inspect
+
+        names = [p for p in inspect.signature(type(self).__init__).parameters if p != "self"]
+        return {name: getattr(self, name) for name in names}
+
+    def set_params(self, **params):
+        valid = self.get_params()
+        for key, value in params.items():
+            if key not in valid:
+                raise ValueError(f"invalid parameter {key!r} for DeSurvCV")
+            setattr(self, key, value)
+        return self
+
+    def fit(self, X, y=None, *, time=None, event=None, groups=None):
+        """Run the cross-validation, select a configuration and (optionally) refit it.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_genes)
+        y : structured array of shape (n_samples,), optional (or ``time=``, ``event=``)
+        groups : array-like of shape (n_samples,), optional
+            Cohort labels (stratification; per-cohort gene filter in the preprocessing).
+
+        Returns
+        -------
+        self
+        """
+        if self.rule not in _RULES:
+            raise ValueError(f"rule must be one of {_RULES}, got {self.rule!r}")
+        self.cv_results_ = cross_validate(
+            X, y, time=time, event=event, param_grid=self.param_grid, n_folds=self.n_folds,
+            n_seeds=self.n_seeds, groups=groups, preprocessor=self.preprocessor,
+            warm_start=self.warm_start, n_init=self.n_init, max_iter=self.max_iter, tol=self.tol,
+            ties=self.ties, loss_convention=self.loss_convention, random_state=self.random_state,
+            n_jobs=self.n_jobs, backend=self.backend, progress=self.progress,
+        )  # fmt: skip
+        self.folds_ = np.asarray(self.cv_results_.attrs["folds"])
+        summary = summarize_cv(self.cv_results_, seed_aggregate=self.seed_aggregate)
+        self.best_params_, self.best_index_ = select_config(summary, self.rule)
+        summary["selected"] = summary.index == self.best_index_
+        self.cv_summary_ = summary
+        self.best_score_ = float(summary.at[self.best_index_, "mean_cindex"])
+        self.preprocessor_ = None
+        if self.refit:
+            Xr = X
+            if self.preprocessor is not None:
+                self.preprocessor_ = _fresh(self.preprocessor).fit(X, groups=groups)
+                Xr = self.preprocessor_.transform(X)
+            time_, event_ = survival_from_y(y, time, event, n_samples=len(X))
+            self.best_estimator_ = DeSurv(
+                **self.best_params_, n_init=self.refit_n_init, max_iter=self.max_iter,
+                tol=self.tol, ties=self.ties, loss_convention=self.loss_convention,
+                random_state=self.random_state, n_threads=1,
+            ).fit(Xr, time=time_, event=event_)  # fmt: skip
+        return self
+
+    def _check_refitted(self):
+        if not hasattr(self, "best_estimator_"):
+            raise ValueError("DeSurvCV has no refitted model: call fit() with refit=True")
+
+    def _prep(self, X):
+        return X if self.preprocessor_ is None else self.preprocessor_.transform(X)
+
+    def predict(self, X):
+        """Linear predictor η of the refitted model (after the fitted preprocessing)."""
+        self._check_refitted()
+        return self.best_estimator_.predict(self._prep(X))
+
+    def score(self, X, y=None, *, time=None, event=None):
+        """Harrell's C of the refitted model on (X, y)."""
+        self._check_refitted()
+        return self.best_estimator_.score(self._prep(X), y, time=time, event=event)
+
+    def save(self, directory):
+        """Write ``cv_results.csv`` (+ ``.json``), ``cv_summary.csv``, ``selected.json`` and,
+        when refitted, ``model.npz`` (with the preprocessing) into ``directory``."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        save_cv_results(self.cv_results_, directory / "cv_results.csv")
+        self.cv_summary_.to_csv(directory / "cv_summary.csv", index=False, float_format="%.17g")
+        sel = {
+            "rule": self.rule,
+            "seed_aggregate": self.seed_aggregate,
+            "best_params": self.best_params_,
+            "best_score": self.best_score_,
+            "se": float(self.cv_summary_.at[self.best_index_, "se_cindex"]),
+            "n_folds": int(self.n_folds),
+            "n_seeds": int(self.n_seeds),
+            "random_state": self.random_state,
+        }
+        (directory / "selected.json").write_text(json.dumps(sel, indent=1, default=_json))
+        if hasattr(self, "best_estimator_"):
+            self.best_estimator_.save(directory / "model.npz", preprocessor=self.preprocessor_)
+        return directory
+
+
+# ----------------------------------------------------------------------------- optuna
+_DEFAULT_SPACE = {
+    "n_components": (2, 6),
+    "alpha": (0.0, 0.95),
+    "penalty": {"low": 1e-3, "high": 1.0, "log": True},
+    "l1_ratio": (0.0, 1.0),
+}
+
+
+def _check_space(space):
+    if not isinstance(space, dict) or not space:
+        raise ValueError("search_space must be a non-empty dict of parameter specifications")
+    unknown = set(space) - set(GRID_PARAMS)
+    if unknown:
+        raise ValueError(f"unknown parameter(s) in search_space: {sorted(unknown)}")
+    out = {}
+    for name, spec in space.items():
+        if isinstance(spec, dict):
+            spec = dict(spec)
+        elif isinstance(spec, tuple) and len(spec) == 2:
+            spec = {"low": spec[0], "high": spec[1]}
+        elif isinstance(spec, list):
+            if not spec:
+                raise ValueError(f"search_space[{name!r}] is an empty list")
+            out[name] = {"choices": [_check_value(name, v, "search_space") for v in spec]}
+            continue
+        else:
+            out[name] = {"fixed": _check_value(name, spec, "search_space")}
+            continue
+        if set(spec) - {"low", "high", "log"} or not {"low", "high"} <= set(spec):
+            raise ValueError(
+                f"search_space[{name!r}] must be (low, high), {{'low','high','log'}}, a list of "
+                f"choices or a fixed value, got {spec!r}"
+            )
+        lo, hi = (
+            _check_value(name, spec["low"], "search_space"),
+            _check_value(name, spec["high"], "search_space"),
+        )
+        if not lo < hi:
+            raise ValueError(f"search_space[{name!r}]: low ({lo}) must be < high ({hi})")
+        if spec.get("log") and lo <= 0:
+            raise ValueError(f"search_space[{name!r}]: log scale needs low > 0")
+        out[name] = {"low": lo, "high": hi, "log": bool(spec.get("log", False))}
+    return out
+
+
+def _suggest(trial, space):
+    params = dict(_DEFAULTS)
+    for name, spec in space.items():
+        if "fixed" in spec:
+            params[name] = spec["fixed"]
+        elif "choices" in spec:
+            params[name] = trial.suggest_categorical(name, spec["choices"])
+        elif name == "n_components":
+            params[name] = trial.suggest_int(name, spec["low"], spec["high"], log=spec["log"])
+        else:
+            params[name] = trial.suggest_float(name, spec["low"], spec["high"], log=spec["log"])
+    return params
+
+
+def optimize_hyperparameters(
+    X,
+    y=None,
+    *,
+    time=None,
+    event=None,
+    search_space=None,
+    n_trials=30,
+    storage=None,
+    study_name="desurv",
+    n_folds=5,
+    n_seeds=3,
+    groups=None,
+    folds=None,
+    preprocessor=None,
+    n_init=1,
+    max_iter=500,
+    tol=1e-6,
+    ties="breslow",
+    loss_convention="consistent",
+    init_max_iter=30,
+    init_tol=1e-4,
+    random_state=None,
+    n_jobs=None,
+    backend=None,
+    progress=False,
+):
+    """Bayesian optimisation (optuna TPE) of the mean validation C-index.
+
+    Each trial proposes (k, α, λ, ξ, λ_W, λ_H) and is scored exactly like one grid point of
+    :func:`cross_validate`: the same stratified folds and seeds (so trials are comparable),
+    the C-index averaged over seeds within a fold, then over folds (no warm start: each trial
+    has a single α). Trials are maximised one after the other; the fits inside a trial run in
+    parallel. With ``storage`` (e.g. ``"sqlite:///cv.db"``) the study is saved as it goes and
+    a later call with the same ``study_name`` resumes it, adding ``n_trials`` trials.
+
+    Parameters
+    ----------
+    X, y, time, event, n_folds, n_seeds, groups, folds, preprocessor, n_init, max_iter, tol,
+    ties, loss_convention, init_max_iter, init_tol, n_jobs, backend, progress
+        As in :func:`cross_validate`.
+    search_space : dict, optional
+        Per parameter: ``(low, high)`` (uniform; integers for ``n_components``),
+        ``{"low": ..., "high": ..., "log": True}``, a list of choices, or a fixed value.
+        Unlisted parameters stay at the DeSurv defaults. Default: k ∈ [2, 6], α ∈ [0, 0.95],
+        λ ∈ [1e-3, 1] (log), ξ ∈ [0, 1].
+    n_trials : int, default=30
+        Trials to run in this call.
+    storage : str or optuna storage, optional
+        Where the study is kept (None: in memory).
+    study_name : str, default="desurv"
+    random_state : int or None
+        Seeds the folds, the random starts and the TPE sampler.
+
+    Returns
+    -------
+    study : optuna.Study
+        The study (``study.best_params``, ``study.trials_dataframe()``).
+    summary : DataFrame
+        One row per completed trial in the format of :func:`summarize_cv` plus ``trial``, so
+        :func:`select_config` applies (e.g. the 1se rule over trials).
+
+    Raises
+    ------
+    ImportError
+        If optuna is not installed (``pip install optuna``).
+    ValueError
+        Bad search space or data.
+    """
+    try:
+        import optuna
+    except ImportError:  # pragma: no cover - optuna is in the test extra
+        raise ImportError(
+            "optimize_hyperparameters needs optuna: pip install optuna (or desurv[tune])"
+        ) from None
+    space = _check_space(_DEFAULT_SPACE if search_space is None else search_space)
+    if isinstance(n_trials, bool) or not isinstance(n_trials, (int, np.integer)) or n_trials < 0:
+        raise ValueError(f"n_trials must be an integer >= 0, got {n_trials!r}")
+    X, _ = _check_X(X, preprocessor)
+    n = X.shape[0]
+    time_, event_ = survival_from_y(y, time, event, n_samples=n)
+    groups = _check_groups(groups, n)
+    if folds is None:
+        folds = stratified_folds(event_, n_folds, groups=groups, random_state=random_state)
+    folds = np.asarray(folds)
+    seeds = _seeds(random_state, n_seeds)
+    opts = _fit_options(n_init, max_iter, tol, ties, loss_convention, init_max_iter, init_tol)
+    fold_data = _fold_data(X, time_, event_, folds, n_folds, preprocessor, groups)
+    n_train_min = min(d[0].shape[1] for d in fold_data)
+    kspec = space.get("n_components", {"fixed": _DEFAULTS["n_components"]})
+    kmax = kspec.get("high", kspec.get("fixed", max(kspec.get("choices", [0]))))
+    _check_k([kmax], fold_data[0][0].shape[0], n_train_min)
+
+    def objective(trial):
+        params = _suggest(trial, space)
+        path = {p: params[p] for p in _PATH_PARAMS}
+        tasks = [
+            {"fold": f, "seed": s, "params": path, "alphas": [params["alpha"]]}
+            for f in range(n_folds)
+            for s in seeds
+        ]
+        recs = _run_tasks(tasks, fold_data, opts, n_jobs, backend, False, "trial")
+        df = pd.DataFrame.from_records(recs)
+        row = summarize_cv(df).iloc[0]
+        for key in ("se_cindex", "n_folds", "mean_train_cindex", "mean_val_loglik",
+                    "converged_fraction", "mean_n_iter"):  # fmt: skip
+            trial.set_user_attr(key, float(row[key]))
+        trial.set_user_attr("params", {p: params[p] for p in GRID_PARAMS})
+        value = float(row["mean_cindex"])
+        if not np.isfinite(value):
+            raise optuna.TrialPruned("no fold with events")
+        return value
+
+    verbosity = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    try:
+        study = optuna.create_study(
+            storage=storage, study_name=study_name, direction="maximize", load_if_exists=True
+        )
+        if study.direction != optuna.study.StudyDirection.MAXIMIZE:
+            raise ValueError(f"existing study {study_name!r} is not a maximisation study")
+        # A resumed study must not replay the proposals of the first call: the sampler seed
+        # combines random_state with the number of trials already stored.
+        entropy = [len(study.trials)] + ([] if random_state is None else [int(random_state)])
+        seed = (
+            None
+            if random_state is None
+            else int(np.random.SeedSequence(entropy).generate_state(1)[0])
+        )
+        study.sampler = optuna.samplers.TPESampler(seed=seed)
+        study.optimize(objective, n_trials=int(n_trials), show_progress_bar=bool(progress))
+    finally:
+        optuna.logging.set_verbosity(verbosity)
+    return study, trials_summary(study)
+
+
+def trials_summary(study):
+    """Completed trials of an optuna study as a :func:`summarize_cv`-style table.
+
+    Columns: ``trial``, the six hyperparameters, ``mean_cindex`` (the trial value),
+    ``se_cindex`` and the other per-configuration statistics.
+    """
+    import optuna
+
+    rows = []
+    for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)):
+        attrs = t.user_attrs
+        row = {"trial": t.number, **attrs["params"], "mean_cindex": t.value}
+        row.update({k: v for k, v in attrs.items() if k != "params"})
+        rows.append(row)
+    cols = ["trial", *GRID_PARAMS, "mean_cindex", "se_cindex", "n_folds", "mean_train_cindex",
+            "mean_val_loglik", "converged_fraction", "mean_n_iter"]  # fmt: skip
+    df = pd.DataFrame.from_records(rows, columns=cols)
+    df["n_components"] = df["n_components"].astype(np.int64)
+    return df

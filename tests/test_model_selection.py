@@ -1,0 +1,373 @@
+"""Model selection: folds, grid search with warm starts, selection rules, optuna."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from desurv import fit_desurv
+from desurv.datasets import simulate_desurv
+from desurv.exceptions import ConvergenceWarning, DataWarning
+from desurv.metrics import concordance_index
+from desurv.model_selection import (
+    GRID_PARAMS,
+    DeSurvCV,
+    cross_validate,
+    load_cv_results,
+    make_grid,
+    optimize_hyperparameters,
+    save_cv_results,
+    select_config,
+    stratified_folds,
+    summarize_cv,
+)
+from desurv.preprocessing import Preprocessor
+
+
+@pytest.fixture(scope="module")
+def sim():
+    return simulate_desurv(n_samples=90, n_genes=260, n_markers=40, n_background=80, random_state=3)
+
+
+def _cv(sim, **kw):
+    args = dict(
+        param_grid={"n_components": [2, 3], "alpha": [0.0, 0.4, 0.8]},
+        n_folds=3,
+        n_seeds=2,
+        random_state=0,
+        max_iter=60,
+    )
+    args.update(kw)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return cross_validate(sim.X, sim.y, **args)
+
+
+# ----------------------------------------------------------------------------- folds
+@settings(max_examples=60, deadline=None)
+@given(
+    n=st.integers(6, 120),
+    n_folds=st.integers(2, 6),
+    n_groups=st.integers(1, 3),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_folds_balanced_within_every_stratum(n, n_folds, n_groups, seed):
+    rng = np.random.default_rng(seed)
+    event = rng.uniform(size=n) < 0.4
+    groups = rng.integers(0, n_groups, size=n)
+    if n_folds > n:
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        folds = stratified_folds(event, n_folds, groups=groups, random_state=seed)
+    assert folds.shape == (n,) and set(np.unique(folds)) <= set(range(n_folds))
+    sizes = np.bincount(folds, minlength=n_folds)
+    assert sizes.max() - sizes.min() <= 1
+    for g in np.unique(groups):
+        for ev in (True, False):
+            mask = (groups == g) & (event == ev)
+            counts = np.bincount(folds[mask], minlength=n_folds)
+            assert counts.max() - counts.min() <= 1
+    again = stratified_folds(event, n_folds, groups=groups, random_state=seed, warn=False)
+    np.testing.assert_array_equal(folds, again)
+
+
+def test_folds_warn_without_events_and_reject_bad_input():
+    event = np.zeros(20, dtype=bool)
+    event[:2] = True
+    with pytest.warns(DataWarning, match="no events"):
+        stratified_folds(event, 4, random_state=0)
+    with pytest.raises(ValueError, match="n_folds must be >= 2"):
+        stratified_folds(event, 1)
+    with pytest.raises(ValueError, match="larger than the number of samples"):
+        stratified_folds(event, 21)
+    with pytest.raises(ValueError, match="groups has 3 labels"):
+        stratified_folds(event, 2, groups=[1, 2, 3])
+
+
+# ----------------------------------------------------------------------------- grid
+@pytest.mark.parametrize(
+    "grid, match",
+    [
+        ({"k": [2]}, "unknown parameter"),
+        ({"alpha": []}, "empty"),
+        ({"alpha": [1.0]}, r"alpha'\] values must be in \[0, 1\)"),
+        ({"penalty": [-0.1]}, "must be >= 0"),
+        ({"n_components": [0]}, "integers >= 1"),
+        ({"n_components": [2.5]}, "integers >= 1"),
+        ({"alpha": [0.1, 0.1]}, "duplicated"),
+        ({"l1_ratio": [float("nan")]}, "non-finite"),
+        ([("alpha", [0.1])], "must be a dict"),
+    ],
+)
+def test_bad_grids_are_rejected(grid, match):
+    with pytest.raises(ValueError, match=match):
+        make_grid(grid)
+
+
+def test_grid_defaults_and_sorting():
+    grid = make_grid({"alpha": [0.5, 0.0], "n_components": 3})
+    assert grid["alpha"] == [0.0, 0.5] and grid["n_components"] == [3]
+    assert set(grid) == set(GRID_PARAMS) and grid["penalty"] == [0.1]
+
+
+def test_k_too_large_for_training_folds(sim):
+    with pytest.raises(ValueError, match="too large"):
+        cross_validate(sim.X, sim.y, param_grid={"n_components": [70]}, n_folds=3)
+
+
+# ----------------------------------------------------------------------------- selection
+def _table(rows):
+    base = {p: v for p, v in zip(GRID_PARAMS, [2, 0.0, 0.1, 0.5, 0.0, 0.0], strict=True)}
+    return pd.DataFrame([{**base, **r} for r in rows])
+
+
+def test_one_standard_error_rule_on_constructed_table():
+    summary = _table(
+        [
+            {"n_components": 2, "alpha": 0.5, "mean_cindex": 0.66, "se_cindex": 0.02},
+            {"n_components": 2, "alpha": 0.2, "mean_cindex": 0.60, "se_cindex": 0.02},
+            {"n_components": 3, "alpha": 0.0, "mean_cindex": 0.675, "se_cindex": 0.03},
+            {"n_components": 4, "alpha": 0.8, "mean_cindex": 0.70, "se_cindex": 0.03},
+            {"n_components": 2, "alpha": 0.9, "mean_cindex": 0.69, "se_cindex": 0.01},
+        ]
+    )
+    params, idx = select_config(summary, "max")
+    assert idx == 3 and params["n_components"] == 4 and params["alpha"] == 0.8
+    # threshold 0.70 - 0.03 = 0.67: candidates rows 2 (k=3), 3 (k=4), 4 (k=2, α=0.9);
+    # row 0 (0.66) is outside. Smallest k wins, then smallest α.
+    params, idx = select_config(summary, "1se")
+    assert idx == 4 and params == {
+        "n_components": 2,
+        "alpha": 0.9,
+        "penalty": 0.1,
+        "l1_ratio": 0.5,
+        "penalty_w": 0.0,
+        "penalty_h": 0.0,
+    }
+    assert isinstance(params["n_components"], int)
+    # widen the best SE: now k=2, α=0.5 qualifies and has the smaller α
+    summary.loc[3, "se_cindex"] = 0.05
+    assert select_config(summary, "1se")[1] == 0
+    with pytest.raises(ValueError, match="rule must be"):
+        select_config(summary, "2se")
+    summary["mean_cindex"] = np.nan
+    with pytest.raises(ValueError, match="no configuration"):
+        select_config(summary, "max")
+
+
+# ----------------------------------------------------------------------------- runs
+def test_results_table_and_summary(sim):
+    df = _cv(sim)
+    assert len(df) == 3 * 2 * 2 * 3  # folds x seeds x k x alpha
+    assert df["cindex"].between(0, 1).all() and df["train_cindex"].between(0, 1).all()
+    first = df[df["alpha"] == 0.0]
+    assert not first["warm_start"].any() and df[df["alpha"] > 0]["warm_start"].all()
+    assert (df.groupby("fold")["n_val"].first().sum()) == sim.X.shape[0]
+    s = summarize_cv(df)
+    assert len(s) == 6
+    row = s[(s.n_components == 3) & (s.alpha == 0.4)].iloc[0]
+    sub = df[(df.n_components == 3) & (df.alpha == 0.4)]
+    per_fold = sub.groupby("fold")["cindex"].mean()
+    assert row["mean_cindex"] == pytest.approx(per_fold.mean(), abs=1e-15)
+    assert row["se_cindex"] == pytest.approx(per_fold.std(ddof=1) / np.sqrt(3), abs=1e-15)
+    best = summarize_cv(df, seed_aggregate="best_objective")
+    pick = sub.loc[sub.groupby("fold")["objective"].idxmin(), "cindex"]
+    row = best[(best.n_components == 3) & (best.alpha == 0.4)].iloc[0]
+    assert row["mean_cindex"] == pytest.approx(pick.mean(), abs=1e-15)
+
+
+def test_warm_start_path_equals_cold_fits_from_the_same_points(sim):
+    df = _cv(sim, param_grid={"n_components": [2], "alpha": [0.0, 0.3, 0.6]}, n_seeds=1)
+    folds = np.asarray(df.attrs["folds"])
+    seed = df.attrs["seeds"][0]
+    opts = dict(df.attrs["fit_options"])
+    train, val = folds != 1, folds == 1
+    Xtr, Xva = sim.X[train].T, sim.X[val].T
+    t, e = sim.time, sim.event
+    start = None
+    for alpha in (0.0, 0.3, 0.6):
+        kw = {} if start is None else dict(W_init=start.W, H_init=start.H, beta_init=start.beta)
+        if start is None:
+            kw["random_state"] = seed
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            start = fit_desurv(Xtr, t[train], e[train], 2, alpha=alpha, n_threads=1, **opts, **kw)
+        c = concordance_index(t[val], e[val], Xva.T @ start.W @ start.beta)
+        got = df[(df.fold == 1) & (df.alpha == alpha)].iloc[0]
+        assert got["cindex"] == c
+        assert got["n_iter"] == start.n_iter
+
+
+def test_cold_path_restarts_every_alpha(sim):
+    warm = _cv(sim, param_grid={"n_components": [2], "alpha": [0.0, 0.5]}, n_seeds=1)
+    cold = _cv(
+        sim, param_grid={"n_components": [2], "alpha": [0.0, 0.5]}, n_seeds=1, warm_start=False
+    )
+    assert not cold["warm_start"].any()
+    a0 = ["cindex", "n_iter", "objective"]
+    pd.testing.assert_frame_equal(
+        warm[warm.alpha == 0][a0].reset_index(drop=True),
+        cold[cold.alpha == 0][a0].reset_index(drop=True),
+    )
+    assert not np.array_equal(
+        warm[warm.alpha == 0.5]["objective"], cold[cold.alpha == 0.5]["objective"]
+    )
+
+
+@pytest.mark.parametrize("backend", ["loky", "threading"])
+def test_identical_results_for_any_n_jobs(sim, backend):
+    one = _cv(sim, n_jobs=1)
+    two = _cv(sim, n_jobs=2, backend=backend)
+    pd.testing.assert_frame_equal(one, two, check_exact=True)
+
+
+def test_save_and_load_round_trip(sim, tmp_path):
+    df = _cv(sim, param_grid={"n_components": [2], "alpha": [0.0, 0.5]}, n_seeds=1)
+    path = save_cv_results(df, tmp_path / "cv.csv")
+    back = load_cv_results(path)
+    pd.testing.assert_frame_equal(df, back, check_exact=True)
+    assert back.attrs["seeds"] == df.attrs["seeds"] and back.attrs["folds"] == df.attrs["folds"]
+    with pytest.raises(ValueError, match="not found"):
+        load_cv_results(tmp_path / "missing.csv")
+    pd.DataFrame({"a": [1]}).to_csv(tmp_path / "other.csv", index=False)
+    with pytest.raises(ValueError, match="not a desurv CV results file"):
+        load_cv_results(tmp_path / "other.csv")
+
+
+def test_fold_without_events_is_warned_and_skipped(sim):
+    event = sim.event.copy()
+    folds = np.arange(len(event)) % 3
+    event[folds == 2] = False
+    from desurv import make_survival_y
+
+    y = make_survival_y(sim.time, event)
+    with pytest.warns(DataWarning, match="no events"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        df = cross_validate(
+            sim.X, y, param_grid={"n_components": [2]}, folds=folds, n_folds=3, max_iter=30
+        )
+    assert df[df.fold == 2]["cindex"].isna().all()
+    s = summarize_cv(df)
+    assert s["n_folds"].iloc[0] == 2
+    with pytest.raises(ValueError, match="every fold non-empty"):
+        cross_validate(sim.X, y, folds=np.zeros(len(y), dtype=int), n_folds=3)
+
+
+def test_in_fold_preprocessing_learns_on_the_training_part_only(sim):
+    from desurv.model_selection import _fold_data
+
+    rng = np.random.default_rng(0)
+    raw = pd.DataFrame(np.log(sim.X + 0.5) + rng.normal(0, 0.1, sim.X.shape))  # has negatives
+    raw.columns = [f"g{j}" for j in range(raw.shape[1])]
+    folds = stratified_folds(sim.event, 3, random_state=0)
+    pre = Preprocessor("rank", n_genes=50)
+    data = _fold_data(raw, sim.time, sim.event, folds, 3, pre, None)
+    for f, (Xtr, _, _, Xva, _, _) in enumerate(data):
+        own = Preprocessor("rank", n_genes=50).fit(raw[folds != f])
+        np.testing.assert_array_equal(Xtr, own.transform(raw[folds != f]).to_numpy().T)
+        np.testing.assert_array_equal(Xva, own.transform(raw[folds == f]).to_numpy().T)
+    with pytest.raises(ValueError, match="negative"):
+        cross_validate(raw, sim.y, n_folds=3)
+
+
+# ----------------------------------------------------------------------------- estimator
+def test_desurvcv_selects_refits_and_saves(sim, tmp_path):
+    raw = pd.DataFrame(
+        sim.X.to_numpy() * 3.0 - 1.0, columns=[f"g{j}" for j in range(sim.X.shape[1])]
+    )
+    cv = DeSurvCV(
+        {"n_components": [2, 3], "alpha": [0.0, 0.5]},
+        n_folds=3,
+        n_seeds=1,
+        max_iter=60,
+        refit_n_init=2,
+        preprocessor=Preprocessor("rank", n_genes=120),
+        random_state=1,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        cv.fit(raw, sim.y)
+    s = cv.cv_summary_
+    assert s["selected"].sum() == 1 and s.index[s["selected"]][0] == cv.best_index_
+    assert cv.best_params_ == select_config(s, "1se")[0]
+    model = cv.best_estimator_
+    assert model.n_components == cv.best_params_["n_components"]
+    assert model.alpha == cv.best_params_["alpha"]
+    assert cv.preprocessor_.n_genes_ == 120
+    np.testing.assert_allclose(
+        cv.predict(raw), model.predict(cv.preprocessor_.transform(raw)), rtol=0, atol=0
+    )
+    assert 0.5 < cv.score(raw, sim.y) <= 1.0
+    cv.save(tmp_path / "run")
+    for name in ("cv_results.csv", "cv_summary.csv", "selected.json", "model.npz"):
+        assert (tmp_path / "run" / name).is_file()
+    from desurv import load_model
+
+    loaded = load_model(tmp_path / "run" / "model.npz")
+    np.testing.assert_array_equal(loaded.W_, model.W_)
+    assert loaded.preprocessor_.n_genes_ == 120
+    with pytest.raises(ValueError, match="invalid parameter"):
+        cv.set_params(bogus=1)
+
+
+# ----------------------------------------------------------------------------- optuna
+def test_optuna_search_is_deterministic_and_resumable(sim, tmp_path):
+    pytest.importorskip("optuna")
+    kw = dict(
+        search_space={"n_components": (2, 3), "alpha": (0.0, 0.9), "penalty": [0.05, 0.1]},
+        n_folds=3,
+        n_seeds=1,
+        max_iter=40,
+        random_state=5,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        _, a = optimize_hyperparameters(sim.X, sim.y, n_trials=3, **kw)
+        _, b = optimize_hyperparameters(sim.X, sim.y, n_trials=3, n_jobs=2, **kw)
+        pd.testing.assert_frame_equal(a, b, check_exact=True)
+        storage = f"sqlite:///{tmp_path / 'study.db'}"
+        _, first = optimize_hyperparameters(sim.X, sim.y, n_trials=2, storage=storage, **kw)
+        study, both = optimize_hyperparameters(sim.X, sim.y, n_trials=2, storage=storage, **kw)
+    assert len(both) == 4 and list(both["trial"]) == [0, 1, 2, 3]
+    pd.testing.assert_frame_equal(both.iloc[:2], first, check_exact=True)
+    # the resumed trials propose new points rather than replaying the first call
+    assert (
+        not both.iloc[2:][["alpha"]]
+        .reset_index(drop=True)
+        .equals(first[["alpha"]].reset_index(drop=True))
+    )
+    assert set(both["penalty"]) <= {0.05, 0.1} and both["n_components"].isin([2, 3]).all()
+    # a trial's value equals the grid-search score of the same configuration
+    row = both.iloc[0]
+    grid = {p: [row[p]] for p in GRID_PARAMS}
+    grid["n_components"] = [int(row["n_components"])]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        df = cross_validate(
+            sim.X, sim.y, param_grid=grid, **{k: v for k, v in kw.items() if k != "search_space"}
+        )
+    assert summarize_cv(df)["mean_cindex"].iloc[0] == row["mean_cindex"]
+    assert study.best_value == both["mean_cindex"].max()
+    params, _ = select_config(both, "1se")
+    assert params["n_components"] in (2, 3)
+
+
+@pytest.mark.parametrize(
+    "space, match",
+    [
+        ({"alpha": (0.5, 0.2)}, "low"),
+        ({"alpha": (0.0, 1.0)}, r"search_space\['alpha'\] values must be in"),
+        ({"penalty": {"low": 0.0, "high": 1.0, "log": True}}, "log scale"),
+        ({"gamma": (0, 1)}, "unknown parameter"),
+        ({"alpha": []}, "empty list"),
+        ({}, "non-empty"),
+    ],
+)
+def test_bad_search_spaces(sim, space, match):
+    pytest.importorskip("optuna")
+    with pytest.raises(ValueError, match=match):
+        optimize_hyperparameters(sim.X, sim.y, search_space=space, n_trials=1, n_folds=3)
