@@ -1,4 +1,5 @@
-"""The ``desurv`` command line: ``fit``, ``predict`` and ``demo``.
+"""The ``desurv`` command line: ``fit``, ``predict``, ``demo`` (here) and ``cv``,
+``validate``, ``report`` (in :mod:`desurv._cli_workflow`).
 
 Bad input ends with one line ``desurv: error: ...`` on stderr and exit code 2, never a
 traceback; results are written to a temporary folder that is renamed into place only when
@@ -168,6 +169,10 @@ def _build_parser():
     demo.add_argument("--n-components", "-k", type=_positive_int, default=3)
     demo.add_argument("--alpha", type=float, default=0.5)
     demo.add_argument("--quiet", "-q", action="store_true")
+
+    from ._cli_workflow import add_parsers
+
+    add_parsers(sub, _positive_int)
     return parser
 
 
@@ -429,7 +434,16 @@ def cmd_demo(args):
 def main(argv=None):
     parser = _build_parser()
     args = parser.parse_args(argv)
-    handlers = {"fit": cmd_fit, "predict": cmd_predict, "demo": cmd_demo}
+    from ._cli_workflow import cmd_cv, cmd_report, cmd_validate
+
+    handlers = {
+        "fit": cmd_fit,
+        "predict": cmd_predict,
+        "demo": cmd_demo,
+        "cv": cmd_cv,
+        "validate": cmd_validate,
+        "report": cmd_report,
+    }
     try:
         return handlers[args.command](args)
     except (CLIError, ValueError, OSError, KeyError) as exc:

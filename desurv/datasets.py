@@ -680,3 +680,53 @@ def load_cohort(expression_path, clinical_path, **clinical_kwargs):
     clinical = clinical.loc[X.index]
     y = make_survival_y(clinical["time"].to_numpy(), clinical["event"].to_numpy())
     return X, y, clinical
+
+
+def pool_cohorts(cohorts):
+    """Stack several cohorts on their shared genes, with a cohort label per sample.
+
+    Parameters
+    ----------
+    cohorts : dict of str -> (DataFrame, ndarray)
+        Cohort name -> (X samples × genes, y structured survival array), e.g. from
+        :func:`load_cohort`.
+
+    Returns
+    -------
+    X : DataFrame of shape (n_samples_total, n_shared_genes)
+        Rows of all cohorts in the given order, columns = genes present in every cohort (in
+        the first cohort's order). Sample ids are prefixed ``"<cohort>:"`` only if they collide.
+    y : ndarray of shape (n_samples_total,)
+        Structured survival array.
+    groups : ndarray of str of shape (n_samples_total,)
+        Cohort name of each sample.
+    dropped : dict of str -> int
+        Number of genes of each cohort that are not shared (not used).
+
+    Raises
+    ------
+    ValueError
+        Fewer than one cohort, no shared gene, or a malformed entry.
+    """
+    if not isinstance(cohorts, dict) or not cohorts:
+        raise ValueError("cohorts must be a non-empty dict of name -> (X, y)")
+    shared = None
+    for name, entry in cohorts.items():
+        if not isinstance(entry, tuple) or len(entry) < 2 or not isinstance(entry[0], pd.DataFrame):
+            raise ValueError(
+                f"cohort {name!r} must be a tuple (X DataFrame, y), as load_cohort gives"
+            )
+        cols = entry[0].columns
+        shared = cols if shared is None else shared.intersection(cols, sort=False)
+    if len(shared) == 0:
+        raise ValueError(f"the cohorts {list(cohorts)} share no gene names")
+    frames, ys, groups = [], [], []
+    for name, (X, y, *_rest) in cohorts.items():
+        frames.append(X.loc[:, shared])
+        ys.append(np.asarray(y))
+        groups.append(np.full(X.shape[0], name, dtype=object))
+    X = pd.concat(frames, axis=0)
+    if X.index.has_duplicates:
+        X.index = [f"{g}:{s}" for g, s in zip(np.concatenate(groups), X.index, strict=True)]
+    dropped = {name: int(entry[0].shape[1] - len(shared)) for name, entry in cohorts.items()}
+    return X, np.concatenate(ys), np.concatenate(groups), dropped

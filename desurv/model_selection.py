@@ -157,7 +157,9 @@ def _fit_path(task, data, fit_options):
     X_tr, t_tr, e_tr, X_val, t_val, e_val = data
     alphas = task["alphas"]
     params = task["params"]
-    warm = fit_options.pop("warm_start", True)
+    mode = fit_options.pop("warm_start", "ascending")
+    if mode == "descending":
+        alphas = alphas[::-1]
     records = []
     start = None
     for alpha in alphas:
@@ -193,7 +195,7 @@ def _fit_path(task, data, fit_options):
                 "n_val_events": int(e_val.sum()),
             }
         )
-        if warm:
+        if mode != "none":
             start = (res.W, res.H, res.beta)
     return records
 
@@ -261,6 +263,18 @@ def _run_tasks(tasks, fold_data, fit_options, n_jobs, backend, progress, desc):
     for recs in out:
         records.extend(recs)
     return records
+
+
+def _check_warm(warm_start):
+    modes = {True: "ascending", False: "none", "ascending": "ascending",
+             "descending": "descending"}  # fmt: skip
+    if isinstance(warm_start, (bool, np.bool_)):
+        return modes[bool(warm_start)]
+    if warm_start not in modes:
+        raise ValueError(
+            f"warm_start must be True, False, 'ascending' or 'descending', got {warm_start!r}"
+        )
+    return modes[warm_start]
 
 
 def _fit_options(n_init, max_iter, tol, ties, loss_convention, init_max_iter, init_tol):
@@ -347,9 +361,14 @@ def cross_validate(
         Precomputed fold ids (0 … n_folds − 1), e.g. to share folds with the baselines.
     preprocessor : desurv.preprocessing.Preprocessor, optional
         Gene filter + transform re-fitted on each training part and applied to both parts.
-    warm_start : bool, default=True
-        Fit α in increasing order, each fit starting from the previous α's solution (W, H, β).
-        With False every α starts from the seed's random initialisation.
+    warm_start : {True, "ascending", "descending", False}, default=True
+        ``True``/``"ascending"``: fit α in increasing order, each fit starting from the
+        previous α's solution (W, H, β), as the authors' ``desurv_alpha_warmstart``;
+        ``"descending"``: the same from the largest α down; ``False``: every α starts from
+        the seed's random initialisation. Note: the W step's gradient balancing scales the
+        survival push by ‖∇NMF‖, which vanishes at a converged α = 0 (plain NMF) solution,
+        so an ascending path that starts at α = 0 can stay at the NMF solution on data
+        where the NMF term dominates F (e.g. ranks); check ``n_iter`` in the results.
     n_init, max_iter, tol, ties, loss_convention, init_max_iter, init_tol
         Passed to :func:`desurv.fit_desurv` for every fit.
     random_state : int or None
@@ -401,7 +420,7 @@ def cross_validate(
             warnings.warn(f"fold(s) {empty} have no events", DataWarning, stacklevel=2)
     seeds = _seeds(random_state, n_seeds)
     opts = _fit_options(n_init, max_iter, tol, ties, loss_convention, init_max_iter, init_tol)
-    opts["warm_start"] = bool(warm_start)
+    opts["warm_start"] = _check_warm(warm_start)
     fold_data = _fold_data(X, time_, event_, folds, n_folds, preprocessor, groups)
     n_train_min = min(d[0].shape[1] for d in fold_data)
     _check_k(grid["n_components"], fold_data[0][0].shape[0], n_train_min)
@@ -419,7 +438,7 @@ def cross_validate(
             "n_folds": int(n_folds),
             "seeds": seeds,
             "random_state": random_state,
-            "warm_start": bool(warm_start),
+            "warm_start": opts["warm_start"],
             "grid": grid,
             "folds": folds.tolist(),
             "fit_options": {k: v for k, v in opts.items() if k != "warm_start"},

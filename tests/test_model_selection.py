@@ -371,3 +371,18 @@ def test_bad_search_spaces(sim, space, match):
     pytest.importorskip("optuna")
     with pytest.raises(ValueError, match=match):
         optimize_hyperparameters(sim.X, sim.y, search_space=space, n_trials=1, n_folds=3)
+
+
+def test_descending_path_starts_cold_at_the_largest_alpha(sim):
+    grid = {"n_components": [2], "alpha": [0.0, 0.5]}
+    desc = _cv(sim, param_grid=grid, n_seeds=1, warm_start="descending")
+    cold = _cv(sim, param_grid=grid, n_seeds=1, warm_start=False)
+    assert not desc[desc.alpha == 0.5]["warm_start"].any()
+    assert desc[desc.alpha == 0.0]["warm_start"].all()
+    cols = ["cindex", "objective"]
+    pd.testing.assert_frame_equal(
+        desc[desc.alpha == 0.5][cols].reset_index(drop=True),
+        cold[cold.alpha == 0.5][cols].reset_index(drop=True),
+    )
+    with pytest.raises(ValueError, match="warm_start must be"):
+        _cv(sim, param_grid=grid, warm_start="sideways")

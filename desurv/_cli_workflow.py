@@ -1,0 +1,356 @@
+"""The workflow commands of the ``desurv`` command line: ``cv``, ``validate``, ``report``.
+
+Kept apart from :mod:`desurv.cli` (single fits) so each module stays small; the parser and
+the error handling live in :mod:`desurv.cli`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time as _time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+
+def _floats(text):
+    try:
+        return float(text)
+    except ValueError:
+        import argparse
+
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+
+
+def add_parsers(sub, positive_int):
+    """Register ``cv``, ``validate`` and ``report`` on the sub-parser collection ``sub``."""
+    cv = sub.add_parser(
+        "cv",
+        help="cross-validate k, alpha, lambda (grid, warm starts) and refit the chosen model",
+        description="Cross-validate DeSurv on one or more training cohorts (folds stratified "
+        "by event and cohort, several random starts, warm starts along alpha), select with "
+        "the 1se or max rule, refit on all samples, and write tables, figures and the model "
+        "to --out.",
+    )
+    _cohort_args(cv)
+    cv.add_argument(
+        "--k",
+        type=positive_int,
+        nargs="+",
+        default=[2, 3, 4, 5],
+        metavar="K",
+        help="values of k (default 2 3 4 5)",
+    )
+    cv.add_argument(
+        "--alpha",
+        type=_floats,
+        nargs="+",
+        default=[0.0, 0.25, 0.5, 0.75, 0.9],
+        metavar="A",
+        help="values of alpha in [0, 1) (default 0 .25 .5 .75 .9)",
+    )
+    cv.add_argument(
+        "--penalty",
+        type=_floats,
+        nargs="+",
+        default=[0.1],
+        metavar="L",
+        help="values of lambda (default 0.1)",
+    )
+    cv.add_argument(
+        "--l1-ratio",
+        type=_floats,
+        nargs="+",
+        default=[0.5],
+        metavar="XI",
+        help="values of xi (default 0.5)",
+    )
+    cv.add_argument("--penalty-w", type=_floats, nargs="+", default=[0.0], metavar="LW")
+    cv.add_argument("--penalty-h", type=_floats, nargs="+", default=[0.0], metavar="LH")
+    cv.add_argument("--folds", type=positive_int, default=5, help="CV folds (default 5)")
+    cv.add_argument(
+        "--seeds", type=positive_int, default=3, help="random starts per fold (default 3)"
+    )
+    cv.add_argument("--rule", choices=("1se", "max"), default="1se")
+    cv.add_argument(
+        "--genes",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="gene filter: top N genes per cohort, intersected",
+    )
+    cv.add_argument("--transform", choices=("rank", "none"), default="rank")
+    cv.add_argument(
+        "--in-fold-preprocessing",
+        action="store_true",
+        help="learn the gene filter inside each training fold (default: once on "
+        "all training samples, as the authors' package does)",
+    )
+    cv.add_argument("--max-iter", type=positive_int, default=500)
+    cv.add_argument("--tol", type=float, default=1e-6)
+    cv.add_argument("--refit-n-init", type=positive_int, default=20)
+    cv.add_argument("--jobs", type=int, default=1, help="parallel workers (default 1; -1 = all)")
+    cv.add_argument("--seed", type=int, default=0)
+    cv.add_argument("--n-top", type=positive_int, default=20)
+    _out_args(cv)
+
+    val = sub.add_parser(
+        "validate",
+        help="validate a fitted model on external cohorts (C-index, hazard ratios, KM)",
+        description="Apply a model (output folder of 'desurv fit' or 'desurv cv') to one or "
+        "more cohorts with survival: C-index, partial likelihood, hazard ratios per SD with "
+        "95%% CI (per cohort and pooled with cohort strata), Kaplan-Meier risk groups with "
+        "log-rank tests, and figures.",
+    )
+    val.add_argument("--model", required=True, metavar="DIR")
+    _cohort_args(val)
+    grp = val.add_mutually_exclusive_group()
+    grp.add_argument(
+        "--quantiles",
+        type=_floats,
+        nargs="+",
+        default=None,
+        metavar="Q",
+        help="risk groups cut at these quantiles of each cohort's linear predictor (default 0.5)",
+    )
+    grp.add_argument(
+        "--cutpoint",
+        choices=("median", "maxstat"),
+        default=None,
+        help="risk groups cut at a point learned on the training risk scores of the model folder",
+    )
+    val.add_argument("--fill-missing", type=float, default=None, metavar="VALUE")
+    val.add_argument(
+        "--score-based",
+        type=positive_int,
+        default=None,
+        metavar="N_TOP",
+        help="also evaluate the score-based predictor using each factor's N_TOP genes",
+    )
+    _out_args(val)
+
+    rep = sub.add_parser(
+        "report",
+        help="write an HTML report of a run folder (cv, validate or fit output)",
+        description="Collect the figures and tables of a run folder into one self-contained "
+        "HTML page.",
+    )
+    rep.add_argument("run_dir", metavar="RUN_DIR")
+    rep.add_argument("--out", default=None, metavar="FILE.html", help="default RUN_DIR/report.html")
+    rep.add_argument("--title", default=None)
+    return {"cv": cmd_cv, "validate": cmd_validate, "report": cmd_report}
+
+
+def _cohort_args(p):
+    p.add_argument(
+        "--expression",
+        required=True,
+        action="append",
+        metavar="E.tsv[.gz]",
+        help="expression TSV, genes x samples (repeat for several cohorts)",
+    )
+    p.add_argument(
+        "--clinical",
+        required=True,
+        action="append",
+        metavar="C.tsv",
+        help="clinical TSV for each --expression, in the same order",
+    )
+    p.add_argument("--time-col", default="time")
+    p.add_argument("--event-col", default="event")
+
+
+def _out_args(p):
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder (new or empty)")
+    p.add_argument("--overwrite", action="store_true")
+    p.add_argument("--quiet", "-q", action="store_true")
+
+
+def _cohort_name(path):
+    name = Path(path).name
+    for suffix in (".gz", ".tsv", ".txt", ".csv", ".expression"):
+        name = name.removesuffix(suffix)
+    return name
+
+
+def _load_cohorts(args):
+    from .cli import CLIError, _load
+
+    if len(args.expression) != len(args.clinical):
+        raise CLIError(
+            f"{len(args.expression)} --expression but {len(args.clinical)} --clinical files: "
+            "give one clinical file per expression file, in the same order"
+        )
+    cohorts = {}
+    for e, c in zip(args.expression, args.clinical, strict=True):
+        name = _cohort_name(e)
+        if name in cohorts:
+            raise CLIError(f"cohort {name!r} given twice")
+        X, y, _ = _load(e, c, args.time_col, args.event_col)
+        if not y["event"].any():
+            raise CLIError(f"cohort {name!r} has no events: at least one event is required")
+        cohorts[name] = (X, y)
+    return cohorts
+
+
+def _metadata(argv_extra=None):
+    from . import __version__
+
+    return {
+        "command": " ".join(["desurv", *sys.argv[1:]]) if argv_extra is None else argv_extra,
+        "desurv_version": __version__,
+        "created": _time.strftime("%Y-%m-%d %H:%M:%S"),
+    }
+
+
+def _savefig(draw, path):
+    """Draw a figure with ``draw(ax)`` and save it; skip with a notice without matplotlib."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print(f"desurv: note: matplotlib missing, {path.name} not drawn", file=sys.stderr)
+        return
+    out = draw()
+    fig = out if hasattr(out, "savefig") else out.figure
+    fig.savefig(path, dpi=150, bbox_inches="tight")
+    plt.close(fig)
+
+
+def _print_warnings(caught):
+    seen = set()
+    for w in caught:
+        msg = str(w.message)
+        if msg not in seen:
+            seen.add(msg)
+            print(f"desurv: warning: {msg}", file=sys.stderr)
+
+
+# ----------------------------------------------------------------------------- cv
+def cmd_cv(args):
+    from . import plotting
+    from .cli import _staged_output
+    from .datasets import pool_cohorts
+    from .model_selection import DeSurvCV
+    from .preprocessing import Preprocessor
+
+    cohorts = _load_cohorts(args)
+    X, y, groups, dropped = pool_cohorts(cohorts)
+    grid = {
+        "n_components": args.k,
+        "alpha": args.alpha,
+        "penalty": args.penalty,
+        "l1_ratio": args.l1_ratio,
+        "penalty_w": args.penalty_w,
+        "penalty_h": args.penalty_h,
+    }
+    pre = Preprocessor(transform=args.transform, n_genes=args.genes)
+    multi = len(cohorts) > 1
+    if args.in_fold_preprocessing:
+        X_in, in_fold = X, pre
+    else:
+        pre.fit(X, groups=groups if multi else None)
+        X_in, in_fold = pre.transform(X), None
+    if not args.quiet:
+        n_ev = int(y["event"].sum())
+        genes = "in-fold filter" if in_fold is not None else f"{X_in.shape[1]} genes"
+        print(
+            f"cross-validating DeSurv: {len(cohorts)} cohort(s) {list(cohorts)}, "
+            f"{X.shape[0]} samples, {n_ev} events, {genes}"
+            + (f" (genes not shared, dropped: {dropped})" if multi else "")
+            + f"; {args.folds} folds x {args.seeds} seeds",
+            file=sys.stderr,
+        )
+    cv = DeSurvCV(
+        grid,
+        n_folds=args.folds,
+        n_seeds=args.seeds,
+        rule=args.rule,
+        refit_n_init=args.refit_n_init,
+        preprocessor=in_fold,
+        max_iter=args.max_iter,
+        tol=args.tol,
+        random_state=args.seed,
+        n_jobs=args.jobs,
+        progress=not args.quiet,
+    )
+    start = _time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        cv.fit(X_in, y, groups=groups if multi else None)
+    elapsed = _time.perf_counter() - start
+    _print_warnings(caught)
+    if in_fold is None:
+        cv.preprocessor_ = pre
+    model = cv.best_estimator_
+    Xt = X_in if in_fold is None else cv.preprocessor_.transform(X)
+    eta = model.predict(Xt)
+
+    with _staged_output(args.out, args.overwrite) as tmp:
+        cv.save(tmp)
+        model.top_genes(args.n_top).to_csv(tmp / "top_genes.csv", index=False)
+        model.summary().to_csv(tmp / "summary.csv")
+        risk = pd.DataFrame(
+            {
+                "cohort": groups,
+                "sample": np.asarray(X.index),
+                "linear_predictor": eta,
+                "time": y["time"],
+                "event": y["event"].astype(int),
+            }
+        )
+        risk.to_csv(tmp / "risk_scores.csv", index=False)
+        meta = _metadata()
+        meta.update(
+            {
+                "cohorts": {n: int(c[0].shape[0]) for n, c in cohorts.items()},
+                "genes_not_shared": dropped,
+                "n_genes_used": int(Xt.shape[1]),
+                "in_fold_preprocessing": bool(args.in_fold_preprocessing),
+                "cv_seconds": elapsed,
+                "n_fits": len(cv.cv_results_),
+            }
+        )
+        (tmp / "metadata.json").write_text(json.dumps(meta, indent=1, default=str))
+        summary = cv.cv_summary_
+        _savefig(lambda: plotting.plot_cv_heatmap(summary), tmp / "cv_heatmap.png")
+        _savefig(lambda: plotting.plot_cindex_vs_alpha(summary), tmp / "cv_cindex_vs_alpha.png")
+        names = getattr(model, "feature_names_in_", None)
+        _savefig(lambda: plotting.plot_gene_programs(model.W_, names), tmp / "gene_programs.png")
+
+    best = cv.best_params_
+    row = cv.cv_summary_.loc[cv.best_index_]
+    print(f"{len(cv.cv_results_)} fits in {elapsed:.1f} s")
+    print(
+        f"selected ({args.rule}): k={best['n_components']}, alpha={best['alpha']:g}, "
+        f"lambda={best['penalty']:g}, xi={best['l1_ratio']:g}: "
+        f"CV C-index {row['mean_cindex']:.4f} +/- {row['se_cindex']:.4f} (SE)"
+    )
+    top = cv.cv_summary_.sort_values("mean_cindex", ascending=False).head(5)
+    cols = ["n_components", "alpha", "penalty", "l1_ratio", "mean_cindex", "se_cindex"]
+    print("best configurations:\n" + top[cols].to_string(index=False, float_format="%.4f"))
+    print(f"results written to {args.out}")
+    return 0
+
+
+# ----------------------------------------------------------------------------- report
+def cmd_report(args):
+    from .cli import CLIError
+    from .report import write_report
+
+    run_dir = Path(args.run_dir)
+    if not run_dir.is_dir():
+        raise CLIError(f"run folder {run_dir} does not exist")
+    out = write_report(run_dir, args.out, title=args.title)
+    print(f"report written to {out}")
+    return 0
+
+
+# ----------------------------------------------------------------------------- validate
+def cmd_validate(args):  # completed below once desurv.validation lands
+    raise NotImplementedError
