@@ -82,6 +82,14 @@ def add_parsers(sub, positive_int):
         metavar="N",
         help="gene filter: top N genes per cohort, intersected",
     )
+    cv.add_argument(
+        "--intersect-with",
+        action="append",
+        default=[],
+        metavar="E2.tsv[.gz]",
+        help="keep only genes also present in this expression file (repeatable), so that "
+        "the model can be validated on that cohort",
+    )
     cv.add_argument("--transform", choices=("rank", "none"), default="rank")
     cv.add_argument(
         "--in-fold-preprocessing",
@@ -234,13 +242,19 @@ def _print_warnings(caught):
 # ----------------------------------------------------------------------------- cv
 def cmd_cv(args):
     from . import plotting
-    from .cli import _staged_output
+    from .cli import CLIError, _gene_names, _staged_output
     from .datasets import pool_cohorts
     from .model_selection import DeSurvCV
     from .preprocessing import Preprocessor
 
     cohorts = _load_cohorts(args)
     X, y, groups, dropped = pool_cohorts(cohorts)
+    for other in args.intersect_with:
+        shared = X.columns.intersection(_gene_names(other), sort=False)
+        if len(shared) == 0:
+            raise CLIError(f"no training gene is present in {other}")
+        dropped[f"not in {_cohort_name(other)}"] = int(X.shape[1] - len(shared))
+        X = X.loc[:, shared]
     grid = {
         "n_components": args.k,
         "alpha": args.alpha,
@@ -352,5 +366,89 @@ def cmd_report(args):
 
 
 # ----------------------------------------------------------------------------- validate
-def cmd_validate(args):  # completed below once desurv.validation lands
-    raise NotImplementedError
+def _training_risk(model_dir):
+    """Training linear predictor, time and event saved next to the model (cv or fit output)."""
+    for name, sep in (("risk_scores.csv", ","), ("risk_scores.tsv", "\t")):
+        path = model_dir / name
+        if path.is_file():
+            table = pd.read_csv(path, sep=sep)
+            if {"linear_predictor", "time", "event"} <= set(table.columns):
+                return table
+    return None
+
+
+def cmd_validate(args):
+    from . import plotting
+    from .cli import CLIError, _model_path, _staged_output
+    from .io import load_model
+    from .validation import ScoreBasedPredictor, learn_cutpoint, validate_cohorts
+
+    path = _model_path(args.model)
+    if not path.exists():
+        raise CLIError(f"no model at {path} (expected the --out folder of 'desurv fit' or 'cv')")
+    model = load_model(path)
+    cohorts = _load_cohorts(args)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = validate_cohorts(model, cohorts, fill_value=args.fill_missing)
+        cut_info = None
+        if args.cutpoint is not None:
+            train = _training_risk(path.parent)
+            if train is None:
+                raise CLIError(
+                    f"--cutpoint needs the training risk scores (risk_scores.csv/tsv with "
+                    f"linear_predictor, time, event) next to {path}"
+                )
+            eta_tr = train["linear_predictor"].to_numpy()
+            cut = learn_cutpoint(
+                eta_tr, train["time"].to_numpy(), train["event"].to_numpy(), method=args.cutpoint
+            )
+            km = res.survival_by_group(cutpoints=[cut], labels=["low risk", "high risk"])
+            cut_info = {"method": args.cutpoint, "cutpoint": float(cut)}
+        else:
+            q = [0.5] if args.quantiles is None else args.quantiles
+            km = res.survival_by_group(quantiles=q)
+        sb = None
+        if args.score_based is not None:
+            sbp = ScoreBasedPredictor(model, n_top=args.score_based).fit()
+            sb = validate_cohorts(sbp, cohorts).summary
+    _print_warnings(caught)
+
+    with _staged_output(args.out, args.overwrite) as tmp:
+        res.summary.to_csv(tmp / "validation_summary.csv", index=False)
+        res.hazard_ratios.to_csv(tmp / "hazard_ratios.csv", index=False)
+        res.risk.to_csv(tmp / "risk_scores.csv", index=False)
+        km.groups.to_csv(tmp / "km_summary.csv", index=False)
+        km.logrank.to_csv(tmp / "logrank.csv", index=False)
+        km.curves.to_csv(tmp / "km_curves.csv", index=False)
+        if sb is not None:
+            sb.to_csv(tmp / "score_based_summary.csv", index=False)
+        meta = _metadata()
+        meta.update({"model": str(path), "cohorts": list(cohorts), "risk_groups": cut_info
+                     or {"quantiles": args.quantiles or [0.5]}})  # fmt: skip
+        (tmp / "metadata.json").write_text(json.dumps(meta, indent=1, default=str))
+        assigned = km.assignments
+        p_by = dict(zip(km.logrank["cohort"], km.logrank["p"], strict=True))
+        for name, part in assigned.groupby("cohort", sort=False):
+            _savefig(
+                lambda part=part, name=name: plotting.plot_kaplan_meier(
+                    part["time"].to_numpy(), part["event"].to_numpy(), part["group"].array,
+                    title=f"{name}: risk groups by the DeSurv linear predictor",
+                    logrank_p=p_by.get(name),
+                ),
+                tmp / f"km_{name}.png",
+            )  # fmt: skip
+        hr = res.hazard_ratios
+        if "model" in hr:  # η (univariable by nature) + the multivariable factor model
+            hr = hr[(hr["term"] == "linear_predictor") | (hr["model"] == "multivariable")]
+        _savefig(lambda: plotting.plot_forest(hr), tmp / "forest.png")
+
+    cols = ["cohort", "n_samples", "n_events", "cindex", "hr_per_sd", "ci_lower", "ci_upper", "p"]
+    print(res.summary[cols].to_string(index=False, float_format="%.4f"))
+    if not args.quiet:
+        lr = km.logrank[["cohort", "statistic", "p"]]
+        print("log-rank (risk groups):\n" + lr.to_string(index=False, float_format="%.4g"))
+        if sb is not None:
+            print("score-based predictor:\n" + sb[cols].to_string(index=False, float_format="%.4f"))
+    print(f"results written to {args.out}")
+    return 0

@@ -1,0 +1,315 @@
+"""desurv.report.write_report: every known file shows up, escaped, in a self-contained page."""
+
+import base64
+import html
+import json
+import re
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from desurv import __version__
+from desurv.exceptions import DataWarning
+from desurv.report import write_report
+
+matplotlib = pytest.importorskip("matplotlib")
+matplotlib.use("Agg")
+
+EVIL = "<script>alert(1)</script>"
+
+
+def _png_bytes(color="blue"):
+    import io
+
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(2, 2))
+    fig.add_subplot().plot([0, 1], [1, 0], color=color)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()
+
+
+def make_run(root):
+    """A run directory with every known file (top level and one subfolder deep)."""
+    rng = np.random.default_rng(0)
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "model").mkdir()
+    (root / "validation").mkdir()
+    json.dump(
+        {"command_line": "desurv select --out run --seed 0", "seed": 0, "cohort": EVIL},
+        open(root / "metadata.json", "w"),
+    )
+    json.dump({"n_components": 3, "alpha": 0.5, "rule": "1se"}, open(root / "selected.json", "w"))
+    rows = []
+    for k in (2, 3):
+        for a in (0.0, 0.5):
+            for lam in (0.01, 0.1):
+                rows.append(
+                    dict(
+                        n_components=k,
+                        alpha=a,
+                        penalty=lam,
+                        l1_ratio=0.5,
+                        penalty_w=0.0,
+                        penalty_h=0.0,
+                        mean_cindex=rng.uniform(0.55, 0.7),
+                        se_cindex=0.02,
+                        n_folds=5,
+                        selected=False,
+                    )
+                )
+    cv = pd.DataFrame(rows)
+    cv.loc[3, "selected"] = True
+    cv.to_csv(root / "cv_summary.csv", index=False)
+    fits = cv.drop(columns=["mean_cindex", "se_cindex", "selected"]).merge(
+        pd.DataFrame({"fold": np.repeat(np.arange(5), 4), "seed": np.tile(np.arange(4), 5)}),
+        how="cross",
+    )
+    fits["cindex"] = rng.uniform(0.4, 0.8, len(fits))
+    fits.to_csv(root / "cv_results.csv", index=False)
+    json.dump({"folds": list(range(200)), "n_folds": 5}, open(root / "cv_results.csv.json", "w"))
+
+    k, p = 3, 40
+    W = rng.gamma(1.0, 1.0, size=(p, k))
+    pd.DataFrame(
+        W, index=pd.Index([f"GENE{i}" for i in range(p)], name="gene"), columns=["f1", "f2", "f3"]
+    ).to_csv(root / "model" / "gene_programs.tsv", sep="\t")
+    it = np.arange(1, 31)
+    pd.DataFrame(
+        {"loss": 5 + 1 / it, "nmf_loss": 9 + 1 / it, "cox_loss": 2 + 1 / it},
+        index=pd.Index(it, name="iteration"),
+    ).to_csv(root / "model" / "loss_history.tsv", sep="\t")
+    pd.DataFrame(
+        {"factor": ["factor_1", "factor_2"], "coef": [0.3, -0.2], "exp(coef)": [1.35, 0.82]}
+    ).to_csv(root / "model" / "summary.csv", index=False)
+    pd.DataFrame({"factor_1": ["GENE1", "GENE2"], "factor_2": ["GENE5", "GENE6"]}).to_csv(
+        root / "model" / "top_genes.csv", index=False
+    )
+    pd.DataFrame(
+        {
+            "cohort": ["gse1992", "gse1992"],
+            "term": ["risk score", "factor 1"],
+            "hr": [1.8, 0.7],
+            "ci_lower": [1.3, 0.5],
+            "ci_upper": [2.5, 0.95],
+            "p": [0.0007, 0.02],
+        }
+    ).to_csv(root / "validation" / "hazard_ratios.csv", index=False)
+    n = 40
+    pd.DataFrame(
+        {
+            "sample": [f"s{i}" for i in range(n)],
+            "linear_predictor": rng.normal(size=n),
+            "time": rng.exponential(20, n).round(1) + 0.1,
+            "event": rng.integers(0, 2, n),
+            "group": np.where(np.arange(n) < 20, "high", "low"),
+        }
+    ).to_csv(root / "validation" / "risk_scores.csv", index=False)
+    pd.DataFrame({"cohort": ["gse1992"], "statistic": [11.2], "p": [0.0008]}).to_csv(
+        root / "validation" / "logrank.csv", index=False
+    )
+    pd.DataFrame({"group": ["high", "low"], "median_survival": [30.5, 80.2]}).to_csv(
+        root / "validation" / "km_summary.csv", index=False
+    )
+    pd.DataFrame({"cohort": ["gse1992"], "cindex": [0.655]}).to_csv(
+        root / "validation_summary.csv", index=False
+    )
+    pd.DataFrame({"method": ["DeSurv", "CoxNet"], "cindex": [0.655, 0.612]}).to_csv(
+        root / "comparison.csv", index=False
+    )
+    pd.DataFrame({EVIL: np.arange(120)}).to_csv(root / "extra_<b>.csv", index=False)
+    (root / "km_high_vs_low.png").write_bytes(_png_bytes())
+    (root / "cv_heatmap.png").write_bytes(_png_bytes(color="red"))
+    (root / "model" / "model.npz").write_bytes(b"not reported")
+    return root
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    run = make_run(tmp_path_factory.mktemp("r") / "run1")
+    out = write_report(run, max_rows=50)
+    return run, out, out.read_text(encoding="utf-8")
+
+
+def test_report_written_to_default_path_with_header(report):
+    run, out, page = report
+    assert out == run / "report.html"
+    assert page.startswith("<!DOCTYPE html>")
+    assert "<title>desurv report: run1</title>" in page
+    assert f"desurv {__version__}" in page
+    assert "desurv select --out run --seed 0" in page
+    assert re.search(r"Generated \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", page)
+
+
+def test_report_shows_every_known_file_in_section_order(report):
+    run, out, page = report
+    for rel in [
+        "metadata.json",
+        "selected.json",
+        "cv_summary.csv",
+        "cv_results.csv",
+        "model/gene_programs.tsv",
+        "model/loss_history.tsv",
+        "model/summary.csv",
+        "model/top_genes.csv",
+        "validation/hazard_ratios.csv",
+        "validation/risk_scores.csv",
+        "validation/logrank.csv",
+        "validation/km_summary.csv",
+        "validation_summary.csv",
+        "comparison.csv",
+        "km_high_vs_low.png",
+    ]:
+        assert f"({rel})" in page or f"<code>{rel}</code>" in page, rel
+    order = [
+        page.index(f">{name}</h2>")
+        for name in (
+            "Run",
+            "Model selection",
+            "Fitted model",
+            "Validation",
+            "Method comparison",
+            "Figures",
+            "Other tables",
+            "Files",
+        )
+    ]
+    assert order == sorted(order)
+    # Table contents: values of the small tables are on the page.
+    for text in ("1se", "GENE5", "risk score", "0.612", "median_survival", "80.2", "statistic"):
+        assert text in page, text
+
+
+def test_report_embeds_all_figures_and_the_png(report):
+    run, out, page = report
+    imgs = re.findall(r'<img src="data:image/png;base64,([^"]+)" alt="([^"]*)"', page)
+    alts = [html.unescape(a) for _, a in imgs]
+    # cv heatmap, C-index vs alpha, loss history, gene programs, forest, KM, the PNG file.
+    assert len(imgs) == 7, alts
+    for b64, _ in imgs:
+        assert base64.b64decode(b64).startswith(b"\x89PNG")
+    png = base64.b64encode((run / "km_high_vs_low.png").read_bytes()).decode()
+    assert any(b64 == png for b64, _ in imgs)
+    assert "km high vs low (km_high_vs_low.png)" in alts
+    # The run's own cv_heatmap.png replaces the redrawn heatmap, beside its table, once.
+    heat = base64.b64encode((run / "cv_heatmap.png").read_bytes()).decode()
+    assert page.count(heat) == 1
+    assert (
+        page.index("<code>cv_summary.csv</code>")
+        < page.index(heat)
+        < page.index("<code>cv_results.csv</code>")
+    )
+
+
+def test_report_is_self_contained_and_escaped(report):
+    run, out, page = report
+    assert "<script" not in page.lower()
+    assert html.escape(EVIL) in page  # column name and metadata value, escaped
+    assert "extra_&lt;b&gt;.csv" in page and "extra_<b>" not in page
+    assert not re.search(r"(src|href)=\"(https?:|//)", page)
+    assert "@import" not in page and "<link" not in page
+
+
+def test_report_truncates_long_tables_and_aggregates_cv_results(report):
+    run, out, page = report
+    assert "showing the first 50 of 120 rows" in page
+    section = page[page.index("<code>cv_results.csv</code>") :]
+    section = section[: section.index("<h3>")]
+    assert section.count("<tr") < 15  # an aggregate, not 160 rows
+    assert ">160<" in section  # number of fits (8 configurations x 20)
+    assert "distinct configurations" in section and ">8<" in section
+    assert "model/model.npz" in page  # listed among the files, not rendered
+    # The JSON sidecar of cv_results.csv is shown under model selection, long values cut.
+    side = page.index("<code>cv_results.csv.json</code>")
+    assert page.index(">Model selection</h2>") < side < page.index(">Fitted model</h2>")
+    assert "Cross-validation fits (aggregate): settings" in page
+    assert "characters, 200 items)" in page
+
+
+def test_report_options_and_out_folder(tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    pd.DataFrame({"a": [1, 2]}).to_csv(run / "whatever.csv", index=False)
+    outdir = tmp_path / "out"
+    outdir.mkdir()
+    out = write_report(run, outdir, title="My <title>")
+    assert out == outdir / "report.html"
+    page = out.read_text()
+    assert "<title>My &lt;title&gt;</title>" in page
+    assert "Other tables" in page and "Model selection" not in page
+    # Writing into the run folder and again does not report the report itself.
+    first = write_report(run)
+    write_report(run)
+    assert "report.html" not in first.read_text().split("Files</h2>")[1]
+
+
+def test_report_errors(tmp_path):
+    with pytest.raises(ValueError, match="does not exist"):
+        write_report(tmp_path / "nope")
+    with pytest.raises(ValueError, match="nothing to report"):
+        write_report(tmp_path)
+    (tmp_path / "model.npz").write_bytes(b"x")
+    (tmp_path / "notes.txt").write_text("x")
+    with pytest.raises(ValueError, match="nothing to report"):
+        write_report(tmp_path)
+    with pytest.raises(ValueError, match="not a folder"):
+        write_report(tmp_path / "notes.txt")
+    (tmp_path / "a.csv").write_text("x\n1\n")
+    with pytest.raises(ValueError, match="max_rows"):
+        write_report(tmp_path, max_rows=0)
+
+
+def test_unreadable_files_and_bad_tables_are_reported_not_fatal(tmp_path):
+    (tmp_path / "metadata.json").write_text("{not json")
+    (tmp_path / "cv_summary.csv").write_text("n_components,alpha\n2,0.5\n")  # too few columns
+    with pytest.warns(DataWarning, match="metadata.json"):
+        out = write_report(tmp_path)
+    page = out.read_text()
+    assert "could not read this file" in page
+    assert "not drawn" in page and "missing column" in page
+    assert "<td>0.5</td>" in page  # the table itself is still shown
+
+
+def test_report_without_matplotlib_still_has_tables(tmp_path, monkeypatch):
+    make_run(tmp_path / "run")
+    for mod in ("matplotlib", "matplotlib.figure", "matplotlib.pyplot"):
+        monkeypatch.setitem(sys.modules, mod, None)
+    page = write_report(tmp_path / "run").read_text()
+    assert page.count("matplotlib is not installed") == 1
+    assert page.count("<img") == 2  # only the two PNG files
+    assert "GENE5" in page
+
+
+def test_hazard_ratios_per_model_and_risk_scores_per_cohort(tmp_path):
+    rng = np.random.default_rng(1)
+    hr = pd.DataFrame(
+        {
+            "cohort": ["c1"] * 4,
+            "term": ["linear_predictor", "factor_1"] * 2,
+            "model": ["univariable"] * 2 + ["multivariable"] * 2,
+            "hr": [1.5, 1.2, 1.4, 1.1],
+            "ci_lower": [1.1, 0.9, 1.0, 0.8],
+            "ci_upper": [2.0, 1.6, 1.9, 1.5],
+            "p": [0.01, 0.2, 0.04, 0.5],
+        }
+    )
+    hr.to_csv(tmp_path / "hazard_ratios.csv", index=False)
+    n = 30
+    pd.DataFrame(
+        {
+            "cohort": ["A"] * n + ["B"] * n,
+            "eta": rng.normal(size=2 * n),
+            "time": rng.exponential(10, 2 * n) + 0.1,
+            "event": rng.integers(0, 2, 2 * n),
+        }
+    ).to_csv(tmp_path / "risk_scores.csv", index=False)
+    page = write_report(tmp_path).read_text()
+    alts = [html.unescape(a) for a in re.findall(r'<img [^>]*alt="([^"]*)"', page)]
+    assert sum(a.startswith("Forest plot") for a in alts) == 2
+    assert any("univariable" in a for a in alts) and any("multivariable" in a for a in alts)
+    km = [a for a in alts if a.startswith("Kaplan–Meier")]
+    assert len(km) == 2 and "cohort A" in km[0] and "cohort B" in km[1]
+    assert "median eta" in km[0]
