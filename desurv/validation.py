@@ -1423,3 +1423,59 @@ class ScoreBasedPredictor:
         eta = self.predict(X)
         time_, event_ = survival_from_y(y, time, event, n_samples=eta.shape[0])
         return concordance_index(time_, event_, eta)
+
+
+def evaluate_risk_score(eta, time, event, *, name="risk_score"):
+    """Prognostic value of any linear predictor (e.g. CoxNet's or a baseline's) on a cohort.
+
+    The same statistics as one row of :attr:`ValidationResult.summary`, for a risk score that
+    does not come from a DeSurv model: Harrell's C of η, the Cox log partial likelihood ℓ(η)
+    (Breslow ties) and ℓ(0), and the hazard ratio per SD of η (η standardised with ddof = 1;
+    unpenalised lifelines ``CoxPHFitter``, Wald 95% CI and p).
+
+    Parameters
+    ----------
+    eta : array-like of shape (n_samples,)
+        Linear predictor (higher = higher risk).
+    time, event : array-like of shape (n_samples,)
+        Survival times and event indicators (at least one event).
+    name : str
+        Label stored in the ``cohort`` field.
+
+    Returns
+    -------
+    dict
+        ``cohort``, ``n_samples``, ``n_events``, ``cindex``, ``partial_loglik``,
+        ``partial_loglik_null``, ``hr_per_sd``, ``ci_lower``, ``ci_upper``, ``p``.
+
+    Raises
+    ------
+    ValueError
+        Mismatched lengths, non-finite η, or no events.
+    """
+    from ._validation import check_time_event
+    from .cox import cox_partial_log_likelihood
+    from .metrics import concordance_index
+
+    time, event = check_time_event(time, event)
+    eta = _check_eta(eta)
+    if eta.shape[0] != time.shape[0]:
+        raise ValueError(f"eta has {eta.shape[0]} values but time has {time.shape[0]}")
+    z = _zscore(eta)
+    if z is None:
+        warnings.warn(f"{name}: constant risk score; HR per SD undefined", DataWarning, 2)
+        hr = dict.fromkeys(_HR_COLUMNS, np.nan)
+    else:
+        hr = _cox_fit(pd.DataFrame({"eta": z}), time, event, context=name)["eta"]
+    return {
+        "cohort": name,
+        "n_samples": int(eta.shape[0]),
+        "n_events": int(event.sum()),
+        "cindex": concordance_index(time, event, eta),
+        "partial_loglik": cox_partial_log_likelihood(eta, time, event),
+        "partial_loglik_null": cox_partial_log_likelihood(np.zeros_like(eta), time, event),
+        "hr_per_sd": hr["hr"],
+        "ci_lower": hr["ci_lower"],
+        "ci_upper": hr["ci_upper"],
+        "p": hr["p"],
+    }

@@ -641,3 +641,26 @@ def test_real_cohort_validation(real):
     r2 = evaluate_cohort(sbp, only, y2, name="gse1992")
     np.testing.assert_allclose(r2.risk.eta, sbp.predict(X2), rtol=1e-12)
     assert 0.0 < r2.summary.cindex.iloc[0] < 1.0
+
+
+def test_evaluate_risk_score_matches_validate_cohorts_row():
+    from desurv.validation import evaluate_risk_score
+
+    rng = np.random.default_rng(4)
+    n = 80
+    eta = rng.normal(size=n)
+    time = rng.exponential(np.exp(-eta))
+    event = rng.uniform(size=n) < 0.7
+    row = evaluate_risk_score(eta, time, event, name="x")
+    from lifelines import CoxPHFitter
+
+    z = (eta - eta.mean()) / eta.std(ddof=1)
+    cph = CoxPHFitter().fit(
+        pd.DataFrame({"z": z, "t": time, "e": event}), "t", "e",
+        fit_options={"precision": 1e-14, "r_precision": 0.0},
+    )  # fmt: skip
+    assert row["hr_per_sd"] == pytest.approx(float(cph.summary.loc["z", "exp(coef)"]), rel=1e-8)
+    assert row["p"] == pytest.approx(float(cph.summary.loc["z", "p"]), rel=1e-6)
+    assert row["n_events"] == int(event.sum()) and row["cohort"] == "x"
+    with pytest.raises(ValueError):
+        evaluate_risk_score(eta[:-1], time, event)
