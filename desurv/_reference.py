@@ -7,13 +7,17 @@ Each compiled kernel has its twin here, grouped by topic in the ``_ref_*`` modul
 * ``cox``: Cox log partial likelihood, gradient, diagonal majorizer, exact Hessian,
   reference coordinate descent, Breslow baseline hazard (twins of ``desurv._kernels._cox``);
 * ``metrics``: Harrell's concordance by the O(n²) definition (twin of
-  ``desurv._kernels._concordance``).
+  ``desurv._kernels._concordance``);
+* ``matching``: exhaustive assignment, cosine matrices, cosine matching via scipy, silhouette
+  by definition, top-gene co-occurrence and Jaccard (twins of ``desurv._kernels._hungarian``
+  and ``desurv.matching``).
 
 They favour the formulas as written over speed: O(n²) loops and explicit products.
 """
 
 from . import _ref_cox as cox
+from . import _ref_matching as matching
 from . import _ref_metrics as metrics
 from . import _ref_nmf as nmf
 
-__all__ = ["cox", "metrics", "nmf"]
+__all__ = ["cox", "matching", "metrics", "nmf"]
