@@ -8,6 +8,8 @@ Each compiled kernel has its twin here, grouped by topic in the ``_ref_*`` modul
   reference coordinate descent, Breslow baseline hazard (twins of ``desurv._kernels._cox``);
 * ``metrics``: Harrell's concordance by the O(n²) definition (twin of
   ``desurv._kernels._concordance``);
+* ``coxnet``: elastic-net Cox path (glmnet-style coordinate descent, diagonal or exact
+  curvature), twin of ``desurv._kernels._coxnet_path``;
 * ``matching``: exhaustive assignment, cosine matrices, cosine matching via scipy, silhouette
   by definition, top-gene co-occurrence and Jaccard (twins of ``desurv._kernels._hungarian``
   and ``desurv.matching``).
@@ -16,8 +18,9 @@ They favour the formulas as written over speed: O(n²) loops and explicit produc
 """
 
 from . import _ref_cox as cox
+from . import _ref_coxnet as coxnet
 from . import _ref_matching as matching
 from . import _ref_metrics as metrics
 from . import _ref_nmf as nmf
 
-__all__ = ["cox", "matching", "metrics", "nmf"]
+__all__ = ["cox", "coxnet", "matching", "metrics", "nmf"]

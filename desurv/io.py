@@ -39,6 +39,7 @@ def save_model(model, path, preprocessor=None):
     if preprocessor is None:
         preprocessor = getattr(model, "preprocessor_", None)
     params = model.get_params()
+    params.setdefault("alpha", float(model.alpha))  # NMFCox fixes alpha = 0
     rs = params.get("random_state")
     if rs is not None and not isinstance(rs, (int, np.integer)):
         params["random_state"] = None  # a Generator cannot be stored; the fit is kept
