@@ -34,6 +34,7 @@ from desurv import DeSurv
 from desurv.coxnet import CoxNet
 from desurv.datasets import load_cohort, pool_cohorts
 from desurv.model_selection import DeSurvCV, select_config
+from desurv.nmf_baseline import nmf_rank_survey
 from desurv.preprocessing import Preprocessor
 from desurv.validation import (
     evaluate_risk_score,
@@ -134,7 +135,7 @@ def main():
         ),
     }
     t0 = time.perf_counter()
-    coxnet = CoxNet(l1_ratio=0.5, cv=args.folds, rule="1se", random_state=args.seed)
+    coxnet = CoxNet(l1_ratio=0.5, cv=cv.folds_, rule="1se")  # the DeSurv CV folds
     coxnet.fit(Xt, y, groups=groups)
     t_coxnet = time.perf_counter() - t0
     same_folds = np.array_equal(coxnet.folds_, cv.folds_)
@@ -144,6 +145,14 @@ def main():
         f"coefficients, {t_coxnet:.1f} s; same folds as DeSurv CV: {same_folds}",
         flush=True,
     )
+
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        survey = nmf_rank_survey(Xt, args.k, n_runs=10, random_state=args.seed, n_jobs=args.jobs)
+    survey.to_csv(out / "nmf_rank_metrics.csv", index=False)
+    print(f"NMF rank survey ({time.perf_counter() - t0:.0f} s):")
+    print(survey.to_string(index=False, float_format="%.4g"), flush=True)
 
     # 4. validation on gse3143
     rows, km = [], {}
