@@ -108,3 +108,26 @@ def check_nonnegative_matrix(X, name="X") -> np.ndarray:
             "apply a rank transform (desurv.preprocessing.rank_transform) or shift the data"
         )
     return X
+
+
+def order_columns(X, names, what="genes"):
+    """Reorder a DataFrame's columns to the fitted feature ``names`` (other inputs unchanged).
+
+    Raises
+    ------
+    ValueError
+        Naming the missing columns, when X lacks some of ``names``.
+    """
+    import pandas as pd
+
+    if not isinstance(X, pd.DataFrame) or names is None:
+        return X
+    cols = X.columns.astype(str)
+    missing = pd.Index(names).difference(cols)
+    if len(missing):
+        raise ValueError(
+            f"X lacks {len(missing)} of the model's {len(names)} {what} "
+            f"(e.g. {', '.join(map(str, missing[:5]))}); align the cohort first "
+            "(desurv.preprocessing.align_genes)"
+        )
+    return X.set_axis(cols, axis=1)[list(names)]

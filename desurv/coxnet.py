@@ -31,7 +31,7 @@ import pandas as pd
 
 from ._folds import fold_indices, stratified_folds
 from ._kernels import _coxnet_path as _K
-from ._validation import survival_from_y
+from ._validation import order_columns, survival_from_y
 from .cox import SortedSurvival
 from .exceptions import ConvergenceWarning
 from .metrics import concordance_index
@@ -845,17 +845,7 @@ class CoxNet:
 
     def _prepare(self, X):
         self._check_fitted()
-        names = getattr(self, "feature_names_in_", None)
-        if isinstance(X, pd.DataFrame) and names is not None:
-            cols = X.columns.astype(str)
-            missing = pd.Index(names).difference(cols)
-            if len(missing):
-                raise ValueError(
-                    f"X lacks {len(missing)} of the model's {len(names)} features "
-                    f"(e.g. {', '.join(map(str, missing[:5]))}); align the cohort first "
-                    "(desurv.preprocessing.align_genes)"
-                )
-            X = X.set_axis(cols, axis=1)[list(names)]
+        X = order_columns(X, getattr(self, "feature_names_in_", None), "features")
         Xa, _ = _check_matrix(X)
         if Xa.shape[1] != self.n_features_in_:
             raise ValueError(

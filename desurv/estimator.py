@@ -11,7 +11,7 @@ import inspect
 import numpy as np
 import pandas as pd
 
-from ._validation import check_nonnegative_matrix, survival_from_y
+from ._validation import check_nonnegative_matrix, order_columns, survival_from_y
 from .solver import HISTORY_FIELDS, fit_desurv
 
 __all__ = ["DeSurv", "top_genes"]
@@ -307,17 +307,7 @@ class DeSurv:
     def _prepare(self, X):
         """Validate new data and order its genes like the training data."""
         self._check_fitted()
-        names = getattr(self, "feature_names_in_", None)
-        if isinstance(X, pd.DataFrame) and names is not None:
-            cols = X.columns.astype(str)
-            missing = pd.Index(names).difference(cols)
-            if len(missing):
-                raise ValueError(
-                    f"X lacks {len(missing)} of the model's {len(names)} genes "
-                    f"(e.g. {', '.join(map(str, missing[:5]))}); align the cohort first "
-                    "(desurv.preprocessing.align_genes)"
-                )
-            X = X.set_axis(cols, axis=1)[list(names)]
+        X = order_columns(X, getattr(self, "feature_names_in_", None), "genes")
         Xa, _ = _as_matrix(X)
         if Xa.shape[1] != self.n_features_in_:
             raise ValueError(

@@ -239,6 +239,23 @@ def _fold_data(X, time, event, folds, n_folds, preprocessor, groups):
     return out
 
 
+def _make_folds(event, n_folds, groups, folds, random_state):
+    """Stratified folds, or user-given fold ids after checking them."""
+    if folds is None:
+        return stratified_folds(event, n_folds, groups=groups, random_state=random_state)
+    n = event.shape[0]
+    folds = np.asarray(folds)
+    if folds.shape != (n,) or not np.array_equal(np.unique(folds), np.arange(n_folds)):
+        raise ValueError(
+            f"folds must give each of the {n} samples a fold id in 0..{n_folds - 1}, "
+            "with every fold non-empty"
+        )
+    empty = [f for f in range(n_folds) if not event[folds == f].any()]
+    if empty:
+        warnings.warn(f"fold(s) {empty} have no events", DataWarning, stacklevel=3)
+    return folds
+
+
 def _check_groups(groups, n):
     if groups is None:
         return None
@@ -406,18 +423,7 @@ def cross_validate(
     n = X.shape[0]
     time_, event_ = survival_from_y(y, time, event, n_samples=n)
     groups = _check_groups(groups, n)
-    if folds is None:
-        folds = stratified_folds(event_, n_folds, groups=groups, random_state=random_state)
-    else:
-        folds = np.asarray(folds)
-        if folds.shape != (n,) or not np.array_equal(np.unique(folds), np.arange(n_folds)):
-            raise ValueError(
-                f"folds must give each of the {n} samples a fold id in 0..{n_folds - 1}, "
-                "with every fold non-empty"
-            )
-        empty = [f for f in range(n_folds) if not event_[folds == f].any()]
-        if empty:
-            warnings.warn(f"fold(s) {empty} have no events", DataWarning, stacklevel=2)
+    folds = _make_folds(event_, n_folds, groups, folds, random_state)
     seeds = _seeds(random_state, n_seeds)
     opts = _fit_options(n_init, max_iter, tol, ties, loss_convention, init_max_iter, init_tol)
     opts["warm_start"] = _check_warm(warm_start)
@@ -935,9 +941,7 @@ def optimize_hyperparameters(
     n = X.shape[0]
     time_, event_ = survival_from_y(y, time, event, n_samples=n)
     groups = _check_groups(groups, n)
-    if folds is None:
-        folds = stratified_folds(event_, n_folds, groups=groups, random_state=random_state)
-    folds = np.asarray(folds)
+    folds = _make_folds(event_, n_folds, groups, folds, random_state)
     seeds = _seeds(random_state, n_seeds)
     opts = _fit_options(n_init, max_iter, tol, ties, loss_convention, init_max_iter, init_tol)
     fold_data = _fold_data(X, time_, event_, folds, n_folds, preprocessor, groups)

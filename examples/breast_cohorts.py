@@ -71,6 +71,7 @@ def main():
     ap.add_argument(
         "--warm-start", default="ascending", choices=("ascending", "descending", "none")
     )
+    ap.add_argument("--rule", default="1se", choices=("1se", "max"))
     ap.add_argument("--max-iter", type=int, default=500)
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
@@ -102,15 +103,16 @@ def main():
         warnings.simplefilter("ignore")
         t0 = time.perf_counter()
         cv = DeSurvCV(
-            grid, n_folds=args.folds, n_seeds=args.seeds, rule="1se", warm_start=warm,
+            grid, n_folds=args.folds, n_seeds=args.seeds, rule=args.rule, warm_start=warm,
             max_iter=args.max_iter, random_state=args.seed, n_jobs=args.jobs,
         ).fit(Xt, y, groups=groups)  # fmt: skip
         t_cv = time.perf_counter() - t0
     cv.preprocessor_ = pre
     best = cv.best_params_
     print(
-        f"CV: {len(cv.cv_results_)} fits in {t_cv:.0f} s; selected (1se) k={best['n_components']}"
-        f" alpha={best['alpha']} lambda={best['penalty']}: CV C {cv.best_score_:.4f}",
+        f"CV: {len(cv.cv_results_)} fits in {t_cv:.0f} s; selected ({args.rule}) "
+        f"k={best['n_components']} alpha={best['alpha']} lambda={best['penalty']}: "
+        f"CV C {cv.best_score_:.4f}",
         flush=True,
     )
     summary = cv.cv_summary_
