@@ -202,17 +202,28 @@ def _fit_path(task, data, fit_options):
 
 # ----------------------------------------------------------------------------- data
 def _check_X(X, preprocessor):
-    """Return (X as given or as float array, gene names or None)."""
+    """X as a nonnegative float array, or as given when a preprocessor will prepare it."""
     if preprocessor is None:
-        Xa, names = _as_matrix(X)  # nonnegative, finite
-        return Xa, names
+        return _as_matrix(X)[0]  # nonnegative, finite
     if not hasattr(preprocessor, "fit") or not hasattr(preprocessor, "get_params"):
         raise ValueError(
             "preprocessor must be a desurv.preprocessing.Preprocessor (unfitted is fine), "
             f"got {type(preprocessor).__name__}"
         )
-    names = np.asarray(X.columns.astype(str), dtype=object) if isinstance(X, pd.DataFrame) else None
-    return X, names
+    return X
+
+
+def _cv_data(X, y, time, event, n_folds, n_seeds, groups, folds, preprocessor, random_state):
+    """Shared set-up of grid and optuna search: (folds, seeds, per-fold data, n_genes, n_train)."""
+    X = _check_X(X, preprocessor)
+    n = X.shape[0]
+    time_, event_ = survival_from_y(y, time, event, n_samples=n)
+    groups = _check_groups(groups, n)
+    folds = _make_folds(event_, n_folds, groups, folds, random_state)
+    seeds = _seeds(random_state, n_seeds)
+    fold_data = _fold_data(X, time_, event_, folds, n_folds, preprocessor, groups)
+    n_train_min = min(d[0].shape[1] for d in fold_data)
+    return folds, seeds, fold_data, fold_data[0][0].shape[0], n_train_min
 
 
 def _rows(X, idx):
@@ -419,17 +430,12 @@ def cross_validate(
     """
     grid = make_grid({"n_components": [2, 3, 4], "alpha": [0.0, 0.25, 0.5, 0.75]}
                      if param_grid is None else param_grid)  # fmt: skip
-    X, names = _check_X(X, preprocessor)
-    n = X.shape[0]
-    time_, event_ = survival_from_y(y, time, event, n_samples=n)
-    groups = _check_groups(groups, n)
-    folds = _make_folds(event_, n_folds, groups, folds, random_state)
-    seeds = _seeds(random_state, n_seeds)
+    folds, seeds, fold_data, n_genes, n_train_min = _cv_data(
+        X, y, time, event, n_folds, n_seeds, groups, folds, preprocessor, random_state
+    )
+    _check_k(grid["n_components"], n_genes, n_train_min)
     opts = _fit_options(n_init, max_iter, tol, ties, loss_convention, init_max_iter, init_tol)
     opts["warm_start"] = _check_warm(warm_start)
-    fold_data = _fold_data(X, time_, event_, folds, n_folds, preprocessor, groups)
-    n_train_min = min(d[0].shape[1] for d in fold_data)
-    _check_k(grid["n_components"], fold_data[0][0].shape[0], n_train_min)
     tasks = [
         {"fold": f, "seed": s, "params": path, "alphas": grid["alpha"]}
         for f in range(n_folds)
@@ -937,18 +943,13 @@ def optimize_hyperparameters(
     space = _check_space(_DEFAULT_SPACE if search_space is None else search_space)
     if isinstance(n_trials, bool) or not isinstance(n_trials, (int, np.integer)) or n_trials < 0:
         raise ValueError(f"n_trials must be an integer >= 0, got {n_trials!r}")
-    X, _ = _check_X(X, preprocessor)
-    n = X.shape[0]
-    time_, event_ = survival_from_y(y, time, event, n_samples=n)
-    groups = _check_groups(groups, n)
-    folds = _make_folds(event_, n_folds, groups, folds, random_state)
-    seeds = _seeds(random_state, n_seeds)
+    folds, seeds, fold_data, n_genes, n_train_min = _cv_data(
+        X, y, time, event, n_folds, n_seeds, groups, folds, preprocessor, random_state
+    )
     opts = _fit_options(n_init, max_iter, tol, ties, loss_convention, init_max_iter, init_tol)
-    fold_data = _fold_data(X, time_, event_, folds, n_folds, preprocessor, groups)
-    n_train_min = min(d[0].shape[1] for d in fold_data)
     kspec = space.get("n_components", {"fixed": _DEFAULTS["n_components"]})
     kmax = kspec.get("high", kspec.get("fixed", max(kspec.get("choices", [0]))))
-    _check_k([kmax], fold_data[0][0].shape[0], n_train_min)
+    _check_k([kmax], n_genes, n_train_min)
 
     def objective(trial):
         params = _suggest(trial, space)
