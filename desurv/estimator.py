@@ -198,7 +198,7 @@ class DeSurv:
             for k, v in self.get_params().items()
             if defaults.get(k) is not v and defaults.get(k) != v
         ]
-        return f"DeSurv({', '.join(changed)})"
+        return f"{type(self).__name__}({', '.join(changed)})"
 
     # --- fitting ---
     def fit(

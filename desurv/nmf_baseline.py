@@ -16,7 +16,6 @@ X_genes×samples ≈ W H with W (genes × k) the basis and H (k × samples) the 
 
 from __future__ import annotations
 
-import inspect
 import warnings
 
 import numpy as np
@@ -85,7 +84,8 @@ class NMFCox(DeSurv):
     Notes
     -----
     ``alpha`` is fixed at 0 (a class attribute, not a parameter).  :meth:`save` writes the
-    model as a ``DeSurv(alpha=0)`` file, which :func:`desurv.load_model` reads back.
+    model as a ``DeSurv(alpha=0)`` file (:func:`desurv.save_model` records α), which
+    :func:`desurv.load_model` reads back.
     """
 
     alpha = 0.0
@@ -133,30 +133,6 @@ class NMFCox(DeSurv):
                     f"invalid parameter {key!r} for NMFCox{hint}; valid: {sorted(valid)}"
                 )
         return super().set_params(**params)
-
-    def __repr__(self):
-        defaults = {
-            p.name: p.default for p in inspect.signature(type(self).__init__).parameters.values()
-        }
-        changed = [
-            f"{k}={v!r}"
-            for k, v in self.get_params().items()
-            if defaults.get(k) is not v and defaults.get(k) != v
-        ]
-        return f"NMFCox({', '.join(changed)})"
-
-    def _as_desurv(self):
-        """The same fitted model as a :class:`DeSurv` with ``alpha=0`` (for saving)."""
-        model = DeSurv(alpha=0.0, **self.get_params())
-        model.__dict__.update(
-            {k: v for k, v in self.__dict__.items() if k.endswith("_") and not k.startswith("_")}
-        )
-        return model
-
-    def save(self, path, preprocessor=None):
-        """Save as a ``DeSurv(alpha=0)`` model file (see :func:`desurv.save_model`)."""
-        self._check_fitted()
-        self._as_desurv().save(path, preprocessor=preprocessor)
 
 
 # --------------------------------------------------------------------------------------------
