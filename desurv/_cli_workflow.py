@@ -97,6 +97,14 @@ def add_parsers(sub, positive_int):
         help="learn the gene filter inside each training fold (default: once on "
         "all training samples, as the authors' package does)",
     )
+    cv.add_argument(
+        "--warm-start",
+        choices=("ascending", "descending", "none"),
+        default="ascending",
+        help="order of the alpha path: each alpha starts from the previous one's solution "
+        "(default ascending, as the authors' package); on rank data an ascending path from "
+        "alpha=0 tends to stay at the NMF solution, use none or descending to avoid it",
+    )
     cv.add_argument("--max-iter", type=positive_int, default=500)
     cv.add_argument("--tol", type=float, default=1e-6)
     cv.add_argument("--refit-n-init", type=positive_int, default=20)
@@ -287,6 +295,7 @@ def cmd_cv(args):
         rule=args.rule,
         refit_n_init=args.refit_n_init,
         preprocessor=in_fold,
+        warm_start=False if args.warm_start == "none" else args.warm_start,
         max_iter=args.max_iter,
         tol=args.tol,
         random_state=args.seed,

@@ -54,6 +54,8 @@ def cv_run(tmp_path_factory):
         60,
         "--refit-n-init",
         2,
+        "--warm-start",
+        "descending",
         "--jobs",
         1,
         "--out",
@@ -82,6 +84,9 @@ def test_cv_writes_results_selection_model_and_figures(cv_run):
         assert (cv_run / name).is_file(), name
     res = pd.read_csv(cv_run / "cv_results.csv")
     assert len(res) == 3 * 1 * 2 * 2  # folds x seeds x k x alpha
+    # --warm-start descending: the largest alpha starts cold, the smaller ones warm
+    assert not res[res["alpha"] == 0.5]["warm_start"].any()
+    assert res[res["alpha"] == 0.0]["warm_start"].all()
     summary = pd.read_csv(cv_run / "cv_summary.csv")
     sel = json.loads((cv_run / "selected.json").read_text())
     chosen = summary[summary["selected"]]
