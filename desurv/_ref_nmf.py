@@ -3,13 +3,16 @@
 import numpy as np
 
 
-def update_h(H, A, WtW, ridge, eps):
-    Hn = H * A / (WtW @ H + ridge * H + eps)
+def update_h(H, Z, WtW, ridge, eps):
+    Hn = H * Z.T / (WtW @ H + ridge * H + eps)
     Hn = np.maximum(Hn, eps)
     return Hn, Hn @ Hn.T
 
 
-def w_ratio(W, XHt, Xg, beta, HHt, c_nmf, ridge_w, alpha, clamp, eps):
+def w_direction(Wk, XM, beta, HHt, c_nmf, ridge_w, alpha, clamp, eps):
+    """Transposed layout: Wk (k, p), XM (k + 1, p). Returns (V (k, p), ‖G_nmf‖, ‖G_cox‖,
+    WᵀV, VᵀV) by the formulas of DESIGN.md §2 in the paper's (p, k) orientation."""
+    W, XHt, Xg = Wk.T, XM[:-1].T, XM[-1]
     G_nmf = c_nmf * (W @ HHt - XHt)
     gn = np.linalg.norm(G_nmf)
     num = c_nmf * XHt
@@ -19,20 +22,35 @@ def w_ratio(W, XHt, Xg, beta, HHt, c_nmf, ridge_w, alpha, clamp, eps):
         gc = np.linalg.norm(G_cox)
         num = num + alpha * min((gn + 1e-12) / (gc + 1e-12), clamp) * G_cox
     den = c_nmf * W @ HHt + ridge_w * W
-    return num / (den + eps), gn, gc
+    V = W * (num / (den + eps))
+    return V.T, gn, gc, W.T @ V, V.T @ V
 
 
-def w_trial(W, R, theta, eps):
-    Wt = np.maximum(W * ((1 - theta) + theta * R), eps)
-    norms = np.sqrt((Wt**2).sum(axis=0))
+def w_trial(Wk, Vk, theta, eps):
+    """Transposed layout (k, p)."""
+    Wt = np.maximum((1 - theta) * Wk + theta * Vk, eps)
+    norms = np.sqrt((Wt**2).sum(axis=1))
     norms[norms < eps] = 1.0
-    return Wt, norms, Wt.T @ Wt
+    return Wt, norms, Wt @ Wt.T
 
 
-def trial_projection(A, B, theta, H, beta):
-    Zt = (1 - theta) * A + theta * B
-    return Zt, Zt.T @ beta, float(np.sum(Zt * H))
+def trial_terms(Z, B, theta, H, beta, Wk, Vk, HHt, l1_ratio, sd, trial_sd):
+    """Terms of F at the trial W(θ) = (1−θ)W + θV with unit-norm factors, by definition."""
+    Wt = ((1 - theta) * Wk + theta * Vk).T
+    t = np.linalg.norm(Wt, axis=0)
+    Wn, Hn = Wt / t, H * t[:, None]
+    Zt = (1 - theta) * Z + theta * B
+    sd_t = Zt.std(axis=0, ddof=1) if trial_sd else sd
+    b = beta * sd_t
+    pen = l1_ratio * np.abs(b).sum() + 0.5 * (1 - l1_ratio) * b @ b
+    cross = float(np.sum((Zt / t) * Hn.T))
+    gram = float(np.sum((Wn.T @ Wn) * (Hn @ Hn.T)))
+    return Zt, Zt @ beta, sd_t, t, (cross, gram, float(np.sum(Hn**2)), float(np.sum(Wn**2)), pen)
 
 
-def row_sd(Z):
-    return Z.std(axis=1, ddof=1)
+def col_sd(Z):
+    return Z.std(axis=0, ddof=1)
+
+
+def cross_term(Z, H):
+    return float(np.sum(Z * H.T))

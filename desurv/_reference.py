@@ -4,6 +4,8 @@ Each compiled kernel has its twin here, grouped by topic in the ``_ref_*`` modul
 
 * ``nmf``: multiplicative H update, balanced W ratio, damped W trial, trial projections
   (twins of ``desurv._kernels._nmf``);
+* ``products``: the two products with X of an iteration (twins of
+  ``desurv._kernels._products``);
 * ``cox``: Cox log partial likelihood, gradient, diagonal majorizer, exact Hessian,
   reference coordinate descent, Breslow baseline hazard (twins of ``desurv._kernels._cox``);
 * ``metrics``: Harrell's concordance by the O(n²) definition (twin of
@@ -22,5 +24,6 @@ from . import _ref_coxnet as coxnet
 from . import _ref_matching as matching
 from . import _ref_metrics as metrics
 from . import _ref_nmf as nmf
+from . import _ref_products as products
 
-__all__ = ["cox", "coxnet", "matching", "metrics", "nmf"]
+__all__ = ["cox", "coxnet", "matching", "metrics", "nmf", "products"]

@@ -5,17 +5,20 @@ entry point is :func:`desurv.solver.fit_desurv`; this module holds the loop itse
 
 Work per outer iteration (p genes, n samples, k factors):
 
-* ``A = WᵀX`` (k × n) is carried from the previous iteration: it serves the H numerator, the
-  projections ``Z = Aᵀ`` and the linear predictor ``η = Zβ``.
+* ``Z = XᵀW`` (n × k) is carried from the previous iteration: it serves the H numerator, the
+  projections and the linear predictor ``η = Zβ``;
 * one BLAS product ``X·[Hᵀ | g]`` gives the W numerator and the Cox gradient term together;
-* one BLAS product ``B = (W ⊙ R)ᵀX`` makes every damped trial ``W(θ) = W ⊙ ((1−θ) + θR)``
-  cheap: by linearity ``W(θ)ᵀX = (1−θ)A + θB`` (up to the ε-floor, see below), so a
-  backtracking trial costs O(nk + pk²) and never touches X;
-* ``‖X − WH‖²`` is ``‖X‖² − 2⟨WᵀX, H⟩ + ⟨WᵀW, HHᵀ⟩``, never forming X − WH.
+* one BLAS product ``B = XᵀV`` with ``V = W ⊙ R`` (the full multiplicative step) makes every
+  damped trial ``W(θ) = (1−θ)W + θV`` cheap: by linearity ``XᵀW(θ) = (1−θ)Z + θB`` (up to
+  the ε-floor, see below), so a backtracking trial costs O(nk + pk²) and never touches X;
+* ``‖X − WH‖²`` is ``‖X‖² − 2⟨Z, Hᵀ⟩ + ⟨WᵀW, HHᵀ⟩``, never forming X − WH; WᵀW is carried
+  too, and the terms of F found in the W step are reused by the β step.
 
-The ε-floor ``max(·, ε)`` of the trial is applied to W itself; its effect on ``W(θ)ᵀX`` (at
-most ε·Σ|X| per entry, ~1e-12 relative) is not propagated into A, and A is recomputed exactly
-from X every ``refresh_every`` iterations and at the end, so rounding cannot accumulate.
+The ε-floor ``max(·, ε)`` of the trial is applied to W itself; its effect on ``XᵀW(θ)`` (at
+most ε·Σ|X| per entry, ~1e-12 relative) is not propagated into Z, and Z and WᵀW are
+recomputed exactly every ``refresh_every`` iterations and at the end, so rounding cannot
+accumulate. Products are taken as ``X.T @ V`` (n × k outputs) because OpenBLAS does that
+about 1.6x faster than ``V.T @ X`` for a C-ordered X and small k.
 """
 
 from __future__ import annotations
@@ -25,10 +28,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._kernels import _cox, _nmf
+from ._kernels import _cox, _nmf, _products
 from .exceptions import ConvergenceWarning
 
 EPS = 1e-12
+# Up to this many factors the products with X use the compiled kernels (_kernels/_products.py)
+MAX_COMPILED_K = 16
 HISTORY_FIELDS = (
     "loss",
     "nmf_loss",
@@ -96,30 +101,81 @@ class LoopResult:
 
 
 class _Problem:
-    """Data of one fit in solver layout: X (p × n) with samples sorted by time."""
+    """Data of one fit in solver layout: X (p × n) with samples sorted by time.
 
-    def __init__(self, X_sorted, time_sorted, event_sorted, params: SolverParams):
+    X may be float64 or float32. With float32 only the two products with X run in single
+    precision (BLAS sgemm, half the memory traffic); their (small) results and all other
+    state — W, H, β, Z, the objective — stay float64.
+    """
+
+    def __init__(self, X_sorted, time_sorted, event_sorted, params: SolverParams, blas=False):
         self.X = X_sorted
         self.p, self.n = X_sorted.shape
-        self.x_sq = float(np.einsum("ij,ij->", X_sorted, X_sorted))
+        self.x_sq = float(np.einsum("ij,ij->", X_sorted, X_sorted, dtype=np.float64))
         self.time = time_sorted
         self.event = event_sorted
         self.n_event = float(event_sorted.sum())
         self.prm = params
         self.efron = params.ties == "efron"
+        self.single = X_sorted.dtype == np.float32
+        # compiled single-thread products for skinny operands, BLAS otherwise (or on request,
+        # e.g. to use several BLAS threads for one large fit)
+        self.max_compiled_k = 0 if blas else MAX_COMPILED_K
+        self._buf = {}
+
+    def _scratch(self, name, shape):
+        buf = self._buf.get(name)
+        if buf is None or buf.shape != shape:
+            buf = self._buf[name] = np.empty(shape, dtype=np.float32)
+        return buf
+
+    def times(self, Mt, out):
+        """out (m, p) ← Mt·Xᵀ for Mt (m, n): X·[Hᵀ | g] in the transposed W layout."""
+        if Mt.shape[0] <= self.max_compiled_k + 1:
+            return _products.x_dot(self.X, Mt, out)
+        if not self.single:
+            return np.dot(Mt, self.X.T, out=out)
+        m32 = self._scratch("m_in", Mt.shape)
+        m32[...] = Mt
+        r32 = self._scratch("m_out", out.shape)
+        np.dot(m32, self.X.T, out=r32)
+        out[...] = r32
+        return out
+
+    def project(self, V, out=None):
+        """out (n, k) ← XᵀVᵀ for V (k, p) (transposed W layout): the projections Z of a W."""
+        if out is None:
+            out = np.empty((self.n, V.shape[0]))
+        if V.shape[0] <= self.max_compiled_k:
+            return _products.xt_dot(self.X, V, out)
+        if not self.single:
+            return np.dot(self.X.T, V.T, out=out)
+        v32 = self._scratch("v_in", V.shape)
+        v32[...] = V
+        r32 = self._scratch("v_out", out.shape)
+        np.dot(self.X.T, v32.T, out=r32)
+        out[...] = r32
+        return out
 
     def loglik(self, eta) -> float:
         return _cox.cox_loglik(eta, self.time, self.event, self.efron)
 
+    def penalty_beta(self, beta, sd) -> float:
+        """P_ξ(β ⊙ sd), the elastic net on the standardised coefficients."""
+        b = beta * sd
+        xi = self.prm.l1_ratio
+        return xi * float(np.abs(b).sum()) + 0.5 * (1.0 - xi) * float(b @ b)
+
     def objective(self, cross, gram, h_sq, w_sq, loglik, beta, sd, k) -> Objective:
         """F from small products: cross = ⟨WᵀX, H⟩, gram = ⟨WᵀW, HHᵀ⟩ (DESIGN.md §2)."""
+        return self.objective_terms(cross, gram, h_sq, w_sq, loglik, self.penalty_beta(beta, sd), k)
+
+    def objective_terms(self, cross, gram, h_sq, w_sq, loglik, pen_b, k) -> Objective:
         prm = self.prm
         n, p = self.n, self.p
         nmf = (self.x_sq - 2.0 * cross + gram) / (2.0 * n * p)
         pen_h = h_sq / (2.0 * n * k)
         pen_w = w_sq / (2.0 * p * k)
-        b = beta * sd
-        pen_b = prm.l1_ratio * float(np.abs(b).sum()) + 0.5 * (1.0 - prm.l1_ratio) * float(b @ b)
         cox = -loglik / self.n_event
         # The reference writes the survival term as 2ℓ/n_event in its loss (not in its β step).
         cox_term = 2.0 * cox if prm.reference else cox
@@ -130,36 +186,40 @@ class _Problem:
         )
         return Objective(total, nmf, cox, pen_b, pen_w, pen_h)
 
-    def objective_at(self, A, W, H, beta, sd) -> Objective:
-        k = W.shape[1]
-        eta = beta @ A
-        return self.objective(
-            float(np.einsum("ij,ij->", A, H)),
+    def nmf_parts(self, Z, W, H):
+        """(cross, gram, ‖H‖², ‖W‖²) of F at (W, H) with Z = XᵀW, from small products only."""
+        return (
+            _nmf.cross_term(Z, H),
             float(np.einsum("ij,ij->", W.T @ W, H @ H.T)),
             float(np.einsum("ij,ij->", H, H)),
             float(np.einsum("ij,ij->", W, W)),
-            self.loglik(eta),
-            beta,
-            sd,
-            k,
         )
 
-    def beta_step(self, A, beta, max_iter):
-        """Elastic-net Cox on standardised Z = Aᵀ (DESIGN.md §2 step 3; see ``solve`` below).
+    def objective_at(self, Z, W, H, beta, sd, parts=None) -> Objective:
+        """F at (W, H, β); ``parts`` reuses known NMF terms (see :meth:`nmf_parts`)."""
+        if parts is None:
+            parts = self.nmf_parts(Z, W, H)
+        return self.objective(*parts, self.loglik(Z @ beta), beta, sd, W.shape[1])
+
+    def beta_step(self, Z, beta, max_iter):
+        """Elastic-net Cox on standardised Z (n × k) (DESIGN.md §2 step 3; see ``solve`` below).
 
         Returns (beta, mean_z, sd_z, finite). The warm start is β·sd on the standardised scale;
         the reference convention passes the original-scale β unchanged (its known slip).
         """
         prm = self.prm
-        k = A.shape[0]
-        mean = A.mean(axis=1)
+        k = Z.shape[1]
+        mean = Z.mean(axis=0)
         sd = np.empty(k)
-        _nmf.row_sd(A, sd)
+        _nmf.col_sd(Z, sd)
         keep = sd > 1e-12
         new = np.zeros(k)
         if not keep.any():
             return new, mean, sd, True
-        Zs = np.asfortranarray(((A[keep] - mean[keep, None]) / sd[keep, None]).T)
+        if keep.all():
+            Zs = np.asfortranarray((Z - mean) / sd)
+        else:
+            Zs = np.asfortranarray((Z[:, keep] - mean[keep]) / sd[keep])
         start = beta[keep] if prm.reference else beta[keep] * sd[keep]
         b_std = np.ascontiguousarray(start, dtype=np.float64)
         pf = np.ones(b_std.shape[0])
@@ -185,11 +245,12 @@ class _Problem:
         return new, mean, sd, True
 
 
-def normalize_columns(W, H, beta):
-    """Scale W's columns to unit ℓ2 norm, H's rows and β by the same norms (η unchanged)."""
-    norms = np.sqrt(np.einsum("ij,ij->j", W, W))
+def normalize_factors(Wk, H, beta):
+    """Scale the factors (rows of the transposed W, (k, p)) to unit ℓ2 norm, H's rows and β by
+    the same norms (WH and η unchanged)."""
+    norms = np.sqrt(np.einsum("fi,fi->f", Wk, Wk))
     norms[norms < EPS] = 1.0
-    W /= norms
+    Wk /= norms[:, None]
     H *= norms[:, None]
     beta *= norms
     return norms
@@ -208,13 +269,14 @@ def run_loop(
 ) -> LoopResult:
     """Alternate the H, W and β updates until the relative change of F is at most ``tol``.
 
-    ``W`` (p × k), ``H`` (k × n, time-sorted) and ``beta`` (k,) are updated in place.
-    Every accepted step leaves F no larger (consistent convention); see the module docstring.
+    ``W`` (p × k) is copied (the loop works on its transpose); ``H`` (k × n, time-sorted) and
+    ``beta`` (k,) are updated in place. Every accepted step leaves F no larger (consistent
+    convention); see the module docstring.
     """
     prm = prob.prm
-    X = prob.X
-    p, n = X.shape
+    p, n = prob.p, prob.n
     k = W.shape[1]
+    W = np.ascontiguousarray(W.T)  # transposed layout (k, p): gene passes are contiguous
     alpha = prm.alpha
     c_nmf = (1.0 - alpha) / (n * p)
     ridge_h = prm.penalty_h * p / k
@@ -222,107 +284,105 @@ def run_loop(
 
     # The reference normalises W at the start without rescaling β (harmless there: β0 = 0).
     if prm.reference:
-        normalize_columns(W, H, np.ones(k))
+        normalize_factors(W, H, np.ones(k))
     else:
-        normalize_columns(W, H, beta)
-    A = W.T @ X
+        normalize_factors(W, H, beta)
+    Z = prob.project(W)  # (n, k) = XᵀW, carried from iteration to iteration
+    WtW = W @ W.T  # carried too
     sd = np.empty(k)
-    _nmf.row_sd(A, sd)
-    mean = A.mean(axis=1)
+    _nmf.col_sd(Z, sd)
+    mean = Z.mean(axis=0)
 
     # work buffers, allocated once
-    M = np.empty((n, k + 1))
-    XM = np.empty((p, k + 1))
-    R = np.empty((p, k))
-    V = np.empty((p, k))
-    B = np.empty((k, n))
-    Wt = np.empty((p, k))
-    Zt = np.empty((k, n))
+    HG = np.empty((k + 1, n))  # [H; g], the right operand of X·[Hᵀ | g]
+    XM = np.empty((k + 1, p))  # (X·[Hᵀ | g])ᵀ
+    V = np.empty((k, p))
+    B = np.empty((n, k))
+    Wt = np.empty((k, p))
+    Zt = np.empty((n, k))
     tnorm = np.empty(k)
     WtW_t = np.empty((k, k))
+    WV = np.empty((k, k))
+    VV = np.empty((k, k))
     sd_t = np.empty(k)
     grad = np.empty(n)
     weight = np.empty(n)
     eta_t = np.empty(n)
 
     hist = {name: [] for name in HISTORY_FIELDS}
-    loss_prev = 1e-6 if prm.reference else prob.objective_at(A, W, H, beta, sd).loss
+    loss_prev = 1e-6 if prm.reference else prob.objective_at(Z, W.T, H, beta, sd).loss
     converged = False
     beta_reverts = 0
     it = 0
     while it < max_iter:
         # ---- H: multiplicative update with ridge, fused with HHᵀ ----
-        WtW = W.T @ W
-        HHt = _nmf.update_h(H, A, WtW, ridge_h, EPS)
+        HHt = _nmf.update_h(H, Z, WtW, ridge_h, EPS)
 
         # ---- W: balanced multiplicative step with backtracking on θ ----
-        eta = beta @ A
+        eta = Z @ beta
         loglik0 = _cox.cox_stats(eta, prob.time, prob.event, grad, weight, prob.efron)
         h_row_sq = np.einsum("ij,ij->i", H, H)
-        L0 = prob.objective(
-            float(np.einsum("ij,ij->", A, H)),
+        parts = (
+            _nmf.cross_term(Z, H),
             float(np.einsum("ij,ij->", WtW, HHt)),
             float(h_row_sq.sum()),
-            float(np.einsum("ij,ij->", W, W)),
-            loglik0,
-            beta,
-            sd,
-            k,
-        ).loss
-        M[:, :k] = H.T
-        M[:, k] = grad
-        np.dot(X, M, out=XM)
-        _nmf.w_ratio(
-            W, XM[:, :k], XM[:, k], beta, HHt, c_nmf, ridge_w, alpha, prm.ratio_clamp, EPS, R
+            float(np.trace(WtW)),
         )
-        np.multiply(W, R, out=V)
-        np.dot(V.T, X, out=B)
+        L0 = prob.objective(*parts, loglik0, beta, sd, k).loss
+        HG[:k] = H
+        HG[k] = grad
+        prob.times(HG, XM)
+        _nmf.w_direction(W, XM, beta, HHt, c_nmf, ridge_w, alpha, prm.ratio_clamp, EPS, V, WV, VV)
+        prob.project(V, B)
 
         theta = prm.theta0
         accepted = False
         bt = 0
         while bt <= prm.max_backtracks:
-            _nmf.w_trial(W, R, theta, EPS, Wt, tnorm, WtW_t)
-            cross = _nmf.trial_projection(A, B, theta, H, beta, Zt, eta_t)
-            if prm.reference:
-                sd_pen = sd  # stale sd, rescaled with W's columns: β ⊙ sd is unchanged
-            else:
-                _nmf.row_sd(Zt, sd_t)  # true sd of the trial's projections (scale cancels)
-                sd_pen = sd_t
-            L = prob.objective(
-                cross,
-                float(np.einsum("ij,ij->", WtW_t, HHt)),
-                float(np.dot(tnorm * tnorm, h_row_sq)),
-                float(np.sum(np.diag(WtW_t) / (tnorm * tnorm))),
-                prob.loglik(eta_t),
-                beta,
-                sd_pen,
-                k,
-            ).loss
+            # the reference keeps a stale sd (rescaled with W's columns: β ⊙ sd unchanged);
+            # we use the true sd of the trial's projections (scale cancels)
+            cross, gram, h_sq, w_sq, pen_b = _nmf.trial_terms(
+                Z, B, theta, H, beta, WtW, WV, VV, HHt, h_row_sq, prm.l1_ratio, sd,
+                not prm.reference, Zt, eta_t, sd_t, tnorm,
+            )  # fmt: skip
+            loglik = prob.loglik(eta_t)
+            L = prob.objective_terms(cross, gram, h_sq, w_sq, loglik, pen_b, k).loss
             if np.isfinite(L) and L <= L0:
                 accepted = True
                 break
             theta *= prm.rho
             bt += 1
         if accepted:
-            np.divide(Wt, tnorm, out=W)
+            # materialise the trial exactly (ε-floor included) and normalise its columns;
+            # η and every part of F are unchanged by the normalisation
+            _nmf.w_trial(W, V, theta, EPS, Wt, tnorm, WtW_t)
+            np.divide(Wt, tnorm[:, None], out=W)
             H *= tnorm[:, None]
             beta *= tnorm
-            np.divide(Zt, tnorm[:, None], out=A)
-            sd = sd_pen / tnorm
+            np.divide(Zt, tnorm, out=Z)
+            sd = sd_t / tnorm
+            WtW = WtW_t / np.outer(tnorm, tnorm)
+            t_sq = tnorm * tnorm
+            parts = (cross, float(np.einsum("ij,ij->", WtW_t, HHt)), float(t_sq @ h_row_sq),
+                     float(np.sum(np.diag(WtW_t) / t_sq)))  # fmt: skip
         if prm.refresh_every and (it + 1) % prm.refresh_every == 0:
-            np.dot(W.T, X, out=A)
+            # recompute the carried products exactly, so rounding cannot accumulate
+            prob.project(W, Z)
+            WtW = W @ W.T
+            parts = None
 
-        # ---- β: elastic-net Cox by coordinate descent on the new Z ----
+        # ---- β: elastic-net Cox on the new Z ----
         finite = True
         obj = None  # F at the end of the iteration, when the β step already evaluated it
         if alpha > 0.0:
             if prm.reference:
-                beta, mean, sd, finite = prob.beta_step(A, beta, prm.beta_max_iter)
+                beta, mean, sd, finite = prob.beta_step(Z, beta, prm.beta_max_iter)
             else:
-                new_beta, mean, sd, finite = prob.beta_step(A, beta, prm.beta_max_iter)
-                before = prob.objective_at(A, W, H, beta, sd)
-                after = prob.objective_at(A, W, H, new_beta, sd)
+                new_beta, mean, sd, finite = prob.beta_step(Z, beta, prm.beta_max_iter)
+                if parts is None:
+                    parts = prob.nmf_parts(Z, W.T, H)
+                before = prob.objective_at(Z, W.T, H, beta, sd, parts)
+                after = prob.objective_at(Z, W.T, H, new_beta, sd, parts)
                 if after.loss <= before.loss or not np.isfinite(before.loss):
                     beta, obj = new_beta, after
                 else:  # a β step that would raise F is not accepted
@@ -337,7 +397,7 @@ def run_loop(
             break
 
         if obj is None:
-            obj = prob.objective_at(A, W, H, beta, sd)
+            obj = prob.objective_at(Z, W.T, H, beta, sd, parts)
         if not np.isfinite(obj.loss):
             warnings.warn(
                 "the objective became non-finite: stopping early", RuntimeWarning, stacklevel=3
@@ -365,14 +425,14 @@ def run_loop(
         )
 
     # ---- final Cox refit on the final W (always, also when α = 0) ----
-    np.dot(W.T, X, out=A)
-    beta, mean, sd, _ = prob.beta_step(A, beta, prm.beta_max_iter_final)
+    prob.project(W, Z)
+    beta, mean, sd, _ = prob.beta_step(Z, beta, prm.beta_max_iter_final)
     history = {
         name: np.asarray(vals, dtype=np.int64 if name == "backtracks" else np.float64)
         for name, vals in hist.items()
     }
     return LoopResult(
-        W=W,
+        W=np.ascontiguousarray(W.T),
         H=H,
         beta=beta,
         mean_z=mean,
@@ -380,6 +440,6 @@ def run_loop(
         n_iter=it,
         converged=converged,
         history=history,
-        objective=prob.objective_at(A, W, H, beta, sd),
+        objective=prob.objective_at(Z, W.T, H, beta, sd),
         beta_reverts=beta_reverts,
     )

@@ -93,9 +93,9 @@ def survival_from_y(y=None, time=None, event=None, *, n_samples=None, require_ev
     return check_time_event(time, event, n_samples=n_samples, require_event=require_event)
 
 
-def check_nonnegative_matrix(X, name="X") -> np.ndarray:
-    """Return ``X`` as a 2-D float64 array after checking it is finite and nonnegative."""
-    X = np.asarray(X, dtype=np.float64)
+def check_nonnegative_matrix(X, name="X", dtype=np.float64) -> np.ndarray:
+    """Return ``X`` as a 2-D ``dtype`` array after checking it is finite and nonnegative."""
+    X = np.asarray(X, dtype=dtype)
     if X.ndim != 2:
         raise ValueError(f"{name} must be 2-D, got {X.ndim} dimension(s)")
     if X.size == 0:

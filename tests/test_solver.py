@@ -75,9 +75,9 @@ def test_loss_components_match_reference_at_start(rdata):
         loss_convention="reference",
     )
     prob = _Problem(np.ascontiguousarray(X[:, order]), time[order], event[order].astype(float), prm)
-    A = W0.T @ prob.X
-    sd = A.std(axis=1, ddof=1)
-    obj = prob.objective_at(A, W0, np.ascontiguousarray(H0[:, order]), np.zeros(3), sd)
+    Z = prob.X.T @ W0
+    sd = Z.std(axis=0, ddof=1)
+    obj = prob.objective_at(Z, W0, np.ascontiguousarray(H0[:, order]), np.zeros(3), sd)
     assert obj.nmf_loss == pytest.approx(ref["nmf_loss"], rel=1e-10)
     assert -2 * obj.cox_loss == pytest.approx(ref["surv_loss"], rel=1e-10)
     assert obj.penalty_beta == pytest.approx(ref["penalty_beta"], abs=1e-12)
@@ -170,9 +170,9 @@ def test_objective_from_small_products_equals_direct_formula(small_problem):
     prm = SolverParams(alpha=0.3, penalty=0.2, l1_ratio=0.4, penalty_w=0.5, penalty_h=0.7)
     prob = _Problem(np.ascontiguousarray(X[:, order]), time[order], event[order] * 1.0, prm)
     Hs = H[:, order]
-    A = W.T @ prob.X
-    sd = A.std(axis=1, ddof=1)
-    obj = prob.objective_at(A, W, Hs, beta, sd)
+    Z = prob.X.T @ W
+    sd = Z.std(axis=0, ddof=1)
+    obj = prob.objective_at(Z, W, Hs, beta, sd)
     p, n = X.shape
     ll = cox_partial_log_likelihood(X.T @ W @ beta, time, event)
     b = beta * sd
@@ -200,8 +200,7 @@ def test_w_gradient_matches_finite_differences(small_problem):
     Hs = np.ascontiguousarray(H[:, order])
 
     def F(Wm):
-        A = Wm.T @ prob.X
-        return prob.objective_at(A, Wm, Hs, beta, np.ones(k)).loss
+        return prob.objective_at(prob.X.T @ Wm, Wm, Hs, beta, np.ones(k)).loss
 
     _, g, _ = cox_gradient(X.T @ W @ beta, time, event)
     analytic = (
