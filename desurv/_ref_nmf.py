@@ -54,3 +54,16 @@ def col_sd(Z):
 
 def cross_term(Z, H):
     return float(np.sum(Z * H.T))
+
+
+def standardize(Z):
+    """(Zs, mean, sd): columns centred and scaled by their SD (ddof 1); constant columns → 0."""
+    mean, sd = Z.mean(axis=0), Z.std(axis=0, ddof=1)
+    keep = sd > 1e-12
+    Zs = np.zeros_like(Z)
+    Zs[:, keep] = (Z[:, keep] - mean[keep]) / sd[keep]
+    return Zs, mean, sd
+
+
+def base_terms(Z, H, WtW, HHt):
+    return float(np.sum(Z * H.T)), float(np.sum(WtW * HHt)), float(np.sum(H**2)), np.trace(WtW)

@@ -195,11 +195,13 @@ class _Problem:
             float(np.einsum("ij,ij->", W, W)),
         )
 
-    def objective_at(self, Z, W, H, beta, sd, parts=None) -> Objective:
-        """F at (W, H, β); ``parts`` reuses known NMF terms (see :meth:`nmf_parts`)."""
+    def objective_at(self, Z, W, H, beta, sd, parts=None, loglik=None) -> Objective:
+        """F at (W, H, β); ``parts`` (see :meth:`nmf_parts`) and ``loglik`` reuse known terms."""
         if parts is None:
             parts = self.nmf_parts(Z, W, H)
-        return self.objective(*parts, self.loglik(Z @ beta), beta, sd, W.shape[1])
+        if loglik is None:
+            loglik = self.loglik(Z @ beta)
+        return self.objective(*parts, loglik, beta, sd, W.shape[1])
 
     def beta_step(self, Z, beta, max_iter):
         """Elastic-net Cox on standardised Z (n × k) (DESIGN.md §2 step 3; see ``solve`` below).
@@ -208,18 +210,16 @@ class _Problem:
         the reference convention passes the original-scale β unchanged (its known slip).
         """
         prm = self.prm
-        k = Z.shape[1]
-        mean = Z.mean(axis=0)
-        sd = np.empty(k)
-        _nmf.col_sd(Z, sd)
-        keep = sd > 1e-12
+        n, k = Z.shape
+        mean, sd = np.empty(k), np.empty(k)
+        Zs = np.empty((n, k), order="F")
+        n_const = _nmf.standardize(Z, Zs, mean, sd)
         new = np.zeros(k)
-        if not keep.any():
+        if n_const == k:
             return new, mean, sd, True
-        if keep.all():
-            Zs = np.asfortranarray((Z - mean) / sd)
-        else:
-            Zs = np.asfortranarray((Z[:, keep] - mean[keep]) / sd[keep])
+        keep = sd > 1e-12
+        if n_const:
+            Zs = np.asfortranarray(Zs[:, keep])
         start = beta[keep] if prm.reference else beta[keep] * sd[keep]
         b_std = np.ascontiguousarray(start, dtype=np.float64)
         pf = np.ones(b_std.shape[0])
@@ -307,6 +307,7 @@ def run_loop(
     sd_t = np.empty(k)
     grad = np.empty(n)
     weight = np.empty(n)
+    h_row_sq = np.empty(k)
     eta_t = np.empty(n)
 
     hist = {name: [] for name in HISTORY_FIELDS}
@@ -321,14 +322,9 @@ def run_loop(
         # ---- W: balanced multiplicative step with backtracking on θ ----
         eta = Z @ beta
         loglik0 = _cox.cox_stats(eta, prob.time, prob.event, grad, weight, prob.efron)
-        h_row_sq = np.einsum("ij,ij->i", H, H)
-        parts = (
-            _nmf.cross_term(Z, H),
-            float(np.einsum("ij,ij->", WtW, HHt)),
-            float(h_row_sq.sum()),
-            float(np.trace(WtW)),
-        )
+        parts = _nmf.base_terms(Z, H, WtW, HHt, h_row_sq)
         L0 = prob.objective(*parts, loglik0, beta, sd, k).loss
+        loglik_cur = loglik0  # ℓ at the current (W, β), kept up to date below
         HG[:k] = H
         HG[k] = grad
         prob.times(HG, XM)
@@ -365,11 +361,12 @@ def run_loop(
             t_sq = tnorm * tnorm
             parts = (cross, float(np.einsum("ij,ij->", WtW_t, HHt)), float(t_sq @ h_row_sq),
                      float(np.sum(np.diag(WtW_t) / t_sq)))  # fmt: skip
+            loglik_cur = loglik
         if prm.refresh_every and (it + 1) % prm.refresh_every == 0:
             # recompute the carried products exactly, so rounding cannot accumulate
             prob.project(W, Z)
             WtW = W @ W.T
-            parts = None
+            parts = loglik_cur = None
 
         # ---- β: elastic-net Cox on the new Z ----
         finite = True
@@ -377,11 +374,12 @@ def run_loop(
         if alpha > 0.0:
             if prm.reference:
                 beta, mean, sd, finite = prob.beta_step(Z, beta, prm.beta_max_iter)
+                loglik_cur = None
             else:
                 new_beta, mean, sd, finite = prob.beta_step(Z, beta, prm.beta_max_iter)
                 if parts is None:
                     parts = prob.nmf_parts(Z, W.T, H)
-                before = prob.objective_at(Z, W.T, H, beta, sd, parts)
+                before = prob.objective_at(Z, W.T, H, beta, sd, parts, loglik_cur)
                 after = prob.objective_at(Z, W.T, H, new_beta, sd, parts)
                 if after.loss <= before.loss or not np.isfinite(before.loss):
                     beta, obj = new_beta, after
@@ -397,7 +395,7 @@ def run_loop(
             break
 
         if obj is None:
-            obj = prob.objective_at(Z, W.T, H, beta, sd, parts)
+            obj = prob.objective_at(Z, W.T, H, beta, sd, parts, loglik_cur)
         if not np.isfinite(obj.loss):
             warnings.warn(
                 "the objective became non-finite: stopping early", RuntimeWarning, stacklevel=3

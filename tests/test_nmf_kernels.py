@@ -150,3 +150,27 @@ def test_col_sd_of_constant_and_single_sample():
     assert np.all(sd == 0.0)
     _nmf.col_sd(np.ones((1, 2)), sd)  # ddof = 1 with one sample: reported as 0
     assert np.all(sd == 0.0)
+
+
+def test_standardize_matches_reference_with_a_constant_column():
+    rng = np.random.default_rng(9)
+    Z = rng.normal(size=(30, 4))
+    Z[:, 2] = 1.5  # constant projections: sd 0, standardised column left at 0
+    Zs, mean, sd = np.empty((30, 4), order="F"), np.empty(4), np.empty(4)
+    assert _nmf.standardize(Z, Zs, mean, sd) == 1
+    Zs_r, mean_r, sd_r = ref.standardize(Z)
+    np.testing.assert_allclose(Zs, Zs_r, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(mean, mean_r, rtol=1e-12)
+    np.testing.assert_allclose(sd, sd_r, rtol=1e-12, atol=1e-15)
+
+
+def test_base_terms_match_reference():
+    rng = np.random.default_rng(11)
+    X, W, H = _rand(rng, 30, 20, 3)
+    h_row_sq = np.empty(3)
+    terms = _nmf.base_terms(X.T @ W, H, W.T @ W, H @ H.T, h_row_sq)
+    np.testing.assert_allclose(terms, ref.base_terms(X.T @ W, H, W.T @ W, H @ H.T), rtol=1e-12)
+    np.testing.assert_allclose(h_row_sq, np.sum(H**2, axis=1), rtol=1e-12)
+    # with them, F's data term is ‖X − WH‖² without forming X − WH
+    cross, gram = terms[0], terms[1]
+    assert np.sum(X**2) - 2 * cross + gram == pytest.approx(np.sum((X - W @ H) ** 2), rel=1e-10)

@@ -212,6 +212,55 @@ def col_sd(Z, out):  # pragma: no cover - compiled
 
 
 @njit(**_OPTS)
+def standardize(Z, Zs, mean, sd):  # pragma: no cover - compiled
+    """Zs ← (Z − mean)/sd column-wise, with the column means and SDs (ddof = 1) of Z (n, k).
+
+    Columns with sd ≤ 1e-12 (constant projections) are left at 0 in ``Zs``. Zs may be
+    Fortran-ordered (the Cox solvers' layout). Returns the number of such constant columns.
+    """
+    n, k = Z.shape
+    n_const = 0
+    for f in range(k):
+        m = 0.0
+        for j in range(n):
+            m += Z[j, f]
+        m /= n
+        ss = 0.0
+        for j in range(n):
+            d = Z[j, f] - m
+            ss += d * d
+        s = np.sqrt(ss / (n - 1)) if n > 1 else 0.0
+        mean[f] = m
+        sd[f] = s
+        if s > 1e-12:
+            for j in range(n):
+                Zs[j, f] = (Z[j, f] - m) / s
+        else:
+            n_const += 1
+            for j in range(n):
+                Zs[j, f] = 0.0
+    return n_const
+
+
+@njit(**_OPTS)
+def base_terms(Z, H, WtW, HHt, h_row_sq):  # pragma: no cover - compiled
+    """(cross, gram, ‖H‖², ‖W‖²) of F from small products: cross = ⟨Z, Hᵀ⟩ with Z = XᵀW,
+    gram = ⟨WᵀW, HHᵀ⟩, ‖W‖² = tr WᵀW; writes the squared row norms of H into ``h_row_sq``."""
+    k, n = H.shape
+    cross = cross_term(Z, H)
+    gram = 0.0
+    w_sq = 0.0
+    h_sq = 0.0
+    for f in range(k):
+        for g in range(k):
+            gram += WtW[f, g] * HHt[f, g]
+        w_sq += WtW[f, f]
+        h_row_sq[f] = HHt[f, f]
+        h_sq += HHt[f, f]
+    return cross, gram, h_sq, w_sq
+
+
+@njit(**_OPTS)
 def cross_term(Z, H):  # pragma: no cover - compiled
     """⟨Z, Hᵀ⟩ = Σ_jf Z[j, f]·H[f, j] in float64 (Z (n, k), H (k, n))."""
     n, k = Z.shape
