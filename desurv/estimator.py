@@ -108,7 +108,11 @@ class DeSurv:
     init_select : {"objective", "cindex"}, default "objective"
         Selection of the kept start: lowest objective, or highest training C-index.
     n_threads : int or None, default 1
-        BLAS threads used inside the fit (None: leave the process setting alone).
+        BLAS threads used inside the fit (None: leave the process setting alone; > 1 switches
+        the products with X from desurv's single-thread kernels to multi-threaded BLAS).
+    dtype : {"float64", "float32"}, default "float64"
+        Storage precision of X inside the fit; "float32" halves its memory and product
+        traffic while sums and all fitted quantities stay float64 (see ``fit_desurv``).
 
     Attributes
     ----------
@@ -153,6 +157,7 @@ class DeSurv:
         init_tol=1e-4,
         init_select="objective",
         n_threads=1,
+        dtype="float64",
     ):
         self.n_components = n_components
         self.alpha = alpha
@@ -171,6 +176,7 @@ class DeSurv:
         self.init_tol = init_tol
         self.init_select = init_select
         self.n_threads = n_threads
+        self.dtype = dtype
 
     # --- scikit-learn parameter protocol (without depending on scikit-learn) ---
     @classmethod
@@ -271,6 +277,7 @@ class DeSurv:
             ties=self.ties,
             loss_convention=self.loss_convention,
             n_threads=self.n_threads,
+            dtype=self.dtype,
             callback=callback,
         )
         self._set_fitted(res, Xa.shape[1], names)

@@ -72,7 +72,8 @@ class NMFCox(DeSurv):
         λ and ξ of the final Cox fit.
     penalty_w, penalty_h : float >= 0, default 0
         λ_W, λ_H, ridge penalties on W and H.
-    n_init, init, max_iter, tol, random_state, ties, init_max_iter, init_tol, n_threads
+    n_init, init, max_iter, tol, random_state, ties, init_max_iter, init_tol, n_threads,
+        dtype
         As in :class:`~desurv.estimator.DeSurv` (the short starts are ranked by the NMF
         objective).
 
@@ -108,6 +109,7 @@ class NMFCox(DeSurv):
         init_max_iter=30,
         init_tol=1e-4,
         n_threads=1,
+        dtype="float64",
     ):
         self.n_components = n_components
         self.penalty = penalty
@@ -123,6 +125,7 @@ class NMFCox(DeSurv):
         self.init_max_iter = init_max_iter
         self.init_tol = init_tol
         self.n_threads = n_threads
+        self.dtype = dtype
 
     def set_params(self, **params):
         valid = set(self._param_names())

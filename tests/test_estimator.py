@@ -144,3 +144,26 @@ def test_errors(frame, fitted):
         DeSurv(n_components=k).fit(df, y["time"])
     with pytest.raises(ValueError, match="too large"):
         DeSurv(n_components=500).fit(df, y)
+
+
+def test_float32_storage_agrees_with_float64(frame):
+    """dtype="float32" fits X rounded to single precision: the same model to ~1e-4."""
+    X, y, _ = frame
+    kw = dict(n_components=3, alpha=0.5, n_init=2, max_iter=60, tol=0, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        m64 = DeSurv(**kw).fit(X, y)
+        m32 = DeSurv(dtype="float32", **kw).fit(X, y)
+    assert m32.get_params()["dtype"] == "float32"
+    np.testing.assert_allclose(m32.loss_history_["loss"], m64.loss_history_["loss"], rtol=1e-4)
+    eta32, eta64 = m32.predict(X), m64.predict(X)
+    assert np.corrcoef(eta32, eta64)[0, 1] > 0.9999
+    assert m32.W_.dtype == np.float64
+
+
+def test_bad_dtype_is_rejected(frame):
+    X, y, _ = frame
+    with pytest.raises(ValueError, match="dtype must be"):
+        DeSurv(dtype="int8", n_init=1, max_iter=2).fit(X, y)
+    with pytest.raises(ValueError, match="dtype must be"):
+        DeSurv(dtype="nonsense", n_init=1, max_iter=2).fit(X, y)

@@ -361,3 +361,28 @@ def test_bad_data(small_problem):
         fit_desurv(X, time[:-1], event[:-1], k)
     with pytest.raises(ValueError, match="no events"):
         fit_desurv(X, time, np.zeros_like(event), k)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_blas_and_compiled_products_give_the_same_fit(small_problem, dtype):
+    """n_threads > 1 switches the products with X to BLAS; the fit is the same up to rounding
+    (float32 with BLAS runs the products in single precision: looser)."""
+    X, time, event, k = small_problem
+    kw = dict(alpha=0.5, n_init=2, max_iter=40, tol=0, random_state=3, dtype=dtype, warn=False)
+    a = fit_desurv(X, time, event, k, n_threads=1, **kw)
+    b = fit_desurv(X, time, event, k, n_threads=2, **kw)
+    rtol = 1e-8 if dtype == "float64" else 1e-4
+    np.testing.assert_allclose(a.history["loss"], b.history["loss"], rtol=rtol)
+    np.testing.assert_allclose(a.W, b.W, rtol=100 * rtol, atol=100 * rtol * a.W.max())
+
+
+def test_many_factors_use_blas_products(small_problem):
+    """k above the compiled kernels' limit still fits, and F never increases."""
+    from desurv._solver import MAX_COMPILED_K
+
+    X, time, event, _ = small_problem
+    k = MAX_COMPILED_K + 1
+    res = fit_desurv(X, time, event, k, alpha=0.3, n_init=1, max_iter=30, tol=0, warn=False)
+    loss = res.history["loss"]
+    assert np.all(np.diff(loss) <= 1e-12 * np.abs(loss[1:]))
+    assert res.W.shape == (X.shape[0], k)
