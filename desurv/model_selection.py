@@ -364,6 +364,7 @@ def cross_validate(
     n_jobs=None,
     backend=None,
     progress=False,
+    dtype="float64",
 ):
     """Cross-validate DeSurv over a hyperparameter grid (one row per fit).
 
@@ -407,6 +408,8 @@ def cross_validate(
         joblib backend (e.g. ``"loky"``, ``"threading"``, or one registered by Dask/Ray).
     progress : bool, default=False
         Show a tqdm progress bar over α paths.
+    dtype : {"float64", "float32"}, default="float64"
+        Storage precision of X inside each fit (see :func:`desurv.fit_desurv`).
 
     Returns
     -------
@@ -436,6 +439,9 @@ def cross_validate(
     _check_k(grid["n_components"], n_genes, n_train_min)
     opts = _fit_options(n_init, max_iter, tol, ties, loss_convention, init_max_iter, init_tol)
     opts["warm_start"] = _check_warm(warm_start)
+    if str(dtype) not in ("float64", "float32"):
+        raise ValueError(f"dtype must be 'float64' or 'float32', got {dtype!r}")
+    opts["dtype"] = str(dtype)
     tasks = [
         {"fold": f, "seed": s, "params": path, "alphas": grid["alpha"]}
         for f in range(n_folds)

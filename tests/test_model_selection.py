@@ -225,6 +225,16 @@ def test_identical_results_for_any_n_jobs(sim, backend):
     pd.testing.assert_frame_equal(one, two, check_exact=True)
 
 
+def test_float32_cv_agrees_with_float64(sim):
+    grid = {"n_components": [2], "alpha": [0.0, 0.5]}
+    a = _cv(sim, param_grid=grid, n_seeds=1)
+    b = _cv(sim, param_grid=grid, n_seeds=1, dtype="float32")
+    np.testing.assert_allclose(b["objective"], a["objective"], rtol=1e-4)
+    assert np.abs(b["cindex"] - a["cindex"]).max() < 0.02
+    with pytest.raises(ValueError, match="dtype"):
+        _cv(sim, param_grid=grid, dtype="float16")
+
+
 def test_save_and_load_round_trip(sim, tmp_path):
     df = _cv(sim, param_grid={"n_components": [2], "alpha": [0.0, 0.5]}, n_seeds=1)
     path = save_cv_results(df, tmp_path / "cv.csv")
