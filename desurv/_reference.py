@@ -6,6 +6,8 @@ Each compiled kernel has its twin here, grouped by topic in the ``_ref_*`` modul
   (twins of ``desurv._kernels._nmf``);
 * ``products``: the two products with X of an iteration (twins of
   ``desurv._kernels._products``);
+* ``solver``: the whole DeSurv fit with the formulas as written, forming W·H (twin of
+  ``desurv._solver.run_loop``; also the baseline of ``benchmarks/compare.py`` target 3);
 * ``cox``: Cox log partial likelihood, gradient, diagonal majorizer, exact Hessian,
   reference coordinate descent, Breslow baseline hazard (twins of ``desurv._kernels._cox``);
 * ``metrics``: Harrell's concordance by the O(n²) definition (twin of
@@ -25,5 +27,6 @@ from . import _ref_matching as matching
 from . import _ref_metrics as metrics
 from . import _ref_nmf as nmf
 from . import _ref_products as products
+from . import _ref_solver as solver
 
-__all__ = ["cox", "coxnet", "matching", "metrics", "nmf", "products"]
+__all__ = ["cox", "coxnet", "matching", "metrics", "nmf", "products", "solver"]

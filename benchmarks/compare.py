@@ -1,0 +1,670 @@
+"""Head-to-head ratios of issue 4: each target against its reference, same process, same data.
+
+Not a test and not an asv benchmark (nothing runs on import). Machines are shared and noisy,
+so every figure is a ratio of medians over ``--reps`` repetitions, with our run and its
+reference alternating inside each repetition. BLAS is limited to one thread (threadpoolctl)
+except where a target is about workers. Rows are printed as they come, summarised in a table
+at the end and written to ``--out`` (CSV: target, case, ours_median_s, ref_median_s, ratio,
+goal, met, unit, notes).
+
+Data (one place, :func:`_bench_data`): ``desurv.datasets.simulate_desurv(n_samples=300,
+n_genes=2000, n_components=5, beta=(2, 0, 0, 0, 0), random_state=0)`` — five true programs,
+so that the fitted k = 5 is identifiable and "same factors" is a meaningful check — in the
+solver's orientation (genes × samples); start W, H uniform on [0, max X] from
+``numpy.random.default_rng(0)`` (as the package's random starts), β = 0.
+
+Targets (the ``--only`` numbers):
+
+1. one DeSurv iteration (α = 0.5, k = 5) vs its two products with X (WᵀX and X·[Hᵀ | g]),
+   timed in NumPy in their faster BLAS layouts (XᵀW, X·[Hᵀ | g]);
+2. α = 0 iteration vs scikit-learn ``NMF(solver="mu")`` from the same start, and whether both
+   reach the same factors after ``--long-iters`` iterations;
+3. whole fit (α = 0.5, ``--fit-iters`` iterations) vs the plain NumPy
+   ``desurv._ref_solver.fit_desurv_reference``;
+4. throughput of ``desurv.model_selection.cross_validate`` (5 folds × ``--seeds`` seeds × 9 α,
+   warm starts, ``max_iter=500``) with 1 and 2 workers — minutes: only with ``--throughput``
+   or ``--only 4``;
+5. (a) concordance vs lifelines, (b) the β step (elastic-net Cox, one λ) vs scikit-survival's
+   coxnet, (c) batched Hungarian matching vs a Python loop over scipy;
+6. (a) start-up of a fresh ``desurv fit`` process (kernels cached), (b) peak memory of a fit;
+7. ``dtype="float32"`` vs float64: time per iteration and agreement.
+
+Time per iteration is the median over repetitions of (t(2N) − t(N)) / N for runs of N and 2N
+iterations at ``tol = 0``: the difference cancels validation, sorting and the final Cox refit.
+
+    python benchmarks/compare.py                      # targets 1 2 3 5 6 7 (~3 min)
+    python benchmarks/compare.py --only 1 5 --reps 7
+    python benchmarks/compare.py --only 4 --seeds 4   # throughput, scaled to 900 fits
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import functools
+import inspect
+import operator
+import os
+import subprocess
+import sys
+import tempfile
+import warnings
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from time import perf_counter
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_OUT = REPO / "benchmarks" / "results" / "compare.csv"
+DEFAULT_TARGETS = (1, 2, 3, 5, 6, 7)
+K = 5
+ALPHAS_CV = tuple(round(0.1 * i, 1) for i in range(9))  # 0, 0.1, ..., 0.8
+_OPS = {"<=": operator.le, ">=": operator.ge, "<": operator.lt}
+
+
+# ------------------------------------------------------------------------------ results
+@dataclass
+class Row:
+    """One measured figure; ``ratio`` is the value compared with ``goal`` (see ``unit``)."""
+
+    target: str
+    case: str
+    ours_median_s: float | None
+    ref_median_s: float | None
+    ratio: float | None
+    goal: str
+    met: bool | None
+    unit: str
+    notes: str = ""
+
+
+def _row(target, case, ours, ref, ratio, goal=None, unit="", notes=""):
+    """Build a Row; ``goal`` is ``(op, value)`` with op in ``_OPS`` or None (report only)."""
+    met = None if goal is None or ratio is None else bool(_OPS[goal[0]](ratio, goal[1]))
+    goal_txt = "" if goal is None else f"{goal[0]} {goal[1]:g}"
+    row = Row(str(target), case, ours, ref, ratio, goal_txt, met, unit, notes)
+    _print_row(row)
+    return row
+
+
+def _fmt(x, spec=".4g"):
+    return "" if x is None else format(x, spec)
+
+
+def _print_row(r: Row):
+    met = {None: "", True: "met", False: "NOT met"}[r.met]
+    print(f"[{r.target}] {r.case}\n      ours {_fmt(r.ours_median_s)} s | ref "
+          f"{_fmt(r.ref_median_s)} s | {_fmt(r.ratio)} {r.unit} (goal {r.goal or '-'}) {met}"
+          + (f"\n      {r.notes}" if r.notes else ""), flush=True)  # fmt: skip
+
+
+def _write_csv(rows, path):
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=[f.name for f in fields(Row)])
+        writer.writeheader()
+        for r in rows:
+            writer.writerow({k: ("" if v is None else v) for k, v in asdict(r).items()})
+
+
+def _summary(rows):
+    print("\nSummary (ratio as defined by unit; goal; met)")
+    print(f"{'target':<6} {'ratio':>10}  {'unit':<32} {'goal':<8} {'met':<7} case")
+    for r in rows:
+        met = {None: "-", True: "yes", False: "NO"}[r.met]
+        print(f"{r.target:<6} {_fmt(r.ratio):>10}  {r.unit:<32} {r.goal or '-':<8} {met:<7} "
+              f"{r.case}")  # fmt: skip
+
+
+# ------------------------------------------------------------------------------- timing
+def _interleaved(fns: dict, reps: int) -> dict:
+    """Run every callable once per repetition, alternating; return each one's list of times."""
+    out = {name: [] for name in fns}
+    for _ in range(reps):
+        for name, fn in fns.items():
+            t0 = perf_counter()
+            fn()
+            out[name].append(perf_counter() - t0)
+    return out
+
+
+def _median_time(fn, reps):
+    """Median time of one call of ``fn`` over ``reps`` repetitions.
+
+    ``fn`` may be a dict of callables: they then run alternately within each repetition (so
+    machine load hits all alike) and a dict of medians is returned.
+    """
+    if callable(fn):
+        return _median_time({"f": fn}, reps)["f"]
+    return {name: float(np.median(t)) for name, t in _interleaved(fn, reps).items()}
+
+
+def _per_iteration(times_n, times_2n, n_iter) -> float:
+    """Median of (t(2N) − t(N)) / N over paired repetitions (NaN if noise makes it ≤ 0)."""
+    per_iter = float(np.median((np.asarray(times_2n) - np.asarray(times_n)) / n_iter))
+    if per_iter <= 0:
+        print("      (timing noise exceeds N iterations: raise --iters or --reps)", flush=True)
+        return float("nan")
+    return per_iter
+
+
+@contextlib.contextmanager
+def _one_thread():
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # fits at tol = 0 warn about max_iter by design
+        yield
+
+
+# --------------------------------------------------------------------------------- data
+@dataclass
+class BenchData:
+    X: np.ndarray  # genes × samples, C-contiguous float64
+    time: np.ndarray
+    event: np.ndarray
+    W0: np.ndarray  # genes × K
+    H0: np.ndarray  # K × samples
+
+
+@functools.cache
+def _bench_data(n_samples=300, n_genes=2000) -> BenchData:
+    """The one data set of every target (see the module docstring)."""
+    from desurv.datasets import simulate_desurv
+
+    sim = simulate_desurv(n_samples=n_samples, n_genes=n_genes, n_components=K,
+                          beta=(2.0,) + (0.0,) * (K - 1), random_state=0)  # fmt: skip
+    X = np.ascontiguousarray(sim.X.to_numpy(dtype=np.float64).T)
+    rng = np.random.default_rng(0)
+    upper = float(X.max())
+    W0 = rng.uniform(0.0, upper, size=(X.shape[0], K))
+    H0 = rng.uniform(0.0, upper, size=(K, X.shape[1]))
+    return BenchData(X, sim.time.copy(), sim.event.copy(), W0, H0)
+
+
+def _fit(d: BenchData, max_iter, *, alpha=0.5, **kw):
+    """fit_desurv from the benchmark start for exactly ``max_iter`` iterations (tol = 0)."""
+    from desurv import fit_desurv
+
+    return fit_desurv(d.X, d.time, d.event, K, W_init=d.W0, H_init=d.H0, alpha=alpha,
+                      max_iter=max_iter, tol=0.0, warn=False, **kw)  # fmt: skip
+
+
+def _matched_cosines(A, B):
+    from desurv.matching import match_factors
+
+    return match_factors(A, B).similarity
+
+
+def _rel(a, b):
+    """‖a − b‖ / ‖b‖ (Frobenius)."""
+    return float(np.linalg.norm(np.asarray(a) - b) / np.linalg.norm(b))
+
+
+# ------------------------------------------------------------- 1. iteration vs products
+def target_iteration(args):
+    d = _bench_data()
+    n = args.iters
+    M = np.empty((d.X.shape[1], K + 1))
+    Z = np.empty((d.X.shape[1], K))
+    XM = np.empty((d.X.shape[0], K + 1))
+
+    def products():
+        # the faster BLAS layouts: XᵀW (n × k) beats (WᵀX)ᵀ by ~1.5x on a C-ordered X
+        for _ in range(n):
+            np.dot(d.X.T, d.W0, out=Z)  # Z = XᵀW (= Aᵀ)
+            M[:, :K] = d.H0.T
+            M[:, K] = 1.0
+            np.dot(d.X, M, out=XM)  # X·[Hᵀ | g]
+
+    _fit(d, 3)  # warm the kernels
+    t = _interleaved({"n": lambda: _fit(d, n), "2n": lambda: _fit(d, 2 * n), "prod": products},
+                     args.reps)  # fmt: skip
+    ours = _per_iteration(t["n"], t["2n"], n)
+    ref = float(np.median(t["prod"])) / n
+    return [_row(1, f"one iteration, alpha=0.5, {d.X.shape[0]}x{d.X.shape[1]}, k={K}", ours, ref,
+                 ours / ref, ("<=", 2.0), "x (iteration / products)",
+                 f"N={n} vs 2N iterations; NumPy products XᵀW, X·[Hᵀ|g]")]  # fmt: skip
+
+
+# ------------------------------------------------------------------ 2. α = 0 vs sklearn
+def _sklearn_nmf(d, max_iter):
+    from sklearn.decomposition import NMF
+
+    # sklearn factorises its X (n_rows × n_cols) as W (n_rows × k) · H (k × n_cols): passing
+    # our genes × samples X keeps W = genes × k and H = k × samples, the same start as ours.
+    model = NMF(K, solver="mu", beta_loss="frobenius", init="custom", tol=0.0, max_iter=max_iter)
+    W = model.fit_transform(d.X, W=d.W0.copy(), H=d.H0.copy())
+    return W, model.components_
+
+
+def _same_factors(d, n_long):
+    """Both NMFs after ``n_long`` iterations: difference of W·H, matched cosines of W."""
+    ours = _fit(d, n_long, alpha=0.0)
+    W_sk, H_sk = _sklearn_nmf(d, n_long)
+    wh_sk = W_sk @ H_sk
+    cos = _matched_cosines(W_sk, ours.W)
+    loss = (np.linalg.norm(d.X - ours.W @ ours.H), np.linalg.norm(d.X - wh_sk))
+    return (f"after {n_long} it: ‖WH−WH_sk‖/‖WH_sk‖={_rel(ours.W @ ours.H, wh_sk):.2e}, "
+            f"matched cos min {cos.min():.5f}, ‖X−WH‖ ours/sk={loss[0] / loss[1]:.5f}")  # fmt: skip
+
+
+def target_sklearn(args):
+    d = _bench_data()
+    n = args.iters
+    _fit(d, 3, alpha=0.0)
+    t = _interleaved({"n": lambda: _fit(d, n, alpha=0.0), "2n": lambda: _fit(d, 2 * n, alpha=0.0),
+                      "sk_n": lambda: _sklearn_nmf(d, n), "sk_2n": lambda: _sklearn_nmf(d, 2 * n)},
+                     args.reps)  # fmt: skip
+    ours = _per_iteration(t["n"], t["2n"], n)
+    ref = _per_iteration(t["sk_n"], t["sk_2n"], n)
+    notes = _same_factors(d, args.long_iters)
+    return [_row(2, f"alpha=0 iteration vs sklearn NMF(solver='mu'), k={K}", ours, ref,
+                 ref / ours, (">=", 1.5), "x speed-up (sklearn / ours)", notes)]  # fmt: skip
+
+
+# ------------------------------------------------------------- 3. whole fit vs NumPy ref
+def target_reference_fit(args):
+    from desurv._ref_solver import fit_desurv_reference
+
+    d = _bench_data()
+    n = args.fit_iters
+
+    def ref_fit():
+        return fit_desurv_reference(d.X, d.time, d.event, d.W0, d.H0, alpha=0.5, max_iter=n,
+                                    tol=0.0, warn=False)  # fmt: skip
+
+    _fit(d, 3)
+    t = _median_time({"ours": lambda: _fit(d, n), "ref": ref_fit}, args.reps_slow)
+    a, b = _fit(d, n), ref_fit()
+    f_a, f_b = a.objective["loss"], b["objective"]["loss"]
+    agree = (f"agreement after {n} it: final F rel diff {abs(f_a - f_b) / abs(f_b):.1e}"
+             f", ‖ΔW‖/‖W‖ {_rel(a.W, b['W']):.1e}, ‖Δβ‖/‖β‖ {_rel(a.beta, b['beta']):.1e}; "
+             f"{args.reps_slow} reps")  # fmt: skip
+    ours, ref = t["ours"], t["ref"]
+    return [_row(3, f"whole fit, alpha=0.5, {n} iterations, same start", ours, ref, ref / ours,
+                 None, "x speed-up (NumPy ref / ours)", agree)]  # fmt: skip
+
+
+# ---------------------------------------------------------------------- 4. throughput
+def _cv_run(d, n_seeds, n_jobs):
+    from desurv.model_selection import cross_validate
+
+    t0 = perf_counter()
+    res = cross_validate(d.X.T, time=d.time, event=d.event,
+                         param_grid={"n_components": [K], "alpha": list(ALPHAS_CV)},
+                         n_folds=5, n_seeds=n_seeds, warm_start=True, max_iter=500,
+                         random_state=0, n_jobs=n_jobs)  # fmt: skip
+    return perf_counter() - t0, len(res), float(res["n_iter"].mean())
+
+
+def target_throughput(args):
+    d = _bench_data()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t1, n_fits, mean_iter = _cv_run(d, args.seeds, 1)
+        t2, _, _ = _cv_run(d, args.seeds, 2)
+    scale = 900 / n_fits
+    label = "" if n_fits == 900 else f" (measured {n_fits} fits, scaled x{scale:g})"
+    notes = (
+        f"5 folds x {args.seeds} seeds = {5 * args.seeds} alpha paths (joblib tasks) x 9 alphas "
+        f"= {n_fits} fits, mean n_iter {mean_iter:.0f}; fits/s: 1 worker {n_fits / t1:.2f}, "
+        f"2 workers {n_fits / t2:.2f}"
+    )
+    return [
+        _row(4, "cross_validate speed-up 1 -> 2 workers", t2, t1, t1 / t2, (">=", 1.8),
+             "x speed-up (1 worker / 2)", notes),
+        _row(4, f"cross_validate wall time, 2 workers, 900 fits{label}", t2 * scale, t1 * scale,
+             t2 * scale, ("<", 120.0), "s (2 workers, 900 fits)", notes),
+        _row(4, "fits per second, 2 workers", t2, None, n_fits / t2, None, "fits/s", notes),
+    ]  # fmt: skip
+
+
+# -------------------------------------------------------------- 5. kernels vs libraries
+def _concordance(args):
+    from lifelines.utils import concordance_index as lifelines_cindex
+
+    from desurv.metrics import concordance_index
+
+    rng = np.random.default_rng(1)
+    n = 100_000
+    time = np.round(rng.exponential(10.0, size=n), 1)  # one decimal: many tied times
+    event = rng.uniform(size=n) < 0.6
+    risk = rng.normal(size=n) - 0.5 * np.log(time + 0.1)
+    ours_c, ref_c = concordance_index(time, event, risk), lifelines_cindex(time, -risk, event)
+    t = _median_time({"ours": lambda: concordance_index(time, event, risk),
+                      "ref": lambda: lifelines_cindex(time, -risk, event)}, args.reps)  # fmt: skip
+    ours, ref = t["ours"], t["ref"]
+    return _row(
+        "5a",
+        f"concordance index, n={n:,} (tied times)",
+        ours,
+        ref,
+        ref / ours,
+        (">=", 5.0),
+        "x speed-up (lifelines / ours)",
+        f"C ours {ours_c:.12f}, lifelines {ref_c:.12f}, |diff| {abs(ours_c - ref_c):.1e}",
+    )
+
+
+def _standardised_z(d):
+    """Z = XᵀW of a 100-iteration DeSurv fit, standardised (sd with ddof = 1)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = _fit(d, 100)
+    Z = d.X.T @ res.W
+    return (Z - Z.mean(axis=0)) / Z.std(axis=0, ddof=1)
+
+
+def _coxnet_objective(Zs, d, lam, xi):
+    """β ↦ −ℓ(Zβ)/n_event + λ[ξ‖β‖₁ + (1−ξ)/2‖β‖²] (Breslow), the β step's objective."""
+    from desurv.cox import cox_partial_log_likelihood
+
+    def f(beta):
+        pen = xi * np.abs(beta).sum() + 0.5 * (1.0 - xi) * beta @ beta
+        return -cox_partial_log_likelihood(Zs @ beta, d.time, d.event) / d.event.sum() + lam * pen
+
+    return f
+
+
+def _beta_step(args):
+    from sksurv.linear_model import CoxnetSurvivalAnalysis
+
+    from desurv import make_survival_y
+    from desurv._kernels import _cox
+
+    d = _bench_data()
+    Zs = _standardised_z(d)
+    order = np.argsort(d.time, kind="stable")  # the solver's layout: time-sorted, Fortran Z
+    Zf = np.asfortranarray(Zs[order])
+    ts, es = d.time[order].astype(np.float64), d.event[order].astype(np.float64)
+    lam, xi, tol = 0.1, 0.5, 1e-7
+    y = make_survival_y(d.time, d.event)
+    # ours: −ℓ/n_event + λP; scikit-survival: −ℓ/n + αP, so α = λ·n_event/n
+    alpha_sk = lam * es.sum() / es.size
+
+    def sk(tol_sk=tol):
+        model = CoxnetSurvivalAnalysis(alphas=[alpha_sk], l1_ratio=xi, normalize=False,
+                                       fit_baseline_model=False, tol=tol_sk)  # fmt: skip
+        return model.fit(Zs, y).coef_.ravel()
+
+    def solve(kernel):  # max_iter 500: the solver's cap for the final refit
+        b = np.zeros(K)
+        return b, kernel(Zf, ts, es, b, lam, xi, np.ones(K), tol, 500, False)
+
+    (b_nt, it_nt), (b_cd, it_cd) = solve(_cox.coxnet_newton), solve(_cox.coxnet_cd)
+    b_sk, b_tight = sk(), sk(1e-12)
+    f = _coxnet_objective(Zs, d, lam, xi)
+    t = _median_time({"newton": lambda: solve(_cox.coxnet_newton),
+                      "cd": lambda: solve(_cox.coxnet_cd), "sk": sk}, args.reps)  # fmt: skip
+    newton, cd, ref = t["newton"], t["cd"], t["sk"]
+    corr = np.corrcoef(Zs.T)[np.triu_indices(K, 1)].max()
+    case = f"β step, one λ, n={Zs.shape[0]}, k={K}, λ={lam}, ξ={xi}, tol={tol:g}"
+    note_nt = (f"{it_nt} Newton its; max|Δβ| vs sksurv {np.abs(b_nt - b_sk).max():.1e} (its tol "
+               f"1e-7), {np.abs(b_nt - b_tight).max():.1e} (tol 1e-12); F(sksurv 1e-12) − "
+               f"F(ours) = {f(b_tight) - f(b_nt):.1e}; max corr(Z) {corr:.3f}")  # fmt: skip
+    cd_ok = it_cd > 0
+    note_cd = (f"{abs(it_cd)} sweeps, {'converged' if cd_ok else 'NOT converged (no goal)'}; "
+               f"max|Δβ| vs sksurv 1e-12 {np.abs(b_cd - b_tight).max():.1e}")  # fmt: skip
+    return [
+        _row("5b", f"{case}: coxnet_newton (solver default) vs sksurv", newton, ref, ref / newton,
+             (">=", 1.0), "x speed-up (sksurv / ours)", note_nt),
+        _row("5b", f"{case}: coxnet_cd (loss_convention='reference') vs sksurv", cd, ref,
+             ref / cd, (">=", 1.0) if cd_ok else None, "x speed-up (sksurv / ours)", note_cd),
+    ]  # fmt: skip
+
+
+def _factor_pairs(n_pairs, p, k, seed=2):
+    """B[b] = A[b] with columns permuted plus nonnegative noise; returns (A, B, true perm)."""
+    rng = np.random.default_rng(seed)
+    A = rng.gamma(1.0, 1.0, size=(n_pairs, p, k))
+    perm = np.argsort(rng.uniform(size=(n_pairs, k)), axis=1)
+    B = np.take_along_axis(A, perm[:, None, :], axis=2) + rng.gamma(1.0, 0.3, (n_pairs, p, k))
+    return A, B
+
+
+def _scipy_loop(A, B):
+    from scipy.optimize import linear_sum_assignment
+
+    out = np.empty((A.shape[0], A.shape[2]), dtype=np.int64)
+    for b in range(A.shape[0]):
+        a = A[b] / np.linalg.norm(A[b], axis=0)
+        c = B[b] / np.linalg.norm(B[b], axis=0)
+        out[b] = linear_sum_assignment(a.T @ c, maximize=True)[1]
+    return out
+
+
+def _hungarian(args, n_pairs, p, k=10):
+    from desurv.matching import match_factors_batched
+
+    A, B = _factor_pairs(n_pairs, p, k)
+    ours_perm = match_factors_batched(A, B).perm
+    same = np.array_equal(ours_perm, _scipy_loop(A, B))
+    t = _median_time({"ours": lambda: match_factors_batched(A, B),
+                      "ref": lambda: _scipy_loop(A, B)}, args.reps_slow)  # fmt: skip
+    ours, ref = t["ours"], t["ref"]
+    return _row("5c", f"batched Hungarian + cosines, {n_pairs:,} pairs, p={p}, k={k}", ours, ref,
+                ref / ours, (">=", 5.0), "x speed-up (scipy loop / ours)",
+                f"assignments identical: {same}; {args.reps_slow} reps")  # fmt: skip
+
+
+def target_kernels(args):
+    with _one_thread():
+        rows = [_concordance(args)]
+        rows += _beta_step(args)
+        rows.append(_hungarian(args, args.pairs, 96))
+        rows.append(_hungarian(args, max(1, args.pairs // 50), 2000))
+    return rows
+
+
+# ------------------------------------------------------------ 6. start-up and memory
+def _write_tsv(d, folder):
+    import pandas as pd
+
+    expr = Path(folder) / "expr.tsv"
+    clin = Path(folder) / "clin.tsv"
+    samples = [f"s{i + 1}" for i in range(d.X.shape[1])]
+    frame = pd.DataFrame(d.X, columns=samples)
+    frame.insert(0, "gene", [f"g{i + 1}" for i in range(d.X.shape[0])])
+    frame.to_csv(expr, sep="\t", index=False)
+    pd.DataFrame({"sample": samples, "time": d.time, "event": d.event.astype(int)}).to_csv(
+        clin, sep="\t", index=False
+    )
+    return expr, clin
+
+
+def _run(cmd):
+    env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    subprocess.run(cmd, check=True, env=env, cwd=REPO, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)  # fmt: skip
+
+
+def _startup(args):
+    d = _bench_data()
+    py = sys.executable
+    with tempfile.TemporaryDirectory() as tmp:
+        expr, clin = _write_tsv(d, tmp)
+        fit_cmd = [
+            py,
+            "-m",
+            "desurv.cli",
+            "fit",
+            "--expression",
+            str(expr),
+            "--clinical",
+            str(clin),
+            "-k",
+            str(K),
+            "--transform",
+            "none",
+            "--n-init",
+            "1",
+            "--max-iter",
+            "1",
+            "--out",
+            str(Path(tmp) / "run"),
+            "--overwrite",
+            "--quiet",
+        ]
+        _run(fit_cmd)  # populates Numba's cache (and the OS file cache)
+        t = _median_time({"fit": lambda: _run(fit_cmd),
+                          "import": lambda: _run([py, "-c", "import desurv"]),
+                          "python": lambda: _run([py, "-c", "pass"])}, args.reps)  # fmt: skip
+    fit, imp, bare = t["fit"], t["import"], t["python"]
+    note = (f"bare interpreter {bare:.3f} s; no first-iteration time stamp in the CLI, so the "
+            f"whole `python -m desurv.cli fit --max-iter 1 --n-init 1` (read TSV, fit, write "
+            f"outputs) is an upper bound")  # fmt: skip
+    return [
+        _row("6a", "desurv fit, 2000x300 TSV, --max-iter 1 (whole command)", fit, bare, fit,
+             ("<=", 1.5), "s (upper bound)", note),
+        _row("6a", "python -c 'import desurv'", imp, bare, imp, ("<=", 1.5), "s", note),
+    ]  # fmt: skip
+
+
+def _peak_memory(args):
+    import tracemalloc
+
+    from desurv import fit_desurv
+
+    d = _bench_data()
+    with _one_thread():
+        fit_desurv(d.X, d.time, d.event, K, n_init=2, max_iter=5, random_state=0)  # warm-up
+        tracemalloc.start()
+        t0 = perf_counter()
+        fit_desurv(d.X, d.time, d.event, K, n_init=20, max_iter=100, random_state=0)
+        elapsed = perf_counter() - t0
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    ratio = peak / d.X.nbytes
+    return _row("6b", "peak memory of fit_desurv (n_init=20, max_iter=100), 2000x300", elapsed,
+                None, ratio, ("<=", 3.0), "x X.nbytes (tracemalloc)",
+                f"peak {peak / 2**20:.1f} MiB allocated during the fit, X {d.X.nbytes / 2**20:.1f}"
+                f" MiB; with the caller's X: {1 + ratio:.2f}x")  # fmt: skip
+
+
+def target_startup_memory(args):
+    return _startup(args) + [_peak_memory(args)]
+
+
+# ------------------------------------------------------------------------- 7. float32
+def _has_dtype():
+    from desurv import fit_desurv
+
+    return "dtype" in inspect.signature(fit_desurv).parameters
+
+
+def _float32_agreement(d, n_iter):
+    from desurv.metrics import concordance_index
+
+    a, b = _fit(d, n_iter), _fit(d, n_iter, dtype="float32")
+    eta_a, eta_b = d.X.T @ a.W @ a.beta, d.X.T @ b.W @ b.beta
+    c_a, c_b = (concordance_index(d.time, d.event, e) for e in (eta_a, eta_b))
+    loss = abs(b.objective["loss"] - a.objective["loss"]) / abs(a.objective["loss"])
+    return (f"after {n_iter} it: final F rel diff {loss:.1e}, ‖Δη‖/‖η‖ {_rel(eta_b, eta_a):.1e},"
+            f" C-index {c_a:.6f} vs {c_b:.6f}, matched cos(W) min "
+            f"{_matched_cosines(a.W, b.W).min():.6f}")  # fmt: skip
+
+
+def target_float32(args):
+    if not _has_dtype():
+        print("[7] dtype option not available in fit_desurv: skipped", flush=True)
+        return [_row(7, "float32 vs float64", None, None, None, None, "",
+                     "dtype option not available")]  # fmt: skip
+    d = _bench_data()
+    n = args.iters
+    _fit(d, 3, dtype="float32")
+    t = _interleaved({"n32": lambda: _fit(d, n, dtype="float32"),
+                      "2n32": lambda: _fit(d, 2 * n, dtype="float32"),
+                      "n64": lambda: _fit(d, n), "2n64": lambda: _fit(d, 2 * n)},
+                     args.reps)  # fmt: skip
+    t32 = _per_iteration(t["n32"], t["2n32"], n)
+    t64 = _per_iteration(t["n64"], t["2n64"], n)
+    return [
+        _row(
+            7,
+            f"float32 vs float64 iteration, alpha=0.5, k={K}",
+            t32,
+            t64,
+            t64 / t32,
+            None,
+            "x speed-up (float64 / float32)",
+            _float32_agreement(d, args.fit_iters),
+        )
+    ]
+
+
+# --------------------------------------------------------------------------------- main
+TARGETS = {
+    1: target_iteration,
+    2: target_sklearn,
+    3: target_reference_fit,
+    4: target_throughput,
+    5: target_kernels,
+    6: target_startup_memory,
+    7: target_float32,
+}
+_NEEDS_ONE_THREAD = {1, 2, 3, 7}
+
+
+def _parse(argv):
+    ap = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument(
+        "--only",
+        type=int,
+        nargs="+",
+        choices=sorted(TARGETS),
+        metavar="N",
+        help="targets to run (default: 1 2 3 5 6 7, plus 4 with --throughput)",
+    )
+    ap.add_argument("--reps", type=int, default=5, help="repetitions per figure (default 5)")
+    ap.add_argument(
+        "--reps-slow",
+        type=int,
+        default=3,
+        help="repetitions of the multi-second references: NumPy fit, scipy loop",
+    )
+    ap.add_argument(
+        "--iters",
+        type=int,
+        default=100,
+        help="N of the per-iteration measurements (N vs 2N iterations)",
+    )
+    ap.add_argument("--fit-iters", type=int, default=200, help="iterations of whole fits")
+    ap.add_argument(
+        "--long-iters",
+        type=int,
+        default=3000,
+        help="iterations before comparing factors with scikit-learn (target 2)",
+    )
+    ap.add_argument("--pairs", type=int, default=100_000, help="factor-set pairs (target 5c)")
+    ap.add_argument("--throughput", action="store_true", help="include target 4 (minutes)")
+    ap.add_argument("--seeds", type=int, default=20, help="seeds of target 4 (default 20)")
+    ap.add_argument("--out", default=str(DEFAULT_OUT), help="CSV file of all rows")
+    return ap.parse_args(argv)  # fmt: skip
+
+
+def main(argv=None):
+    args = _parse(argv)
+    targets = args.only or list(DEFAULT_TARGETS) + ([4] if args.throughput else [])
+    print(f"load average before: {os.getloadavg()[0]:.2f} (cores: {os.cpu_count()})", flush=True)
+    rows = []
+    for target in sorted(targets):
+        ctx = _one_thread() if target in _NEEDS_ONE_THREAD else contextlib.nullcontext()
+        with ctx:
+            rows += TARGETS[target](args)
+    load = f"load average after: {os.getloadavg()[0]:.2f}"
+    print(load)
+    for r in rows:
+        r.notes = f"{r.notes}; {load}" if r.notes else load
+    _summary(rows)
+    _write_csv(rows, args.out)
+    print(f"\nwrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
