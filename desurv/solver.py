@@ -312,7 +312,7 @@ def fit_desurv(
 
     # Sort samples by time once (stable, so tied times keep input order); undone on return.
     order = np.argsort(time, kind="stable")
-    Xs = np.ascontiguousarray(X[:, order])
+    Xs = np.take(X, order, axis=1)  # C-ordered copy (X[:, order] would come out F-ordered)
     prob = _Problem(
         Xs,
         np.ascontiguousarray(time[order]),
