@@ -21,20 +21,57 @@ desurv.coxnet, desurv.nmf_baseline
     Baselines: elastic-net Cox on genes, plain NMF (+ rank-selection metrics) + Cox.
 desurv.plotting, desurv.report
     Figures (matplotlib, extra "plot") and a self-contained HTML report of a run folder.
+
+Imports are lazy (PEP 562): ``import desurv`` loads no NumPy, pandas, SciPy or Numba code;
+each name below (and each submodule, e.g. ``desurv.matching``) is imported on first use, so
+a command line run or a worker process pays only for what it uses.
 """
+
+from typing import TYPE_CHECKING
+
+from .exceptions import ConvergenceWarning, DataWarning
 
 __version__ = "0.1.0"
 
-from ._validation import make_survival_y
-from .coxnet import CoxNet
-from .estimator import DeSurv, top_genes
-from .exceptions import ConvergenceWarning, DataWarning
-from .io import load_model, save_model
-from .metrics import concordance_index
-from .model_selection import DeSurvCV
-from .nmf_baseline import NMFCox, nmf_rank_survey
-from .solver import DeSurvResult, fit_desurv
-from .validation import ScoreBasedPredictor, validate_cohorts
+# public name -> submodule defining it (imported on first access)
+_LAZY_NAMES = {
+    "CoxNet": "coxnet",
+    "DeSurv": "estimator",
+    "DeSurvCV": "model_selection",
+    "DeSurvResult": "solver",
+    "NMFCox": "nmf_baseline",
+    "ScoreBasedPredictor": "validation",
+    "concordance_index": "metrics",
+    "fit_desurv": "solver",
+    "load_model": "io",
+    "make_survival_y": "_validation",
+    "nmf_rank_survey": "nmf_baseline",
+    "save_model": "io",
+    "top_genes": "estimator",
+    "validate_cohorts": "validation",
+}
+
+# public submodules, reachable as attributes (``desurv.matching``) without an import
+_SUBMODULES = frozenset(
+    {
+        "cli",
+        "cox",
+        "coxnet",
+        "datasets",
+        "estimator",
+        "exceptions",
+        "io",
+        "matching",
+        "metrics",
+        "model_selection",
+        "nmf_baseline",
+        "plotting",
+        "preprocessing",
+        "report",
+        "solver",
+        "validation",
+    }
+)
 
 __all__ = [
     "ConvergenceWarning",
@@ -55,3 +92,32 @@ __all__ = [
     "validate_cohorts",
     "__version__",
 ]
+
+if TYPE_CHECKING:  # static analysers and IDEs see ordinary imports
+    from ._validation import make_survival_y
+    from .coxnet import CoxNet
+    from .estimator import DeSurv, top_genes
+    from .io import load_model, save_model
+    from .metrics import concordance_index
+    from .model_selection import DeSurvCV
+    from .nmf_baseline import NMFCox, nmf_rank_survey
+    from .solver import DeSurvResult, fit_desurv
+    from .validation import ScoreBasedPredictor, validate_cohorts
+
+
+def __getattr__(name):
+    """Import a public name or submodule on first access (PEP 562)."""
+    from importlib import import_module
+
+    if name in _LAZY_NAMES:
+        value = getattr(import_module(f".{_LAZY_NAMES[name]}", __name__), name)
+    elif name in _SUBMODULES:
+        value = import_module(f".{name}", __name__)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value  # later look-ups are plain attribute reads
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY_NAMES) | _SUBMODULES)

@@ -12,9 +12,6 @@ import time as _time
 import warnings
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
 
 def _floats(text):
     try:
@@ -249,6 +246,9 @@ def _print_warnings(caught):
 
 # ----------------------------------------------------------------------------- cv
 def cmd_cv(args):
+    import numpy as np
+    import pandas as pd
+
     from . import plotting
     from .cli import CLIError, _gene_names, _staged_output
     from .datasets import pool_cohorts
@@ -377,6 +377,8 @@ def cmd_report(args):
 # ----------------------------------------------------------------------------- validate
 def _training_risk(model_dir):
     """Training linear predictor, time and event saved next to the model (cv or fit output)."""
+    import pandas as pd
+
     for name, sep in (("risk_scores.csv", ","), ("risk_scores.tsv", "\t")):
         path = model_dir / name
         if path.is_file():

@@ -20,7 +20,6 @@ from numbers import Integral
 
 import numpy as np
 import pandas as pd
-from scipy.stats import rankdata
 
 from desurv.exceptions import DataWarning
 
@@ -99,6 +98,15 @@ def _to_builtin(x):
 # --------------------------------------------------------------------------------------
 # rank transform
 # --------------------------------------------------------------------------------------
+def _rank_rows(values):
+    """Average ranks 1..n_genes within each row (ties averaged), float64.
+
+    Equals ``scipy.stats.rankdata(values, method="average", axis=1)``; pandas' compiled
+    ranking is used so that a fit does not need to import scipy.stats (~0.4 s at start-up).
+    """
+    return pd.DataFrame(values).rank(axis=1, method="average").to_numpy(dtype=np.float64)
+
+
 def rank_transform(X):
     """Rank genes within each sample (ties get their average rank).
 
@@ -121,7 +129,7 @@ def rank_transform(X):
     """
     values, index, columns = _check_matrix(X)
     _check_finite(values)
-    ranks = rankdata(values, method="average", axis=1).astype(np.float64, copy=False)
+    ranks = _rank_rows(values)
     return _wrap(ranks, index, columns)
 
 
@@ -130,7 +138,7 @@ def rank_transform(X):
 # --------------------------------------------------------------------------------------
 def _average_rank_desc(v):
     # rank 1 = largest value, ties averaged (R: rank(-v, ties.method = "average"))
-    return rankdata(-v, method="average")
+    return pd.Series(-np.asarray(v, dtype=np.float64)).rank(method="average").to_numpy()
 
 
 def _select_one(values, n_genes):
@@ -440,7 +448,7 @@ class Preprocessor:
                 columns = columns[self.gene_indices_]
         _check_finite(values)
         if self.transform_method == "rank":
-            values = rankdata(values, method="average", axis=1).astype(np.float64, copy=False)
+            values = _rank_rows(values)
         elif np.any(values < 0):
             raise ValueError(
                 f"X contains negative values after preprocessing (min {values.min():.4g}) "

@@ -11,7 +11,6 @@ import contextlib
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import nnls
 
 from ._solver import HISTORY_FIELDS, SolverParams, _Problem, run_loop
 from ._validation import check_nonnegative_matrix, check_time_event
@@ -128,6 +127,8 @@ def _check_start(M, shape, name):
 
 def _nnls_exposures(X, W):
     """H minimising ‖X − WH‖ column by column under H ≥ 0 (used when only W is given)."""
+    from scipy.optimize import nnls  # only for a custom start (keeps start-up light)
+
     H = np.empty((W.shape[1], X.shape[1]))
     for j in range(X.shape[1]):
         H[:, j] = nnls(W, X[:, j])[0]
