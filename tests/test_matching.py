@@ -303,6 +303,67 @@ def test_zero_norm_column_warns_and_has_zero_cosine():
         m.match_factors_batched(A, B[None])
 
 
+@pytest.mark.parametrize(
+    "p, k, kb",
+    [
+        (1, 1, 1),  # a single gene and factor
+        (7, 3, 5),  # odd k and k': the 2 x 2 Gram tiles have edges
+        (96, 10, 10),  # one gene block (mutational signature channels)
+        (500, 10, 10),  # several gene blocks and a partial last block
+        (301, 3, 8),  # larger blocks for small k
+        (200, 40, 41),  # many factors: small blocks, odd k'
+    ],
+)
+@pytest.mark.parametrize("shared", [False, True])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_kernel_gene_blocks_and_tiles_match_scipy_reference(p, k, kb, shared, dtype):
+    rng = np.random.default_rng(p + 7 * k + kb)
+    n = 6
+    B = rng.gamma(0.5, size=(n, p, kb)).astype(dtype)
+    A = rng.gamma(0.5, size=(1 if shared else n, p, k)).astype(dtype)
+    perm = np.empty((n, k), np.int64)
+    sim = np.empty((n, k))
+    status = np.full(n, 7, np.int8)
+    assert _hungarian.match_cosine_batched(A, B, perm, sim, status) == 0
+    np.testing.assert_array_equal(status, 0)
+    for b in range(n):
+        a = A[0 if shared else b].astype(np.float64)
+        S = ref.cosine_similarity_ref(a, B[b].astype(np.float64))
+        p_ref, s_ref = ref.match_factors_ref(a, B[b].astype(np.float64))
+        assert S[np.arange(k), perm[b]].sum() == pytest.approx(s_ref.sum(), rel=1e-12)
+        np.testing.assert_array_equal(perm[b], p_ref)  # continuous data: unique optimum
+        np.testing.assert_allclose(sim[b], s_ref, rtol=1e-12, atol=1e-14)
+
+
+def test_kernel_detects_nan_zero_column_and_inf_in_a_later_gene_block():
+    rng = np.random.default_rng(23)
+    n, p, k = 5, 400, 10  # several gene blocks
+    A = rng.gamma(0.5, size=(n, p, k))
+    B = rng.gamma(0.5, size=(n, p, k))
+    B[1, 397, 4] = np.nan  # in the last block only
+    A[2, 250, 9] = np.inf
+    B[3, :, 0] = 0.0
+    A[4, :, 3] = 0.0
+    perm = np.empty((n, k), np.int64)
+    sim = np.empty((n, k))
+    status = np.zeros(n, np.int8)
+    assert _hungarian.match_cosine_batched(A, B, perm, sim, status) == 2
+    np.testing.assert_array_equal(status, [0, 1, 1, 2, 2])
+    assert np.all(perm[1:3] == -1) and np.all(np.isnan(sim[1:3]))
+    for b in (0, 3, 4):
+        p_ref, s_ref = ref.match_factors_ref(A[b], B[b])
+        np.testing.assert_allclose(sim[b], s_ref, rtol=1e-12, atol=1e-15)
+        # zero columns tie at cosine 0: any optimal assignment is fine
+        S = ref.cosine_similarity_ref(A[b], B[b])
+        assert S[np.arange(k), perm[b]].sum() == pytest.approx(s_ref.sum(), rel=1e-12)
+        assert len(set(perm[b].tolist())) == k
+    # the shared-reference path flags every pair when the reference has a NaN
+    A1 = A[:1].copy()
+    A1[0, 300, 2] = np.nan
+    assert _hungarian.match_cosine_batched(A1, B[[0, 3]], perm[:2], sim[:2], status[:2]) == 2
+    np.testing.assert_array_equal(status[:2], [1, 3])  # pair 2 also has a zero column
+
+
 def test_kernel_status_flags_and_nonfinite_detection():
     rng = np.random.default_rng(19)
     A = rng.gamma(0.5, size=(5, 8, 2))

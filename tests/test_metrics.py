@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lifelines.utils import concordance_index as lifelines_cindex
 
-from desurv._kernels._concordance import concordance_counts
+from desurv._kernels._concordance import concordance_counts, dense_ranks
 from desurv._ref_metrics import concordance_counts_ref, concordance_index_ref
 from desurv.metrics import ConcordanceCounts, concordance_index
 
@@ -152,6 +152,41 @@ def test_kernel_equals_reference_property(rows):
     np.testing.assert_array_equal(
         _kernel_counts(time, event, risk), concordance_counts_ref(time, event, risk)
     )
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_kernel_ignores_order_within_tied_times(seed):
+    # the kernel handles events before censored samples inside each tied-time block itself,
+    # so any time-sorted order (e.g. NumPy's unstable sort) gives the same counts
+    rng = np.random.default_rng(300 + seed)
+    time, event, risk = _random_case(rng, int(rng.integers(2, 150)), n_times=4)
+    uniq, ranks = np.unique(risk, return_inverse=True)
+    expected = concordance_counts_ref(time, event, risk)
+    for _ in range(5):
+        order = np.lexsort((rng.random(time.size), time))  # random order inside tied times
+        got = concordance_counts(
+            time[order], event[order].astype(np.int64), ranks[order] + 1, uniq.size
+        )
+        np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [0.0],
+        [3.0, 1.0, 2.0, 1.0, 3.0],
+        [-0.0, 0.0, 1e-300, -np.inf, np.inf, np.inf],
+        np.round(np.random.default_rng(5).normal(size=500), 1),
+    ],
+)
+def test_dense_ranks_equal_numpy_unique_inverse(values):
+    values = np.asarray(values, dtype=np.float64)
+    uniq, inverse = np.unique(values, return_inverse=True)
+    out = np.full(values.size, -1, dtype=np.int64)
+    reversed_ties = np.lexsort((-np.arange(values.size), values))  # ties in reverse order
+    for order in (np.argsort(values), reversed_ties):
+        assert dense_ranks(values, order, out) == uniq.size
+        np.testing.assert_array_equal(out, inverse.reshape(-1) + 1)
 
 
 # ----------------------------------------------------------------------------- properties

@@ -4,12 +4,20 @@ The solver is the shortest augmenting path method of Jonker & Volgenant (1987) i
 rectangular form described by Crouse (2016), "On implementing 2D rectangular assignment
 algorithms", IEEE TAES 52(4) (the method behind ``scipy.optimize.linear_sum_assignment``).
 A row reduction first sets u_i = min_j c_ij and gives each row its cheapest column when that
-column is still free; every other row is then joined to the matching by a Dijkstra search for
-the cheapest alternating path in reduced costs c_ij − u_i − v_j, after which the duals are
+column is still free; square problems then get a column reduction (v_j = min_i c_ij − u_i on
+the free columns, again assigning tight free pairs), as in Jonker & Volgenant's
+initialisation. Every other row is then joined to the matching by a Dijkstra search for the
+cheapest alternating path in reduced costs c_ij − u_i − v_j, after which the duals are
 updated so reduced costs stay nonnegative and tight on matched edges. With
-``n_rows <= n_cols`` every row is assigned and the total cost is minimal. The reduction makes
-matching of similar factor sets (nearly diagonal after permutation) almost free; when several
-assignments are optimal it may pick a different one than scipy (same total cost).
+``n_rows <= n_cols`` every row is assigned and the total cost is minimal. The reductions make
+matching of similar factor sets (nearly diagonal after permutation) almost free and cut the
+searches on random 10 × 10 problems by about a quarter; when several assignments are
+optimal the solver may pick a different one than scipy (same total cost).
+
+Cosine matrices (``match_cosine_batched``) are computed block by block over the genes from
+transposed copies that stay in the L1 cache, so the dot products vectorise along contiguous
+rows; on 100,000 pairs of k = 10 sets with 96 genes the cosine part costs about twice a
+plain read of the data.
 
 Everything is ``nogil`` and single-threaded: a batch is one compiled call with no per-pair
 Python and work arrays allocated once, and callers may split a batch over threads themselves.
@@ -55,6 +63,26 @@ def _solve(cost, col4row, u, v, spc, path, row4col, sr, sc, remaining):  # pragm
         if row4col[best] == -1:
             row4col[best] = i
             col4row[i] = best
+    if nr == nc:
+        # square problems also get a column reduction: v_j = min_i (c_ij − u_i) >= 0 on the
+        # free columns keeps every reduced cost >= 0 (matched columns keep v_j = 0, tight),
+        # brings free columns closer for the searches below, and gives a free row the column
+        # when it is the row attaining that minimum (another tight edge). Rectangular
+        # problems need v_j = 0 on unmatched columns for optimality, so they skip this.
+        for j in range(nc):
+            if row4col[j] != -1:
+                continue
+            low = np.inf
+            arg = 0
+            for i in range(nr):
+                r = cost[i, j] - u[i]
+                if r < low:
+                    low = r
+                    arg = i
+            v[j] = low
+            if col4row[arg] == -1:
+                col4row[arg] = j
+                row4col[j] = arg
     for cur in range(nr):
         if col4row[cur] != -1:
             continue
@@ -159,6 +187,90 @@ def lsa_batched(costs, col4row):  # pragma: no cover - compiled
     return fails
 
 
+# Bytes of one block's working set (the rows of A and B read and their transposed copies)
+# aimed at the L1 data cache (32–48 KiB on current x86 cores); measured on Zen 5: blocks
+# that overflow it (e.g. 160 genes at k = k' = 10) make a pass at p = 2000 twice as slow.
+_BLOCK_BYTES = 32768
+
+
+@njit(cache=True, nogil=True)
+def _block_genes(p, k, kb):  # pragma: no cover - compiled
+    """Genes per block: 2·(k + k')·8 bytes per gene within _BLOCK_BYTES, a multiple of 8."""
+    c = _BLOCK_BYTES // (16 * (k + kb))
+    c = max(16, min(256, c - c % 8))
+    return min(p, c)
+
+
+# The dot products below may be reassociated (vectorised reductions) and use fused
+# multiply-add; NaN/inf semantics are kept (no "nnan"/"ninf"), results differ from a
+# sequential sum by rounding only and are deterministic on one machine.
+_DOT_OPTS = dict(cache=True, nogil=True, fastmath={"reassoc", "contract"})
+
+
+@njit(cache=True, nogil=True)
+def _transpose_block(X, b, g0, m, out):  # pragma: no cover - compiled
+    """out[f, g] = X[b, g0 + g, f] for g < m (float64; a float32 X is widened).
+
+    The Gram product then runs over contiguous rows. (Kept free of fastmath and separate so
+    the copy compiles to plain loads and stores, not to slow AVX-512 scatters.)
+    """
+    kx = X.shape[2]
+    for g in range(m):
+        for f in range(kx):
+            out[f, g] = X[b, g0 + g, f]
+
+
+@njit(**_DOT_OPTS)
+def _sq_norms(Xt, m, out, accumulate):  # pragma: no cover - compiled
+    """out[f] (+)= sum_g Xt[f, g]**2 over the first m columns of a transposed block."""
+    for f in range(Xt.shape[0]):
+        s = 0.0
+        for g in range(m):
+            s += Xt[f, g] * Xt[f, g]
+        out[f] = out[f] + s if accumulate else s
+
+
+@njit(**_DOT_OPTS)
+def _gram_block(At, Bt, m, G, accumulate):  # pragma: no cover - compiled
+    """G[f, h] (+)= sum_g At[f, g]·Bt[h, g] over the first m columns.
+
+    2 × 2 tiles: each loaded element feeds two products, and the four reductions vectorise
+    along the contiguous gene axis.
+    """
+    k = At.shape[0]
+    kb = Bt.shape[0]
+    f = 0
+    while f < k:
+        two = f + 1 < k
+        f1 = f + 1 if two else f
+        h = 0
+        while h < kb:
+            h1 = h + 1 if h + 1 < kb else h
+            s00 = 0.0
+            s01 = 0.0
+            s10 = 0.0
+            s11 = 0.0
+            for g in range(m):
+                x0 = At[f, g]
+                x1 = At[f1, g]
+                y0 = Bt[h, g]
+                y1 = Bt[h1, g]
+                s00 += x0 * y0
+                s01 += x0 * y1
+                s10 += x1 * y0
+                s11 += x1 * y1
+            # at an odd edge the duplicate row/column is computed but not stored twice
+            G[f, h] = G[f, h] + s00 if accumulate else s00
+            if h1 != h:
+                G[f, h1] = G[f, h1] + s01 if accumulate else s01
+            if two:
+                G[f1, h] = G[f1, h] + s10 if accumulate else s10
+                if h1 != h:
+                    G[f1, h1] = G[f1, h1] + s11 if accumulate else s11
+            h += 2
+        f += 2
+
+
 @njit(**_OPTS)
 def match_cosine_batched(A, B, perm, sim, status):  # pragma: no cover - compiled
     """Match the columns of ``A[b]`` to columns of ``B[b]`` by maximal total cosine similarity.
@@ -180,10 +292,22 @@ def match_cosine_batched(A, B, perm, sim, status):  # pragma: no cover - compile
         bit 2 = some column has zero norm.
 
     Returns the number of pairs with bit 1 set.
+
+    Notes
+    -----
+    Per pair, genes are processed in blocks (:func:`_block_genes`): each block of A and B
+    is copied transposed (and widened to float64) into small work arrays, then the squared
+    column norms and the k × kb Gram block AᵀB are accumulated with vectorised dot products
+    over contiguous rows. A shared reference (nA = 1) is normed once, and transposed once
+    when it fits in one block (e.g. 96 mutational-signature channels).
+    The cosine matrix is Gram / (‖a_f‖ ‖b_h‖) and the assignment is solved on its negative.
     """
     nA, p, k = A.shape
     n = B.shape[0]
     kb = B.shape[2]
+    c = _block_genes(p, k, kb)
+    At = np.empty((k, c))
+    Bt = np.empty((kb, c))
     cosm = np.empty((k, kb))
     cost = np.empty((k, kb))
     na = np.empty(k)
@@ -196,28 +320,26 @@ def match_cosine_batched(A, B, perm, sim, status):  # pragma: no cover - compile
     sr = np.empty(k, np.bool_)
     sc = np.empty(kb, np.bool_)
     remaining = np.empty(kb, np.int64)
+    # a shared reference is transposed (when it fits one block) and normed once
+    shared = nA == 1
+    cached = shared and p <= c
+    if shared:
+        for g0 in range(0, p, c):
+            m = min(c, p - g0)
+            _transpose_block(A, 0, g0, m, At)
+            _sq_norms(At, m, na, g0 > 0)
     bad = 0
     for b in range(n):
-        a_b = A[0] if nA == 1 else A[b]
-        b_b = B[b]
-        for f in range(k):
-            na[f] = 0.0
-            for h in range(kb):
-                cosm[f, h] = 0.0
-        for h in range(kb):
-            nb[h] = 0.0
-        # one pass over the genes: squared norms and rank-1 updates of the Gram block, with
-        # a contiguous inner loop over B's columns (the pass is memory-bound for large p)
-        # (float32 inputs are widened, so products and sums are exact-ish float64)
-        for g in range(p):
-            for h in range(kb):
-                x = np.float64(b_b[g, h])
-                nb[h] += x * x
-            for f in range(k):
-                a = np.float64(a_b[g, f])
-                na[f] += a * a
-                for h in range(kb):
-                    cosm[f, h] += a * np.float64(b_b[g, h])
+        for g0 in range(0, p, c):
+            m = min(c, p - g0)
+            acc = g0 > 0
+            if not cached:
+                _transpose_block(A, 0 if shared else b, g0, m, At)
+                if not shared:
+                    _sq_norms(At, m, na, acc)
+            _transpose_block(B, b, g0, m, Bt)
+            _sq_norms(Bt, m, nb, acc)
+            _gram_block(At, Bt, m, cosm, acc)
         st = 0
         # NaN/inf anywhere in a column makes its sum of squares non-finite: no extra pass
         for f in range(k):
@@ -225,13 +347,11 @@ def match_cosine_batched(A, B, perm, sim, status):  # pragma: no cover - compile
                 st |= 1
             elif na[f] == 0.0:
                 st |= 2
-            na[f] = 1.0 / np.sqrt(na[f]) if na[f] > 0.0 else 0.0  # zero column: cosine 0
         for h in range(kb):
             if not np.isfinite(nb[h]):
                 st |= 1
             elif nb[h] == 0.0:
                 st |= 2
-            nb[h] = 1.0 / np.sqrt(nb[h]) if nb[h] > 0.0 else 0.0
         status[b] = st
         if st & 1:
             bad += 1
@@ -239,11 +359,14 @@ def match_cosine_batched(A, B, perm, sim, status):  # pragma: no cover - compile
                 perm[b, f] = -1
                 sim[b, f] = np.nan
             continue
+        for h in range(kb):
+            nb[h] = 1.0 / np.sqrt(nb[h]) if nb[h] > 0.0 else 0.0  # zero column: cosine 0
         for f in range(k):
+            ia = 1.0 / np.sqrt(na[f]) if na[f] > 0.0 else 0.0
             for h in range(kb):
-                c = cosm[f, h] * na[f] * nb[h]
-                cosm[f, h] = c
-                cost[f, h] = -c
+                x = cosm[f, h] * ia * nb[h]
+                cosm[f, h] = x
+                cost[f, h] = -x
         _solve(cost, perm[b], u, v, spc, path, row4col, sr, sc, remaining)
         for f in range(k):
             sim[b, f] = cosm[f, perm[b, f]]
