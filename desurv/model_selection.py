@@ -20,6 +20,7 @@ bit-identical for any ``n_jobs``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import warnings
 from itertools import product
@@ -278,18 +279,21 @@ def _check_groups(groups, n):
 
 def _run_tasks(tasks, fold_data, fit_options, n_jobs, backend, progress, desc):
     """Run path tasks (in parallel); return records in task order."""
-    from joblib import Parallel, delayed
+    from joblib import Parallel, delayed, parallel_config
 
     jobs = (delayed(_fit_path)(t, fold_data[t["fold"]], dict(fit_options)) for t in tasks)
-    parallel = Parallel(n_jobs=n_jobs, backend=backend, return_as="generator")
-    out = parallel(jobs)
-    if progress:
-        from tqdm.auto import tqdm
-
-        out = tqdm(out, total=len(tasks), desc=desc, unit="path")
+    # A backend chosen by name goes through parallel_config, the way joblib's external
+    # backends (dask, ray) expect to be selected; None keeps the caller's configuration.
+    config = contextlib.nullcontext() if backend is None else parallel_config(backend=backend)
     records = []
-    for recs in out:
-        records.extend(recs)
+    with config:
+        out = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
+        if progress:
+            from tqdm.auto import tqdm
+
+            out = tqdm(out, total=len(tasks), desc=desc, unit="path")
+        for recs in out:
+            records.extend(recs)
     return records
 
 
@@ -405,7 +409,10 @@ def cross_validate(
     n_jobs : int or None
         Parallel workers (joblib); results do not depend on it.
     backend : str or None
-        joblib backend (e.g. ``"loky"``, ``"threading"``, or one registered by Dask/Ray).
+        joblib backend name: ``"loky"`` (processes), ``"threading"`` (the kernels release the
+        GIL), ``"dask"`` (with a ``dask.distributed.Client`` connected: fits spread over a
+        cluster) or ``"ray"`` (after ``ray.util.joblib.register_ray()``). None uses the
+        caller's ``joblib.parallel_config`` (default loky). Results are identical for all.
     progress : bool, default=False
         Show a tqdm progress bar over α paths.
     dtype : {"float64", "float32"}, default="float64"

@@ -125,6 +125,21 @@ def _check_start(M, shape, name):
     return M
 
 
+def _sorted_columns(X, order):
+    """C-ordered copy of X with its columns (samples) in ``order``, peak memory one copy.
+
+    ``X[:, order]`` comes out F-ordered (and would need a second copy); ``np.take`` is right
+    for a C-ordered X, but on an F-ordered X (e.g. the estimator's transposed samples × genes
+    input) it builds a full temporary, so that case gathers blocks of rows.
+    """
+    if X.flags.c_contiguous:
+        return np.take(X, order, axis=1)
+    Xs = np.empty(X.shape, dtype=X.dtype)
+    for i in range(0, X.shape[0], 256):
+        Xs[i : i + 256] = X[i : i + 256, order]
+    return Xs
+
+
 def _nnls_exposures(X, W):
     """H minimising ‖X − WH‖ column by column under H ≥ 0 (used when only W is given)."""
     from scipy.optimize import nnls  # only for a custom start (keeps start-up light)
@@ -313,7 +328,7 @@ def fit_desurv(
 
     # Sort samples by time once (stable, so tied times keep input order); undone on return.
     order = np.argsort(time, kind="stable")
-    Xs = np.take(X, order, axis=1)  # C-ordered copy (X[:, order] would come out F-ordered)
+    Xs = _sorted_columns(X, order)
     prob = _Problem(
         Xs,
         np.ascontiguousarray(time[order]),

@@ -386,3 +386,15 @@ def test_many_factors_use_blas_products(small_problem):
     loss = res.history["loss"]
     assert np.all(np.diff(loss) <= 1e-12 * np.abs(loss[1:]))
     assert res.W.shape == (X.shape[0], k)
+
+
+def test_sorted_columns_for_c_and_f_ordered_input():
+    from desurv.solver import _sorted_columns
+
+    rng = np.random.default_rng(0)
+    X = rng.uniform(size=(600, 7))
+    order = rng.permutation(7)
+    for A in (X, np.asfortranarray(X), X.astype(np.float32)):
+        out = _sorted_columns(A, order)
+        assert out.flags.c_contiguous and out.dtype == A.dtype
+        np.testing.assert_array_equal(out, A[:, order])
