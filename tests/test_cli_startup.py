@@ -9,6 +9,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -19,7 +20,9 @@ import pytest
 import desurv
 from desurv import cli
 
-ROOT = Path(__file__).resolve().parents[1]
+# the desurv this test session imports (installed in CI, built in place in development):
+# subprocesses must import the same one, not the uncompiled source tree under the cwd
+PKG_PARENT = Path(cli.__file__).resolve().parents[1]
 
 # optional or workflow-only dependencies that a fit must not pay for
 OPTIONAL = {"matplotlib", "lifelines", "optuna", "sklearn", "sksurv", "joblib"}
@@ -28,14 +31,16 @@ THIRD_PARTY = OPTIONAL | {"numpy", "pandas", "scipy", "numba", "threadpoolctl", 
 
 
 def _run_python(code, *args, check=True):
-    """Run ``code`` in a fresh interpreter with the repository first on sys.path."""
-    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    """Run ``code`` in a fresh interpreter importing the same desurv as this session."""
+    env = dict(
+        os.environ, PYTHONPATH=str(PKG_PARENT) + os.pathsep + os.environ.get("PYTHONPATH", "")
+    )
     proc = subprocess.run(
         [sys.executable, "-c", code, *args],
         capture_output=True,
         text=True,
         env=env,
-        cwd=ROOT,
+        cwd=tempfile.gettempdir(),
         timeout=600,
     )
     if check:
