@@ -27,21 +27,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _ref_cox
+from ._solver import HISTORY_FIELDS  # field names only: the math here is independent
 from .exceptions import ConvergenceWarning
 
 __all__ = ["fit_desurv_reference", "objective", "SortedSurvival"]
 
 EPS = 1e-12
-HISTORY_FIELDS = (
-    "loss",
-    "nmf_loss",
-    "cox_loss",
-    "penalty_beta",
-    "penalty_w",
-    "penalty_h",
-    "theta",
-    "backtracks",
-)
 
 
 # ----------------------------------------------------------------------------- Cox pieces

@@ -163,18 +163,7 @@ def trial_terms(
         w_sq += gff / (t * t)
     pen = 0.0
     for f in range(k):
-        if trial_sd:
-            m = 0.0
-            for j in range(n):
-                m += Zt[j, f]
-            m /= n
-            ss = 0.0
-            for j in range(n):
-                d = Zt[j, f] - m
-                ss += d * d
-            sd_t[f] = np.sqrt(ss / (n - 1)) if n > 1 else 0.0
-        else:
-            sd_t[f] = sd[f]
+        sd_t[f] = _col_mean_sd(Zt, f)[1] if trial_sd else sd[f]
         b = beta[f] * sd_t[f]
         pen += l1_ratio * abs(b) + 0.5 * (1.0 - l1_ratio) * b * b
     return cross, gram, h_sq, w_sq, pen
@@ -196,19 +185,25 @@ def _trial_cols(Z, B, a, theta, H, beta, Zt, eta):  # pragma: no cover - compile
 
 
 @njit(**_OPTS)
+def _col_mean_sd(Z, f):  # pragma: no cover - compiled
+    """Mean and sample SD (ddof = 1, 0 for one sample) of column f of Z (n, k), two-pass."""
+    n = Z.shape[0]
+    m = 0.0
+    for j in range(n):
+        m += Z[j, f]
+    m /= n
+    ss = 0.0
+    for j in range(n):
+        d = Z[j, f] - m
+        ss += d * d
+    return m, (np.sqrt(ss / (n - 1)) if n > 1 else 0.0)
+
+
+@njit(**_OPTS)
 def col_sd(Z, out):  # pragma: no cover - compiled
     """Sample standard deviation (ddof = 1) of each column of Z (n, k), two-pass for accuracy."""
-    n, k = Z.shape
-    for f in range(k):
-        m = 0.0
-        for j in range(n):
-            m += Z[j, f]
-        m /= n
-        s = 0.0
-        for j in range(n):
-            d = Z[j, f] - m
-            s += d * d
-        out[f] = np.sqrt(s / (n - 1)) if n > 1 else 0.0
+    for f in range(Z.shape[1]):
+        out[f] = _col_mean_sd(Z, f)[1]
 
 
 @njit(**_OPTS)
@@ -221,15 +216,7 @@ def standardize(Z, Zs, mean, sd):  # pragma: no cover - compiled
     n, k = Z.shape
     n_const = 0
     for f in range(k):
-        m = 0.0
-        for j in range(n):
-            m += Z[j, f]
-        m /= n
-        ss = 0.0
-        for j in range(n):
-            d = Z[j, f] - m
-            ss += d * d
-        s = np.sqrt(ss / (n - 1)) if n > 1 else 0.0
+        m, s = _col_mean_sd(Z, f)
         mean[f] = m
         sd[f] = s
         if s > 1e-12:
