@@ -131,3 +131,21 @@ def order_columns(X, names, what="genes"):
             "(desurv.preprocessing.align_genes)"
         )
     return X.set_axis(cols, axis=1)[list(names)]
+
+
+def columns_for_model(model, X, to_matrix, what="genes"):
+    """New data for a fitted estimator: columns in the fitted order, then ``to_matrix`` (a
+    checker returning ``(array, names)``), then the feature count checked.
+
+    Raises
+    ------
+    ValueError
+        Missing columns (named), or a number of columns other than ``n_features_in_``.
+    """
+    X = order_columns(X, getattr(model, "feature_names_in_", None), what)
+    Xa, _ = to_matrix(X)
+    if Xa.shape[1] != model.n_features_in_:
+        raise ValueError(
+            f"X has {Xa.shape[1]} {what} but the model was fitted on {model.n_features_in_}"
+        )
+    return Xa

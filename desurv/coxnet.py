@@ -31,7 +31,7 @@ import pandas as pd
 
 from ._folds import fold_indices, stratified_folds
 from ._kernels import _coxnet_path as _K
-from ._validation import order_columns, survival_from_y
+from ._validation import columns_for_model, survival_from_y
 from .cox import SortedSurvival
 from .exceptions import ConvergenceWarning
 from .metrics import concordance_index
@@ -845,13 +845,7 @@ class CoxNet:
 
     def _prepare(self, X):
         self._check_fitted()
-        X = order_columns(X, getattr(self, "feature_names_in_", None), "features")
-        Xa, _ = _check_matrix(X)
-        if Xa.shape[1] != self.n_features_in_:
-            raise ValueError(
-                f"X has {Xa.shape[1]} features but the model was fitted on {self.n_features_in_}"
-            )
-        return Xa
+        return columns_for_model(self, X, _check_matrix, "features")
 
     def predict(self, X):
         """Linear predictor η = (X − mean_)·coef_ (log relative hazard), shape (n_samples,).

@@ -11,7 +11,7 @@ import inspect
 import numpy as np
 import pandas as pd
 
-from ._validation import check_nonnegative_matrix, order_columns, survival_from_y
+from ._validation import check_nonnegative_matrix, columns_for_model, survival_from_y
 from .solver import HISTORY_FIELDS, fit_desurv
 
 __all__ = ["DeSurv", "top_genes"]
@@ -314,13 +314,7 @@ class DeSurv:
     def _prepare(self, X):
         """Validate new data and order its genes like the training data."""
         self._check_fitted()
-        X = order_columns(X, getattr(self, "feature_names_in_", None), "genes")
-        Xa, _ = _as_matrix(X)
-        if Xa.shape[1] != self.n_features_in_:
-            raise ValueError(
-                f"X has {Xa.shape[1]} genes but the model was fitted on {self.n_features_in_}"
-            )
-        return Xa
+        return columns_for_model(self, X, _as_matrix, "genes")
 
     def transform(self, X):
         """Projections Z = X·W (n_samples × n_components), the Cox covariates."""
