@@ -383,10 +383,13 @@ def plot_kaplan_meier(
     ax : matplotlib Axes, optional
     at_risk : bool, default True
         Add the numbers-at-risk table under the axis (as a twin Axes of ``ax``).
-    logrank_p : float, False or None, default None
-        p-value printed on the plot. None computes the log-rank test across all groups
+    logrank_p : float, str, False or None, default None
+        p-value printed on the plot (``"log-rank p = …"``, formatted by :func:`format_p`).
+        None computes the log-rank test across all groups
         (``lifelines.statistics.multivariate_logrank_test``; with two groups this is the usual
-        two-sample log-rank test); False prints none.
+        two-sample log-rank test); False prints none. Pass the p-value of the table the figure
+        accompanies so that both agree; a string is printed as given (e.g. the p-value exactly
+        as that table shows it).
     time_unit : str or None, default "months"
         Unit shown on the x axis label ("Time (months)"); None shows just "Time".
 
@@ -410,6 +413,8 @@ def plot_kaplan_meier(
         raise ImportError("plot_kaplan_meier needs lifelines: pip install lifelines") from exc
 
     time, event = check_time_event(time, event, require_event=False)
+    if isinstance(groups, pd.Categorical):  # keep the category order (e.g. low < high)
+        groups = pd.Series(groups)
     groups = groups if isinstance(groups, pd.Series) else pd.Series(np.asarray(groups))
     groups = groups.reset_index(drop=True)
     if len(groups) != len(time):
@@ -449,15 +454,16 @@ def plot_kaplan_meier(
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8, loc="upper right")
     if title is not None:
-        ax.set_title(title)
+        ax.set_title(title, fontsize=10)
 
     if logrank_p is None and n_groups >= 2:
         logrank_p = multivariate_logrank_test(time, groups.to_numpy(), event).p_value
     if logrank_p is not None and logrank_p is not False:
+        p_text = logrank_p if isinstance(logrank_p, str) else format_p(float(logrank_p))
         ax.text(
             0.02,
             0.04,
-            f"log-rank p = {format_p(float(logrank_p))}",
+            f"log-rank p = {p_text}",
             transform=ax.transAxes,
             fontsize=9,
             bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8},

@@ -55,8 +55,9 @@ KNOWN = {
     "top_genes": ("model", "Top genes"),
     "validation_summary": ("validation", "Validation summary"),
     "hazard_ratios": ("validation", "Hazard ratios"),
-    "logrank": ("validation", "Log-rank tests"),
     "km_summary": ("validation", "Kaplan–Meier summary"),
+    "logrank": ("validation", "Log-rank tests"),
+    "km_curves": ("validation", "Kaplan–Meier curves"),
     "risk_scores": ("validation", "Risk scores"),
     "comparison": ("comparison", "Method comparison"),
 }
@@ -69,15 +70,21 @@ body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; mar
 h1 { border-bottom: 2px solid #444; padding-bottom: .2em; }
 h2 { border-bottom: 1px solid #bbb; margin-top: 2em; }
 h3 { margin-bottom: .3em; } h3 code { font-size: .8em; color: #666; font-weight: normal; }
-table.tbl { border-collapse: collapse; font-size: .85em; margin: .5em 0 1em; }
+div.tblwrap { overflow-x: auto; max-width: 100%; margin: .5em 0 1em; }
+table.tbl { border-collapse: collapse; font-size: .85em; margin: 0; }
 table.tbl th, table.tbl td { border: 1px solid #ccc; padding: .2em .5em; text-align: right; }
 table.tbl th { background: #f0f0f0; } table.tbl tr:nth-child(even) td { background: #fafafa; }
 figure { margin: 1em 0; } figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
 figcaption { font-size: .85em; color: #555; }
 .note { font-size: .85em; color: #666; font-style: italic; }
 .error { color: #a00; }
+div.warnbox { border: 2px solid #c77700; background: #fff4e0; padding: .5em 1em; margin: 1em 0;
+              border-radius: 4px; } div.warnbox strong { color: #8a4b00; }
+div.warnbox ul { margin: .3em 0; padding-left: 1.3em; }
+table.tbl.meta td:first-child { white-space: nowrap; }
+table.tbl.meta td:last-child { overflow-wrap: anywhere; }
 pre { background: #f6f6f6; padding: .6em; overflow-x: auto; white-space: pre-wrap; }
-nav ul { columns: 2; } .meta td, .meta th { text-align: left; }
+nav ul { columns: 2; } table.tbl.meta td, table.tbl.meta th { text-align: left; }
 """
 
 
@@ -86,6 +93,7 @@ class _Entry:
     path: Path
     rel: str  # path relative to run_dir, with "/" separators
     key: str  # KNOWN key, "<KNOWN key>:settings" (a JSON sidecar), "png" or "other"
+    root: Path | None = None  # the run folder
 
 
 def _esc(x) -> str:
@@ -109,10 +117,13 @@ def _table(df, *, max_rows=50, index=False, note=None) -> str:
     if len(df) > max_rows:
         shown = df.head(max_rows)
         parts.append(_note(f"showing the first {max_rows} of {len(df)} rows"))
+    # A wide table scrolls inside its own box instead of widening the page.
     parts.append(
-        shown.to_html(
+        '<div class="tblwrap" style="overflow-x:auto">'
+        + shown.to_html(
             index=index, escape=True, border=0, classes="tbl", float_format=_fmt, na_rep=""
         )
+        + "</div>"
     )
     return "\n".join(parts)
 
@@ -124,16 +135,44 @@ def _flatten(obj, prefix=""):
         for k, v in obj.items():
             out += _flatten(v, f"{prefix}.{k}" if prefix else str(k))
     else:
-        if isinstance(obj, list) and any(isinstance(v, dict | list) for v in obj):
+        if (
+            isinstance(obj, list)
+            and len(obj) <= MAX_LIST_ITEMS
+            and any(isinstance(v, dict | list) for v in obj)
+        ):
             obj = json.dumps(obj)
         out.append((prefix or "value", obj))
     return out
 
 
 MAX_VALUE_CHARS = 300
+MAX_LIST_ITEMS = 12  # longer lists (fold ids per sample, ...) are summarised, not dumped
+
+
+def _list_summary(v) -> str:
+    """A long list of scalars in one line: its length and its values' distribution."""
+    try:
+        counts = pd.Series(v).value_counts(sort=False).sort_index()
+    except TypeError:
+        counts = pd.Series(v).astype(str).value_counts(sort=False).sort_index()
+    if len(counts) <= 10:
+        dist = ", ".join(f"{k} ×{n}" for k, n in counts.items())
+        return f"{len(v)} values: {dist} (list not shown)"
+    try:
+        arr = np.asarray(v, dtype=float)
+        return (
+            f"{len(v)} values, {len(counts)} distinct, from {_fmt(np.nanmin(arr))} to "
+            f"{_fmt(np.nanmax(arr))} (list not shown)"
+        )
+    except (TypeError, ValueError):
+        return f"{len(v)} values, {len(counts)} distinct (list not shown)"
 
 
 def _value_text(v) -> str:
+    if isinstance(v, list) and len(v) > MAX_LIST_ITEMS:
+        if not any(isinstance(x, dict | list) for x in v):
+            return _list_summary(v)
+        return f"list of {len(v)} items (not shown)"
     text = json.dumps(v) if isinstance(v, list) else ("" if v is None else str(v))
     if len(text) > MAX_VALUE_CHARS:
         extra = f", {len(v)} items" if isinstance(v, list) else ""
@@ -241,13 +280,26 @@ def _r_cv_summary(entry, df, figs, max_rows):
             stems=("cv_cindex_vs_alpha", "cindex_vs_alpha"),
         ),
     ]
-    table = df
-    note = None
+    table, notes = _drop_constant(df, keep=("mean_cindex", "se_cindex", "selected"))
     if "mean_cindex" in df.columns:
-        table = df.sort_values("mean_cindex", ascending=False, kind="stable")
-        note = "configurations sorted by decreasing mean C-index"
-    parts.append(_table(table, max_rows=min(max_rows, 25), note=note))
+        table = table.sort_values("mean_cindex", ascending=False, kind="stable")
+        notes.insert(0, "configurations sorted by decreasing mean C-index")
+    parts.append(_table(table, max_rows=min(max_rows, 25), note="; ".join(notes) or None))
     return "\n".join(parts)
+
+
+def _drop_constant(df, keep=()):
+    """Columns with one value in every row move to a note, so that wide tables fit the page."""
+    if len(df) < 2:
+        return df, []
+    const = [c for c in df.columns if c not in keep and df[c].nunique(dropna=False) == 1]
+    if not const:
+        return df, []
+    vals = []
+    for c in const:
+        v = df[c].iloc[0]
+        vals.append(f"{c} = {_fmt(v) if isinstance(v, float | np.floating) else v}")
+    return df.drop(columns=const), ["the same in every row: " + ", ".join(vals)]
 
 
 def _r_cv_results(entry, df, figs, max_rows):
@@ -327,6 +379,199 @@ def _r_hazard_ratios(entry, df, figs, max_rows):
 
 
 MAX_KM_COHORTS = 8
+_GREEK_ETA = {"eta": "η", "eta_std": "standardised η", "linear_predictor": "η"}
+
+
+def _siblings(entry):
+    """Lower-case stem -> path of the files beside ``entry`` (CSV/TSV/JSON)."""
+    out = {}
+    for p in sorted(entry.path.parent.iterdir()):
+        if p.is_file() and p.suffix.lower() in (".csv", ".tsv", ".json"):
+            out.setdefault(p.stem.lower(), p)
+    return out
+
+
+def _read_path(path):
+    try:
+        if path.suffix.lower() == ".json":
+            with open(path, encoding="utf-8") as fh:
+                return json.load(fh)
+        return pd.read_csv(path, sep="\t" if path.suffix.lower() == ".tsv" else ",")
+    except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError):
+        return None
+
+
+def _metadata_for(entry):
+    """metadata.json beside the file, else in the run folder (a dict, possibly empty)."""
+    for folder in (entry.path.parent, entry.root):
+        if folder is not None and (folder / "metadata.json").is_file():
+            meta = _read_path(folder / "metadata.json")
+            if isinstance(meta, dict):
+                return meta
+    return {}
+
+
+def _cuts(value):
+    """Cut points from a ``cutpoints`` cell (a number or "; "-joined text) or a list."""
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return []
+    if isinstance(value, list | tuple):
+        return [float(v) for v in value]
+    try:
+        return [float(v) for v in str(value).split(";") if v.strip()]
+    except ValueError:
+        return []
+
+
+def _cut_text(cuts):
+    return ", ".join(f"{c:.4g}" for c in cuts)
+
+
+def _group_ranges(names, cuts, var):
+    """Legend names "low risk: η ≤ c" ... when there is one cut point fewer than groups."""
+    if len(cuts) != len(names) - 1:
+        return {n: n for n in names}
+    out = {}
+    for j, n in enumerate(names):
+        lo = f"{cuts[j - 1]:.4g} < " if j > 0 else ""
+        hi = f" ≤ {cuts[j]:.4g}" if j < len(cuts) else ""
+        rng = f"{var} > {cuts[j - 1]:.4g}" if j == len(cuts) else f"{lo}{var}{hi}"
+        out[n] = f"{n}: {rng}"
+    return out
+
+
+def _describe_split(risk_groups, row, var):
+    """Words for how the risk groups of one cohort were formed, with the cut points."""
+    cuts = _cuts(row.get("cutpoints")) if row is not None else []
+    method = risk_groups.get("method") if isinstance(risk_groups, dict) else None
+    if not cuts and method is not None and "cutpoint" in risk_groups:
+        cuts = _cuts([risk_groups["cutpoint"]])
+    cut = f" (cut{'s' if len(cuts) > 1 else ''} = {_cut_text(cuts)})" if cuts else ""
+    grouping = str(row.get("grouping", "")) if row is not None else ""
+    if method == "median":
+        return f"risk groups at the training median of {var}{cut}", cuts
+    if method == "maxstat":
+        return (
+            f"risk groups at the training maximally selected log-rank cut point of {var}{cut}",
+            cuts,
+        )
+    q = risk_groups.get("quantiles") if isinstance(risk_groups, dict) else None
+    if q is None and grouping.startswith("quantiles "):
+        q = grouping.removeprefix("quantiles ").removesuffix(" of the cohort")
+    if q is not None:
+        qs = _cuts(q) if not isinstance(q, str) else _cuts(q.replace(",", ";"))
+        if qs == [0.5]:
+            return f"risk groups at the median of this cohort's {var}{cut}", cuts
+        return f"risk groups at quantiles {_cut_text(qs)} of this cohort's {var}{cut}", cuts
+    if grouping == "fixed cut points" or cuts:
+        return f"risk groups at fixed cut point(s) of {var}{cut}", cuts
+    return "risk groups of logrank.csv", cuts
+
+
+def _samples_from_curves(curves):
+    """(time, event, group) of every sample, rebuilt from a Kaplan–Meier table.
+
+    Each row holds the events and censorings at one time of one group, so the samples are
+    recovered exactly and the curves and log-rank test drawn from them are the tables' own.
+    """
+    rows = curves.loc[(curves["n_events"] > 0) | (curves["n_censored"] > 0)]
+    reps_e = rows["n_events"].to_numpy(int)
+    reps_c = rows["n_censored"].to_numpy(int)
+    time = np.r_[np.repeat(rows["time"].to_numpy(float), reps_e),
+                 np.repeat(rows["time"].to_numpy(float), reps_c)]  # fmt: skip
+    event = np.r_[np.ones(reps_e.sum(), int), np.zeros(reps_c.sum(), int)]
+    order = list(pd.unique(curves["group"]))
+    group = pd.Categorical(
+        np.r_[
+            np.repeat(rows["group"].to_numpy(object), reps_e),
+            np.repeat(rows["group"].to_numpy(object), reps_c),
+        ],  # fmt: skip
+        categories=order,
+        ordered=True,
+    )
+    return time, event, group
+
+
+def _lookup(table, cohort):
+    """The row of ``table`` for ``cohort`` (the only row when it has no cohort column)."""
+    if table is None or not isinstance(table, pd.DataFrame) or len(table) == 0:
+        return None
+    if "cohort" in table.columns and cohort is not None:
+        sub = table[table["cohort"].astype(str) == str(cohort)]
+        return None if sub.empty else sub.iloc[0].to_dict()
+    return table.iloc[0].to_dict() if len(table) == 1 or cohort is None else None
+
+
+def _r_km_curves(entry, df, figs, max_rows):
+    """Kaplan–Meier figure per cohort from the curves of the log-rank table's groups."""
+    from . import plotting
+
+    need = {"group", "time", "n_events", "n_censored"}
+    if not need <= set(df.columns):
+        return _table(df, max_rows=max_rows)
+    sib = _siblings(entry)
+    lr = _read_path(sib["logrank"]) if "logrank" in sib else None
+    km_sum = _read_path(sib["km_summary"]) if "km_summary" in sib else None
+    meta = _metadata_for(entry)
+    cohorts = list(pd.unique(df["cohort"])) if "cohort" in df.columns else [None]
+    parts = []
+    if len(cohorts) > MAX_KM_COHORTS:
+        parts.append(_note(f"Kaplan–Meier curves of the first {MAX_KM_COHORTS} cohorts only"))
+    for cohort in cohorts[:MAX_KM_COHORTS]:
+        sub = df if cohort is None else df[df["cohort"] == cohort]
+        time, event, group = _samples_from_curves(sub)
+        row = _lookup(lr, cohort)
+        var = _GREEK_ETA.get(str((row or {}).get("variable", "eta")), "η")
+        desc, cuts = _describe_split(meta.get("risk_groups"), row, var)
+        names = [str(g) for g in group.categories]
+        labels = _group_ranges(names, cuts, var)
+        p = (row or {}).get("p")
+        p_ok = p is not None and np.isfinite(float(p))
+        # the p-value exactly as the log-rank table above shows it
+        p_text = _fmt(float(p)) if p_ok else None
+        checks = []
+        if km_sum is not None and {"group", "n"} <= set(km_sum.columns):
+            ks = (
+                km_sum
+                if cohort is None or "cohort" not in km_sum.columns
+                else km_sum[km_sum["cohort"].astype(str) == str(cohort)]
+            )
+            n_tab = dict(zip(ks["group"].astype(str), ks["n"].astype(int), strict=False))
+            n_fig = pd.Series(group).astype(str).value_counts().to_dict()
+            if n_tab != n_fig:
+                checks.append(f"group sizes {n_fig} differ from km_summary ({n_tab})")
+        where = entry.rel if cohort is None else f"{entry.rel}, cohort {cohort}"
+        head = f"{cohort}: {desc}" if cohort is not None else desc
+        n_text = ", ".join(
+            f"{g}: n = {int((group == g).sum())}" for g in names if (group == g).any()
+        )
+        caption = (
+            f"Kaplan–Meier curves, {head} ({n_text}; log-rank p = {p_text}, the same groups "
+            f"and p-value as the log-rank table above) ({where})"
+            if p_ok
+            else f"Kaplan–Meier curves, {head} ({n_text}) ({where})"
+        )
+        png = figs.pngs.get((entry.path.parent, f"km_{str(cohort).lower()}"))
+        if png is not None:  # the run's own figure of the same curves: not repeated
+            figs.used.add(png.path)
+            caption += f"; redrawn from the same curves as {png.rel}, with the cut point"
+        parts.append(
+            figs.render(
+                lambda ax, t=time, e=event, g=group, lab=labels, h=head, pt=p_text: (
+                    plotting.plot_kaplan_meier(
+                        t, e, g, labels=lab, ax=ax, title=h, time_unit=None,
+                        logrank_p=pt if pt is not None else False,
+                    )
+                ),
+                caption,
+                figsize=(7.5, 5.5),
+            )
+        )  # fmt: skip
+        parts += [f'<p class="note error">{_esc(c)}</p>' for c in checks]
+    parts.append(
+        _note(f"{len(df)} rows of Kaplan–Meier estimates (the curves drawn above; table not shown)")
+    )
+    return "\n".join(parts)
 
 
 def _r_risk_scores(entry, df, figs, max_rows):
@@ -334,29 +579,72 @@ def _r_risk_scores(entry, df, figs, max_rows):
 
     parts = []
     lp_col = next((c for c in ("linear_predictor", "eta") if c in df.columns), None)
-    if {"time", "event"} <= set(df.columns) and ("group" in df.columns or lp_col):
+    sib = _siblings(entry)
+    training = _beside_fit(entry.path)
+    if "km_curves" in sib or ("logrank" in sib and "group" not in df.columns):
+        # Validation output: the figure of the groups the log-rank tests used is drawn from
+        # km_curves; a split of these scores drawn here could contradict it.
+        parts.append(
+            _note(
+                "Kaplan–Meier curves of these samples: see the figure under Kaplan–Meier "
+                "curves, drawn with the risk groups of the log-rank table"
+                if "km_curves" in sib
+                else "no Kaplan–Meier figure: the risk groups of logrank.csv are not in this "
+                "table (no 'group' column)"
+            )
+        )
+    elif {"time", "event"} <= set(df.columns) and ("group" in df.columns or lp_col):
         cohorts = list(pd.unique(df["cohort"])) if "cohort" in df.columns else [None]
         if len(cohorts) > MAX_KM_COHORTS:
             parts.append(_note(f"Kaplan–Meier curves of the first {MAX_KM_COHORTS} cohorts only"))
+        # Training scores are split at the median of all training samples: the cut point
+        # that 'desurv validate --cutpoint median' applies to new cohorts.
+        train_cut = float(np.median(df[lp_col].to_numpy(float))) if training and lp_col else None
         for cohort in cohorts[:MAX_KM_COHORTS]:
             sub = df if cohort is None else df[df["cohort"] == cohort]
             where = entry.rel if cohort is None else f"{entry.rel}, cohort {cohort}"
+            labels = None
             if "group" in sub.columns:
                 groups, how = sub["group"], "by the column 'group'"
             else:
                 lp = sub[lp_col].to_numpy(float)
-                cut = float(np.median(lp))
-                groups = pd.Series(np.where(lp > cut, "high risk", "low risk"))
-                how = f"split at the median {lp_col} of these samples ({cut:.4g})"
+                cut = train_cut if train_cut is not None else float(np.median(lp))
+                groups = pd.Series(
+                    pd.Categorical(
+                        np.where(lp > cut, "high risk", "low risk"),
+                        categories=["low risk", "high risk"],
+                        ordered=True,
+                    )
+                )
+                labels = _group_ranges(["low risk", "high risk"], [cut], "η")
+                how = (
+                    f"split at the training median of η (cut = {cut:.4g})"
+                    if training
+                    else f"split at the median {lp_col} of these samples ({cut:.4g})"
+                )
+            if training:
+                name = "training cohort" + (f" {cohort}" if cohort is not None else "")
+                title = f"{name} (in-sample, optimistic)"
+                caption = (
+                    f"{title[0].upper() + title[1:]}: Kaplan–Meier curves of the training risk "
+                    f"groups, {how}; the model was fitted on these samples, so the separation "
+                    f"overstates what new samples would show ({where})"
+                )
+            else:
+                title = where
+                caption = f"Kaplan–Meier curves {how} ({where})"
             parts.append(
                 figs.render(
-                    lambda ax, sub=sub, groups=groups, where=where: plotting.plot_kaplan_meier(
-                        sub["time"], sub["event"], groups, ax=ax, title=where, time_unit=None
+                    lambda ax, sub=sub, groups=groups, title=title, labels=labels: (
+                        plotting.plot_kaplan_meier(
+                            sub["time"], sub["event"], groups, labels=labels, ax=ax,
+                            title=title, time_unit=None,
+                        )
                     ),
-                    f"Kaplan–Meier curves {how} ({where})",
+                    caption,
                     figsize=(7.5, 5.5),
                 )
-            )
+            )  # fmt: skip
     parts.append(_table(df, max_rows=min(max_rows, 10), note=f"{len(df)} samples"))
     return "\n".join(parts)
 
@@ -375,6 +663,7 @@ _RENDERERS = {
     "gene_programs": _r_gene_programs,
     "hazard_ratios": _r_hazard_ratios,
     "risk_scores": _r_risk_scores,
+    "km_curves": _r_km_curves,
     "top_genes": lambda e, d, f, m: _table(d, max_rows=max(m, 100)),
 }
 
@@ -396,6 +685,12 @@ def _classify(path: Path) -> str:
 
 
 _FIT_FILES = ("loss_history", "gene_programs", "model")
+
+
+def _beside_fit(path: Path) -> bool:
+    """True when ``path`` sits beside a fitted model's files (its scores are training ones)."""
+    stems = {p.stem.lower() for p in path.parent.iterdir() if p.is_file()}
+    return bool(stems.intersection(_FIT_FILES))
 
 
 def _section(entry, all_files) -> str:
@@ -463,11 +758,128 @@ def _render_entry(entry, figs, max_rows) -> str:
     return "\n".join(out)
 
 
+def _convergence_problems(entries) -> list[str]:
+    """Sentences on fits that did not converge (summary.json, model.npz, cv_results/summary)."""
+    out = []
+    for e in entries:
+        base = e.key.split(":")[0]
+        if e.key == "summary.json":
+            data = _read_path(e.path)
+            if isinstance(data, dict) and data.get("converged") is False:
+                params = data.get("params", {}) if isinstance(data.get("params"), dict) else {}
+                it, mx, tol = data.get("n_iter"), params.get("max_iter"), params.get("tol")
+                detail = ", ".join(
+                    f"{k} = {v}" for k, v in (("n_iter", it), ("max_iter", mx), ("tol", tol))
+                    if v is not None
+                )  # fmt: skip
+                out.append(
+                    f"The fit did not converge ({e.rel} says converged: false"
+                    + (f"; {detail}" if detail else "")
+                    + "): it stopped at the iteration cap before the relative change of the "
+                    "objective fell below tol. Its coefficients, risk scores and figures may "
+                    "change with more iterations; refit with a larger --max-iter."
+                )
+        elif e.key == "cv_results":
+            df = _read_path(e.path)
+            if not isinstance(df, pd.DataFrame) or "converged" not in df.columns:
+                continue
+            conv = df["converged"].astype(str).str.lower().isin(("true", "1", "1.0"))
+            bad = int((~conv).sum())
+            if bad:
+                text = (
+                    f"{bad} of {len(df)} cross-validation fits did not converge (column "
+                    f"'converged' of {e.rel}): they stopped at max_iter before reaching tol"
+                )
+                sel = _read_path(e.path.parent / "selected.json")
+                best = sel.get("best_params") if isinstance(sel, dict) else None
+                if isinstance(best, dict) and set(best) <= set(df.columns):
+                    m = np.ones(len(df), bool)
+                    for k, v in best.items():
+                        m &= np.isclose(df[k].to_numpy(float), float(v))
+                    if m.any():
+                        cfg = ", ".join(f"{k} = {v}" for k, v in best.items())
+                        text += (
+                            f"; of the selected configuration ({cfg}): "
+                            f"{int((~conv[m]).sum())} of {int(m.sum())}"
+                        )
+                text += (
+                    ". The C-index comparison between configurations may reflect the "
+                    "iteration cap; rerun with a larger --max-iter."
+                )
+                out.append(text)
+        elif e.path.name.lower() == "model.npz" and not (e.path.parent / "summary.json").exists():
+            meta = _npz_meta(e.path)
+            if meta.get("converged") is False:
+                mx = (meta.get("params") or {}).get("max_iter")
+                out.append(
+                    f"The fitted model {e.rel} did not converge (n_iter = {meta.get('n_iter')}"
+                    + (f", max_iter = {mx}" if mx is not None else "")
+                    + "): its risk scores and gene programs may change with more iterations."
+                )
+        elif base == "cv_summary" and e.key == base:
+            if any(x.key == "cv_results" and x.path.parent == e.path.parent for x in entries):
+                continue  # counted from the individual fits
+            df = _read_path(e.path)
+            if isinstance(df, pd.DataFrame) and "converged_fraction" in df.columns:
+                frac = pd.to_numeric(df["converged_fraction"], errors="coerce")
+                bad = int((frac < 1).sum())
+                if bad:
+                    out.append(
+                        f"{bad} of {len(df)} configurations in {e.rel} have fits that did not "
+                        "converge (converged_fraction < 1)."
+                    )
+    return out
+
+
+def _validated_model_problems(run_dir) -> list[str]:
+    """A validation run (metadata.json names the model file): did that model converge?"""
+    meta = _read_path(run_dir / "metadata.json") if (run_dir / "metadata.json").is_file() else None
+    model = meta.get("model") if isinstance(meta, dict) else None
+    if not isinstance(model, str) or not model.endswith(".npz") or not Path(model).is_file():
+        return []
+    info = _npz_meta(Path(model))
+    if info.get("converged") is not False:
+        return []
+    mx = (info.get("params") or {}).get("max_iter")
+    return [
+        f"The validated model {model} did not converge (n_iter = {info.get('n_iter')}"
+        + (f", max_iter = {mx}" if mx is not None else "")
+        + "): refit it with a larger --max-iter before relying on these results."
+    ]
+
+
+def _npz_meta(path) -> dict:
+    """The JSON ``meta`` record of a saved model (``desurv.io``), or {}."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            meta = json.loads(str(z["meta"])) if "meta" in z.files else {}
+    except (OSError, ValueError, KeyError, TypeError, EOFError):
+        return {}
+    return meta if isinstance(meta, dict) else {}
+
+
+def _warning_box(problems) -> str:
+    if not problems:
+        return ""
+    items = "".join(f"<li>{_esc(p)}</li>" for p in problems)
+    return (
+        '<div class="warnbox" role="alert"><strong>Warning: not converged.</strong>'
+        f"<ul>{items}</ul></div>"
+    )
+
+
 def _png_entry(entry, caption=None) -> str:
     png = entry.path.read_bytes()
     if not png.startswith(b"\x89PNG\r\n\x1a\n"):
         return f'<p class="note error">{_esc(entry.rel)} is not a PNG image; not shown</p>'
     return _img(png, caption or f"{_caption(entry.path)} ({entry.rel})")
+
+
+def _umask() -> int:
+    """The process umask (read by setting it and restoring it at once)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def write_report(run_dir, out=None, *, title=None, max_rows=50) -> Path:
@@ -484,16 +896,30 @@ def write_report(run_dir, out=None, *, title=None, max_rows=50) -> Path:
     * Fitted model: ``summary``/``coefficients``, ``loss_history`` (figure), ``gene_programs``
       (heatmap of W̃ on the top genes; the table itself is not shown), ``top_genes``.
     * Validation: ``validation_summary``, ``hazard_ratios`` (forest plot; one per value of a
-      ``model`` column), ``logrank``, ``km_summary``, ``risk_scores`` (Kaplan–Meier curves
-      per ``cohort`` by its ``group`` column, else split at the median ``linear_predictor``
-      or ``eta``; placed under "Fitted model" when it sits beside a model's files).
+      ``model`` column), ``km_summary``, ``logrank``, ``km_curves`` (one Kaplan–Meier figure
+      per cohort, drawn from these curves, i.e. from exactly the groups the log-rank tests
+      compared: the title names the cut point (``risk_groups`` of ``metadata.json``, the
+      ``cutpoints`` column of ``logrank``), the legend gives each group's range of η and n,
+      the annotation the table's p-value; the run's own ``km_<cohort>.png`` is then not
+      repeated), ``risk_scores`` (beside ``km_curves`` no figure of its own; else curves per
+      ``cohort`` by its ``group`` column, else split at the median ``linear_predictor`` or
+      ``eta``). Risk scores beside a model's files are training scores: placed under "Fitted
+      model", split at the median of all training scores and titled "training cohort
+      (in-sample, optimistic)".
+    * A warning box on top of the page when a fit did not converge: ``summary.json`` with
+      ``converged: false``, a ``model.npz`` whose record says so (also the model a validation
+      run names in ``metadata.json``), and the count of ``cv_results`` fits with
+      ``converged`` false (overall and for the selected configuration).
     * Method comparison: ``comparison``.
     * Figures: every ``*.png``, captioned from its file name. A PNG of a figure the report
       would draw (``cv_heatmap``, ``cv_cindex_vs_alpha``, ``gene_programs``, ``loss_history``,
       ``forest``) found beside its table is embedded there instead of a redrawn copy.
     * Other tables: any other CSV, TSV or JSON file. Then a list of all files.
 
-    Tables may be CSV or TSV. Long tables are truncated with a note; an unreadable file is
+    Tables may be CSV or TSV; each scrolls inside its own box (``overflow-x:auto``) so the
+    page keeps its width, and columns of the CV summary that are the same in every row move
+    to a note. Long lists in JSON files (e.g. the fold of every sample) are summarised, not
+    dumped. Long tables are truncated with a note; an unreadable file is
     reported on the page (and with a :class:`~desurv.exceptions.DataWarning`) and a figure
     that cannot be drawn from a table says why, instead of stopping the report.
 
@@ -508,7 +934,8 @@ def write_report(run_dir, out=None, *, title=None, max_rows=50) -> Path:
         Output folder of a desurv run.
     out : str or path-like, optional
         Output file (or existing folder, which then receives ``report.html``). Default
-        ``run_dir/report.html``. The file is written atomically (temporary file, then rename).
+        ``run_dir/report.html``. The file is written atomically (temporary file, then rename)
+        with the mode a newly created file gets under the process umask (0644 with umask 022).
     title : str, optional
         Page title; default ``"desurv report: <run_dir name>"``.
     max_rows : int, default 50
@@ -545,7 +972,7 @@ def write_report(run_dir, out=None, *, title=None, max_rows=50) -> Path:
 
     all_files = _collect(run_dir, out.resolve())
     entries = [
-        _Entry(p, p.relative_to(run_dir).as_posix(), _classify(p))
+        _Entry(p, p.relative_to(run_dir).as_posix(), _classify(p), run_dir)
         for p in all_files
         if p.suffix.lower() in REPORTABLE
     ]
@@ -593,6 +1020,14 @@ def write_report(run_dir, out=None, *, title=None, max_rows=50) -> Path:
         f'<p class="note">Generated {_esc(generated)} by desurv {_esc(__version__)} from '
         f"<code>{_esc(run_dir.resolve())}</code>.</p>"
     )
+    models = [
+        _Entry(p, p.relative_to(run_dir).as_posix(), "model", run_dir)
+        for p in all_files
+        if p.suffix.lower() == ".npz"
+    ]
+    problems = _convergence_problems(entries + models)
+    problems += _validated_model_problems(run_dir)
+    header += _warning_box(problems)
     present = [(sec, name) for sec, name in SECTIONS if body[sec]]
     nav = (
         "<nav><ul>"
@@ -619,6 +1054,8 @@ def write_report(run_dir, out=None, *, title=None, max_rows=50) -> Path:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(page)
+        # mkstemp creates the file 0600; give it the mode open() would (0666 & ~umask)
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, out)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

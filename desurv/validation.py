@@ -202,7 +202,10 @@ def _project_desurv(model, X, preprocessor, fill_value):
                     X.set_axis(X.columns.astype(str), axis=1), names, fill_value=fill_value
                 )
     Z = np.asarray(model.transform(Xp), dtype=np.float64)
-    return Z, Z @ np.asarray(model.coef_, dtype=np.float64)
+    # η centred at the training mean of Z, exactly as DeSurv.predict (risk scores and cut
+    # points learned on training scores stay on one scale)
+    mean_z = np.asarray(getattr(model, "mean_z_", np.zeros(Z.shape[1])), dtype=np.float64)
+    return Z, (Z - mean_z) @ np.asarray(model.coef_, dtype=np.float64)
 
 
 def _project(model, X, preprocessor, fill_value):
@@ -258,12 +261,20 @@ class RiskGroupSurvival:
     groups : pandas.DataFrame
         ``cohort``, ``group``, ``n``, ``n_events``, ``median_survival`` (NaN when the curve
         never falls to 0.5).
+    cutpoints : dict
+        Cohort -> the cut points (ndarray, on the scale of the grouping variable) that
+        formed its groups: the cohort's own quantiles of η, or the given ``cutpoints``.
+
+    The grouping is also recorded in every row of ``logrank`` (columns ``variable``,
+    ``grouping`` and ``cutpoints``; see :meth:`ValidationResult.survival_by_group`), so a
+    report or figure drawn from the written tables shows the groups the tests used.
     """
 
     assignments: pd.DataFrame
     curves: pd.DataFrame
     logrank: pd.DataFrame
     groups: pd.DataFrame
+    cutpoints: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -329,9 +340,17 @@ class ValidationResult:
         Returns
         -------
         RiskGroupSurvival
+            Its ``logrank`` table has, besides ``cohort``, ``statistic``, ``df`` and ``p``,
+            the columns ``variable`` (``"eta"`` or ``"eta_std"``), ``grouping`` (how the
+            groups were formed, e.g. ``"quantiles 0.5 of the cohort"`` or ``"fixed cut
+            points"``) and ``cutpoints`` (the cut values used in that cohort, ``"; "``-joined
+            text with full precision), so the tables written from it say which groups the
+            tests compare.
         """
         col = "eta_std" if standardized else "eta"
+        grouping = _describe_grouping(n_groups, quantiles, cutpoints)
         assigned, curves, tests, groups = [], [], [], []
+        cuts_by = {}
         for cohort, part in self.risk.groupby("cohort", sort=False):
             values = part[col].to_numpy(dtype=np.float64)
             if np.isnan(values).any():
@@ -339,9 +358,16 @@ class ValidationResult:
                     f"cohort {cohort!r}: {col} is undefined (constant linear predictor); "
                     "group on eta instead (standardized=False)"
                 )
-            g = risk_groups(
-                values, n_groups=n_groups, quantiles=quantiles, cutpoints=cutpoints, labels=labels
+            g, cuts = _risk_groups(
+                values,
+                n_groups=n_groups,
+                quantiles=quantiles,
+                cutpoints=cutpoints,
+                labels=labels,
+                stacklevel=3,
             )
+            cuts_by[cohort] = cuts
+            split = {"variable": col, "grouping": grouping, "cutpoints": _cuts_text(cuts)}
             part = part.copy()
             part["group"] = g
             assigned.append(part)
@@ -352,7 +378,7 @@ class ValidationResult:
             if (pd.Series(g).value_counts() > 0).sum() >= 2:
                 res = logrank(t, e, g)
                 tests.append(
-                    {"cohort": cohort, "statistic": res.statistic, "df": res.df, "p": res.p}
+                    {"cohort": cohort, "statistic": res.statistic, "df": res.df, "p": res.p} | split
                 )
                 gr = res.groups
             else:
@@ -361,7 +387,9 @@ class ValidationResult:
                     DataWarning,
                     stacklevel=2,
                 )
-                tests.append({"cohort": cohort, "statistic": np.nan, "df": np.nan, "p": np.nan})
+                tests.append(
+                    {"cohort": cohort, "statistic": np.nan, "df": np.nan, "p": np.nan} | split
+                )
                 gr = _group_summary(t, e, g)
             gr.insert(0, "cohort", cohort)
             groups.append(gr)
@@ -370,6 +398,7 @@ class ValidationResult:
             curves=pd.concat(curves, ignore_index=True),
             logrank=pd.DataFrame(tests),
             groups=pd.concat(groups, ignore_index=True),
+            cutpoints=cuts_by,
         )
 
 
@@ -746,6 +775,31 @@ def risk_groups(eta, *, n_groups=None, quantiles=None, cutpoints=None, labels=No
         More than one of ``n_groups``/``quantiles``/``cutpoints``; invalid values; NaN in
         ``eta``; wrong number of labels.
     """
+    return _risk_groups(
+        eta, n_groups=n_groups, quantiles=quantiles, cutpoints=cutpoints, labels=labels
+    )[0]
+
+
+def _cuts_text(cuts):
+    """Cut points as text with full (round-trip) precision, ``"; "``-joined."""
+    return "; ".join(repr(float(c)) for c in np.atleast_1d(cuts))
+
+
+def _describe_grouping(n_groups, quantiles, cutpoints):
+    """How :meth:`ValidationResult.survival_by_group` forms groups, in words."""
+    if cutpoints is not None:
+        return "fixed cut points"
+    if quantiles is None:
+        n = 2 if n_groups is None else n_groups
+        if isinstance(n, bool) or not isinstance(n, Integral) or n < 2:
+            return "quantiles of the cohort"  # risk_groups raises on it
+        quantiles = np.arange(1, n) / n
+    q = ", ".join(f"{float(v):.4g}" for v in np.atleast_1d(np.asarray(quantiles, dtype=float)))
+    return f"quantiles {q} of the cohort"
+
+
+def _risk_groups(eta, *, n_groups=None, quantiles=None, cutpoints=None, labels=None, stacklevel=3):
+    """:func:`risk_groups` that also returns the cut points used (ndarray)."""
     eta = _check_eta(eta)
     given = [a is not None for a in (n_groups, quantiles, cutpoints)]
     if sum(given) > 1:
@@ -782,9 +836,9 @@ def risk_groups(eta, *, n_groups=None, quantiles=None, cutpoints=None, labels=No
             f"risk groups {empty} are empty (cut points {np.round(cuts, 6).tolist()}; tied "
             "risk scores or cut points outside the range of eta)",
             DataWarning,
-            stacklevel=2,
+            stacklevel=stacklevel,
         )
-    return pd.Categorical.from_codes(codes, categories=labels, ordered=True)
+    return pd.Categorical.from_codes(codes, categories=labels, ordered=True), cuts
 
 
 def _logrank_scan(eta, time, event, min_prop):

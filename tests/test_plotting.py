@@ -225,6 +225,18 @@ def test_kaplan_meier_logrank_p_equals_lifelines():
     assert not ax.texts
 
 
+def test_kaplan_meier_p_text_and_categorical_order():
+    """A p-value given as text is printed as given (the table's own text); a bare Categorical
+    keeps its category order (low risk first), as a categorical Series does."""
+    time, event, groups = km_data()
+    ax = plotting.plot_kaplan_meier(time, event, groups, at_risk=False, logrank_p="0.03512")
+    assert "log-rank p = 0.03512" in [t.get_text() for t in ax.texts]
+    cat = pd.Categorical(groups, categories=["low", "high"], ordered=True)
+    ax = plotting.plot_kaplan_meier(time, event, cat, at_risk=False)
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend[0].startswith("low") and legend[1].startswith("high")
+
+
 def test_kaplan_meier_labels_and_category_order():
     time, event, groups = km_data()
     cat = pd.Series(pd.Categorical(groups, categories=["low", "high"]))

@@ -226,7 +226,9 @@ def test_report_truncates_long_tables_and_aggregates_cv_results(report):
     side = page.index("<code>cv_results.csv.json</code>")
     assert page.index(">Model selection</h2>") < side < page.index(">Fitted model</h2>")
     assert "Cross-validation fits (aggregate): settings" in page
-    assert "characters, 200 items)" in page
+    # The fold id of every sample is summarised, not dumped (issue 9 §6).
+    assert "200 values" in page and "list not shown" in page
+    assert "[0, 1, 2, 3" not in page and "0, 1, 2, 3, 4, 5" not in page
 
 
 def test_report_options_and_out_folder(tmp_path):
@@ -313,3 +315,175 @@ def test_hazard_ratios_per_model_and_risk_scores_per_cohort(tmp_path):
     km = [a for a in alts if a.startswith("Kaplan–Meier")]
     assert len(km) == 2 and "cohort A" in km[0] and "cohort B" in km[1]
     assert "median eta" in km[0]
+
+
+# --------------------------------------------------------------------------------------------
+# Issue 9 §6: a report that does not contradict itself
+# --------------------------------------------------------------------------------------------
+def _validate_folder(root, cut_shift=0.6, seed=3):
+    """A folder as 'desurv validate --cutpoint median' writes it, from desurv.validation.
+
+    The training cut point is far from the cohort's median, so a median split of the risk
+    scores would give other groups (and another log-rank p) than the tables.
+    """
+    from desurv.validation import ValidationResult
+
+    rng = np.random.default_rng(seed)
+    n = 120
+    eta = rng.normal(size=n)
+    time = np.round(rng.exponential(30 * np.exp(-0.8 * eta)), 1) + 0.5
+    event = (rng.uniform(size=n) < 0.6).astype(int)
+    risk = pd.DataFrame(
+        {"cohort": "ext", "sample": [f"s{i}" for i in range(n)], "eta": eta,
+         "eta_std": (eta - eta.mean()) / eta.std(ddof=1), "time": time, "event": event}
+    )  # fmt: skip
+    res = ValidationResult(summary=pd.DataFrame(), hazard_ratios=pd.DataFrame(), risk=risk)
+    cut = float(np.median(eta)) + cut_shift
+    km = res.survival_by_group(cutpoints=[cut], labels=["low risk", "high risk"])
+    root.mkdir(parents=True, exist_ok=True)
+    risk.to_csv(root / "risk_scores.csv", index=False)
+    km.groups.to_csv(root / "km_summary.csv", index=False)
+    km.logrank.to_csv(root / "logrank.csv", index=False)
+    km.curves.to_csv(root / "km_curves.csv", index=False)
+    meta = {"model": "m/model.npz", "risk_groups": {"method": "median", "cutpoint": cut}}
+    (root / "metadata.json").write_text(json.dumps(meta))
+    return km, cut
+
+
+def _capture_km(monkeypatch):
+    """Record every Kaplan–Meier figure the report draws (its data and what it prints)."""
+    from desurv import plotting
+
+    calls = []
+    original = plotting.plot_kaplan_meier
+
+    def spy(time, event, groups, **kw):
+        ax = original(time, event, groups, **kw)
+        calls.append(
+            {
+                "time": np.asarray(time, float),
+                "event": np.asarray(event, int),
+                "groups": np.asarray(pd.Series(groups).astype(str)),
+                "texts": [t.get_text() for t in ax.texts],
+                "legend": [t.get_text() for t in ax.get_legend().get_texts()],
+                "title": ax.get_title(),
+            }
+        )
+        return ax
+
+    monkeypatch.setattr(plotting, "plot_kaplan_meier", spy)
+    return calls
+
+
+def test_validation_km_figure_uses_the_groups_and_p_of_the_logrank_table(tmp_path, monkeypatch):
+    from desurv.validation import logrank
+
+    run = tmp_path / "val"
+    km, cut = _validate_folder(run)
+    calls = _capture_km(monkeypatch)
+    page = write_report(run).read_text()
+    assert len(calls) == 1, "one Kaplan–Meier figure, of the log-rank table's groups"
+    fig = calls[0]
+    # the same groups: identical (time, event, group) multisets and group sizes
+    a = km.assignments
+    want = sorted(zip(a.time, a.event.astype(int), a.group.astype(str), strict=True))
+    got = sorted(zip(fig["time"], fig["event"], fig["groups"], strict=True))
+    assert got == want
+    n_fig = pd.Series(fig["groups"]).value_counts().to_dict()
+    assert n_fig == dict(zip(km.groups.group.astype(str), km.groups.n, strict=True))
+    # a median split of the cohort would have given other groups: the test is not vacuous
+    assert n_fig["low risk"] != n_fig["high risk"]
+    # the same p: what the figure prints is the table's p-value, as the table shows it
+    p_table = float(pd.read_csv(run / "logrank.csv")["p"].iloc[0])
+    p_text = f"{p_table:.4g}"
+    assert f"log-rank p = {p_text}" in fig["texts"]
+    assert f"<td>{p_text}</td>" in page
+    assert logrank(fig["time"], fig["event"], fig["groups"]).p == pytest.approx(p_table)
+    # labelled: which cut point, n per group, and the p in the caption
+    cut_text = f"{cut:.4g}"
+    assert fig["title"] == f"ext: risk groups at the training median of η (cut = {cut_text})"
+    assert any(f"η ≤ {cut_text}" in t and f"n = {n_fig['low risk']}" in t for t in fig["legend"])
+    alts = [html.unescape(x) for x in re.findall(r'<img [^>]*alt="([^"]*)"', page)]
+    km_alt = [x for x in alts if x.startswith("Kaplan–Meier")]
+    assert len(km_alt) == 1
+    assert f"training median of η (cut = {cut_text})" in km_alt[0]
+    assert f"low risk: n = {n_fig['low risk']}" in km_alt[0]
+    assert f"log-rank p = {p_text}" in km_alt[0]
+    # the figure sits under the log-rank table; the raw curves are not dumped
+    assert page.index("<code>logrank.csv</code>") < page.index("<code>km_curves.csv</code>")
+    assert "rows of Kaplan–Meier estimates" in page and "n_at_risk" not in page
+
+
+def test_training_km_is_labelled_in_sample_and_non_convergence_is_flagged(tmp_path, monkeypatch):
+    rng = np.random.default_rng(0)
+    run = tmp_path / "fit"
+    run.mkdir()
+    n = 60
+    pd.DataFrame(
+        {"sample": [f"s{i}" for i in range(n)], "linear_predictor": rng.normal(size=n),
+         "time": rng.exponential(20, n) + 0.1, "event": rng.integers(0, 2, n)}
+    ).to_csv(run / "risk_scores.tsv", sep="\t", index=False)  # fmt: skip
+    pd.DataFrame({"loss": [3.0, 2.0, 1.5]}).to_csv(run / "loss_history.tsv", sep="\t")
+    summary = {"n_iter": 100, "converged": False, "params": {"max_iter": 100, "tol": 1e-6}}
+    (run / "summary.json").write_text(json.dumps(summary))
+    calls = _capture_km(monkeypatch)
+    page = write_report(run).read_text()
+    assert [c["title"] for c in calls] == ["training cohort (in-sample, optimistic)"]
+    assert "Training cohort (in-sample, optimistic)" in html.unescape(page)
+    box = re.search(r'<div class="warnbox"[^>]*>(.*?)</div>', page, flags=re.S)
+    assert box is not None
+    text = html.unescape(box.group(1))
+    assert "did not converge" in text and "n_iter = 100" in text and "max_iter = 100" in text
+    assert page.index("warnbox") < page.index("<nav>")  # on top of the page
+    # a converged fit has no warning box
+    (run / "summary.json").write_text(json.dumps(summary | {"converged": True}))
+    assert "warnbox" not in write_report(run).read_text().split("</style>")[1]
+
+
+def test_cv_non_convergence_is_counted_in_a_warning_box(tmp_path):
+    run = make_run(tmp_path / "run")
+    fits = pd.read_csv(run / "cv_results.csv")
+    fits["converged"] = np.arange(len(fits)) % 4 != 0  # 40 of 160 fits stopped at max_iter
+    fits.to_csv(run / "cv_results.csv", index=False)
+    page = write_report(run).read_text()
+    box = re.search(r'<div class="warnbox"[^>]*>(.*?)</div>', page, flags=re.S)
+    assert box is not None
+    assert "40 of 160 cross-validation fits did not converge" in html.unescape(box.group(1))
+    fits["converged"] = True
+    fits.to_csv(run / "cv_results.csv", index=False)
+    assert 'class="warnbox"' not in write_report(run).read_text()
+
+
+def test_every_table_scrolls_in_its_own_container(report):
+    run, out, page = report
+    n_tables = page.count("<table")
+    assert n_tables > 10
+    assert page.count('<div class="tblwrap" style="overflow-x:auto"><table') == n_tables
+    assert "div.tblwrap { overflow-x: auto" in page
+
+
+def test_cv_summary_table_moves_constant_columns_to_a_note(report):
+    run, out, page = report
+    section = page[page.index("<code>cv_summary.csv</code>") :]
+    section = section[: section.index("<h3>")]
+    assert "the same in every row: l1_ratio = 0.5, penalty_w = 0, penalty_h = 0" in section
+    assert "<th>penalty_w</th>" not in section and "<th>mean_cindex</th>" in section
+
+
+def test_report_file_mode_follows_the_umask(tmp_path):
+    import os
+    import stat
+
+    run = tmp_path / "run"
+    run.mkdir()
+    pd.DataFrame({"a": [1, 2]}).to_csv(run / "a.csv", index=False)
+    old = os.umask(0o022)
+    try:
+        out = write_report(run)
+        assert stat.S_IMODE(out.stat().st_mode) == 0o644
+        os.umask(0o077)
+        out = write_report(run, tmp_path / "private.html")
+        assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    finally:
+        os.umask(old)
+    assert not list(run.glob(".report-*"))  # no temporary file left behind

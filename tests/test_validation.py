@@ -491,6 +491,31 @@ def test_survival_by_group(result):
     assert ((b.group == "high") == (b.eta_std > cut)).all()
 
 
+def test_survival_by_group_records_the_grouping_in_the_logrank_table(result):
+    """The written tables say which groups the tests compared (issue 9 §6)."""
+    cut = float(np.median(result.risk.eta)) + 0.3  # e.g. a cut learned on training scores
+    sg = result.survival_by_group(cutpoints=[cut], labels=["low risk", "high risk"])
+    assert {"variable", "grouping", "cutpoints"} <= set(sg.logrank.columns)
+    assert (sg.logrank.grouping == "fixed cut points").all()
+    assert (sg.logrank.variable == "eta").all()
+    # full precision: the text round-trips to the cut point used
+    assert all(float(c) == cut for c in sg.logrank.cutpoints)
+    assert all(np.array_equal(v, [cut]) for v in sg.cutpoints.values())
+    sq = result.survival_by_group(quantiles=[0.5])
+    assert (sq.logrank.grouping == "quantiles 0.5 of the cohort").all()
+    for cohort, part in result.risk.groupby("cohort"):
+        med = float(np.median(part.eta))
+        row = sq.logrank.set_index("cohort").loc[cohort]
+        assert float(row.cutpoints) == med and sq.cutpoints[cohort][0] == med
+        # the recorded cut reproduces the groups of the tests
+        g = risk_groups(part.eta.to_numpy(), cutpoints=[float(row.cutpoints)])
+        a = sq.assignments[sq.assignments.cohort == cohort]
+        assert np.array_equal(np.asarray(g), a.group.to_numpy())
+    s3 = result.survival_by_group(n_groups=3)
+    assert (s3.logrank.grouping == "quantiles 0.3333, 0.6667 of the cohort").all()
+    assert all(len(c.split("; ")) == 2 for c in s3.logrank.cutpoints)
+
+
 # --------------------------------------------------------------------------------------
 # score-based predictor
 # --------------------------------------------------------------------------------------
@@ -499,7 +524,8 @@ def test_score_based_with_all_genes_reproduces_model(model, cohorts):
     p = model.W_.shape[0]
     sbp = ScoreBasedPredictor(model, n_top=p, transform="none", coef="raw").fit()
     np.testing.assert_allclose(sbp.scores(X).to_numpy(), model.transform(X), rtol=1e-12)
-    np.testing.assert_allclose(sbp.predict(X), model.predict(X), rtol=1e-12)
+    # coef="raw" is the authors' uncentred risk score Σ β_f S_f (model.predict is centred)
+    np.testing.assert_allclose(sbp.predict(X), model.transform(X) @ model.coef_, rtol=1e-12)
     assert sbp.standardization_ == "cohort"
     Zs = sbp.transform(X)
     np.testing.assert_allclose(Zs.mean(axis=0), 0, atol=1e-12)
