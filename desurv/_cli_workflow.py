@@ -1,7 +1,16 @@
 """The workflow commands of the ``desurv`` command line: ``cv``, ``validate``, ``report``.
 
 Kept apart from :mod:`desurv.cli` (single fits) so each module stays small; the parser and
-the error handling live in :mod:`desurv.cli`.
+the error handling live in :mod:`desurv.cli`, the output-folder rules in
+:mod:`desurv._output` (``--out`` is checked before any work; ``--overwrite`` replaces only an
+earlier desurv result).
+
+``cv`` fits every α of a path from cold random starts by default (``--warm-start none``):
+on rank data an ascending warm start from α = 0 stops each α > 0 fit after a few iterations
+at the NMF solution, so every α reproduces α = 0. ``--warm-start ascending|descending``
+keeps the path warm starts of the authors' package. ``report`` writes one HTML file (by
+default ``RUN_DIR/report.html``); an existing file is replaced only with ``--overwrite``
+and only if it is a report desurv wrote.
 """
 
 from __future__ import annotations
@@ -26,11 +35,11 @@ def add_parsers(sub, positive_int):
     """Register ``cv``, ``validate`` and ``report`` on the sub-parser collection ``sub``."""
     cv = sub.add_parser(
         "cv",
-        help="cross-validate k, alpha, lambda (grid, warm starts) and refit the chosen model",
+        help="cross-validate k, alpha, lambda (grid) and refit the chosen model",
         description="Cross-validate DeSurv on one or more training cohorts (folds stratified "
-        "by event and cohort, several random starts, warm starts along alpha), select with "
-        "the 1se or max rule, refit on all samples, and write tables, figures and the model "
-        "to --out.",
+        "by event and cohort, several random starts, cold starts for every alpha unless "
+        "--warm-start is given), select with the 1se or max rule, refit on all samples, and "
+        "write tables, figures and the model to --out.",
     )
     _cohort_args(cv)
     cv.add_argument(
@@ -65,13 +74,33 @@ def add_parsers(sub, positive_int):
         metavar="XI",
         help="values of xi (default 0.5)",
     )
-    cv.add_argument("--penalty-w", type=_floats, nargs="+", default=[0.0], metavar="LW")
-    cv.add_argument("--penalty-h", type=_floats, nargs="+", default=[0.0], metavar="LH")
+    cv.add_argument(
+        "--penalty-w",
+        type=_floats,
+        nargs="+",
+        default=[0.0],
+        metavar="LW",
+        help="values of lambda_W, ridge penalty on W (default 0)",
+    )
+    cv.add_argument(
+        "--penalty-h",
+        type=_floats,
+        nargs="+",
+        default=[0.0],
+        metavar="LH",
+        help="values of lambda_H, ridge penalty on H (default 0)",
+    )
     cv.add_argument("--folds", type=positive_int, default=5, help="CV folds (default 5)")
     cv.add_argument(
         "--seeds", type=positive_int, default=3, help="random starts per fold (default 3)"
     )
-    cv.add_argument("--rule", choices=("1se", "max"), default="1se")
+    cv.add_argument(
+        "--rule",
+        choices=("1se", "max"),
+        default="1se",
+        help="selection: the simplest configuration within one SE of the best mean "
+        "C-index (1se, default) or the best mean C-index (max)",
+    )
     cv.add_argument(
         "--genes",
         type=positive_int,
@@ -87,7 +116,12 @@ def add_parsers(sub, positive_int):
         help="keep only genes also present in this expression file (repeatable), so that "
         "the model can be validated on that cohort",
     )
-    cv.add_argument("--transform", choices=("rank", "none"), default="rank")
+    cv.add_argument(
+        "--transform",
+        choices=("rank", "none"),
+        default="rank",
+        help="within-sample transform (default rank)",
+    )
     cv.add_argument(
         "--in-fold-preprocessing",
         action="store_true",
@@ -96,18 +130,33 @@ def add_parsers(sub, positive_int):
     )
     cv.add_argument(
         "--warm-start",
-        choices=("ascending", "descending", "none"),
-        default="ascending",
-        help="order of the alpha path: each alpha starts from the previous one's solution "
-        "(default ascending, as the authors' package); on rank data an ascending path from "
-        "alpha=0 tends to stay at the NMF solution, use none or descending to avoid it",
+        choices=("none", "ascending", "descending"),
+        default="none",
+        help="start of each alpha: none = cold random starts for every alpha (default); "
+        "ascending/descending = from the previous alpha's solution along the path, as the "
+        "authors' package (on rank data an ascending path from alpha=0 stops after a few "
+        "iterations and reproduces the alpha=0 fit)",
     )
-    cv.add_argument("--max-iter", type=positive_int, default=500)
-    cv.add_argument("--tol", type=float, default=1e-6)
-    cv.add_argument("--refit-n-init", type=positive_int, default=20)
+    cv.add_argument(
+        "--max-iter", type=positive_int, default=500, help="iteration cap per fit (default 500)"
+    )
+    cv.add_argument("--tol", type=float, default=1e-6, help="relative tolerance (default 1e-6)")
+    cv.add_argument(
+        "--refit-n-init",
+        type=positive_int,
+        default=20,
+        metavar="N",
+        help="random starts of the final refit on all samples (default 20)",
+    )
     cv.add_argument("--jobs", type=int, default=1, help="parallel workers (default 1; -1 = all)")
-    cv.add_argument("--seed", type=int, default=0)
-    cv.add_argument("--n-top", type=positive_int, default=20)
+    cv.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    cv.add_argument(
+        "--n-top",
+        type=positive_int,
+        default=20,
+        metavar="N",
+        help="top genes listed per factor (default 20)",
+    )
     _out_args(cv)
 
     val = sub.add_parser(
@@ -115,10 +164,15 @@ def add_parsers(sub, positive_int):
         help="validate a fitted model on external cohorts (C-index, hazard ratios, KM)",
         description="Apply a model (output folder of 'desurv fit' or 'desurv cv') to one or "
         "more cohorts with survival: C-index, partial likelihood, hazard ratios per SD with "
-        "95%% CI (per cohort and pooled with cohort strata), Kaplan-Meier risk groups with "
+        "95% CI (per cohort and pooled with cohort strata), Kaplan-Meier risk groups with "
         "log-rank tests, and figures.",
     )
-    val.add_argument("--model", required=True, metavar="DIR")
+    val.add_argument(
+        "--model",
+        required=True,
+        metavar="DIR",
+        help="output folder of 'desurv fit' or 'desurv cv' (or its model.npz)",
+    )
     _cohort_args(val)
     grp = val.add_mutually_exclusive_group()
     grp.add_argument(
@@ -135,7 +189,13 @@ def add_parsers(sub, positive_int):
         default=None,
         help="risk groups cut at a point learned on the training risk scores of the model folder",
     )
-    val.add_argument("--fill-missing", type=float, default=None, metavar="VALUE")
+    val.add_argument(
+        "--fill-missing",
+        type=float,
+        default=None,
+        metavar="VALUE",
+        help="fill model genes missing from a cohort with VALUE (default: error)",
+    )
     val.add_argument(
         "--score-based",
         type=positive_int,
@@ -151,9 +211,23 @@ def add_parsers(sub, positive_int):
         description="Collect the figures and tables of a run folder into one self-contained "
         "HTML page.",
     )
-    rep.add_argument("run_dir", metavar="RUN_DIR")
-    rep.add_argument("--out", default=None, metavar="FILE.html", help="default RUN_DIR/report.html")
-    rep.add_argument("--title", default=None)
+    rep.add_argument(
+        "run_dir", metavar="RUN_DIR", help="output folder of a desurv run (fit, cv, validate)"
+    )
+    rep.add_argument(
+        "--out",
+        default=None,
+        metavar="FILE.html",
+        help="HTML file to write, or a folder to receive report.html (default RUN_DIR/report.html)",
+    )
+    rep.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace an existing report file, only if desurv wrote it",
+    )
+    rep.add_argument(
+        "--title", default=None, help="page title (default 'desurv report: RUN_DIR name')"
+    )
     return {"cv": cmd_cv, "validate": cmd_validate, "report": cmd_report}
 
 
@@ -172,14 +246,16 @@ def _cohort_args(p):
         metavar="C.tsv",
         help="clinical TSV for each --expression, in the same order",
     )
-    p.add_argument("--time-col", default="time")
-    p.add_argument("--event-col", default="event")
+    from .cli import _survival_column_args
+
+    _survival_column_args(p)
 
 
 def _out_args(p):
-    p.add_argument("--out", required=True, metavar="DIR", help="output folder (new or empty)")
-    p.add_argument("--overwrite", action="store_true")
-    p.add_argument("--quiet", "-q", action="store_true")
+    from .cli import _out_args as out_args
+
+    out_args(p)
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bars, shorter output")
 
 
 def _cohort_name(path):
@@ -190,7 +266,7 @@ def _cohort_name(path):
 
 
 def _load_cohorts(args):
-    from .cli import CLIError, _load
+    from .cli import CLIError, _load, _require_events
 
     if len(args.expression) != len(args.clinical):
         raise CLIError(
@@ -203,8 +279,7 @@ def _load_cohorts(args):
         if name in cohorts:
             raise CLIError(f"cohort {name!r} given twice")
         X, y, _ = _load(e, c, args.time_col, args.event_col)
-        if not y["event"].any():
-            raise CLIError(f"cohort {name!r} has no events: at least one event is required")
+        _require_events(y, f"cohort {name!r} ({c})")
         cohorts[name] = (X, y)
     return cohorts
 
@@ -250,11 +325,13 @@ def cmd_cv(args):
     import pandas as pd
 
     from . import plotting
-    from .cli import CLIError, _gene_names, _staged_output
+    from .cli import CLIError, _check_out, _fit_with_progress, _gene_names, _staged_output
     from .datasets import pool_cohorts
+    from .estimator import DeSurv
     from .model_selection import DeSurvCV
     from .preprocessing import Preprocessor
 
+    _check_out(args)
     cohorts = _load_cohorts(args)
     X, y, groups, dropped = pool_cohorts(cohorts)
     for other in args.intersect_with:
@@ -301,20 +378,37 @@ def cmd_cv(args):
         random_state=args.seed,
         n_jobs=args.jobs,
         progress=not args.quiet,
+        refit=False,  # refitted below, with a progress bar
     )
     start = _time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         cv.fit(X_in, y, groups=groups if multi else None)
+        # the refit DeSurvCV would do (same estimator and seed), with progress bars
+        if in_fold is not None:
+            pre.fit(X, groups=groups if multi else None)
+            X_in = pre.transform(X)
+        cv.preprocessor_ = pre
+        model = DeSurv(
+            **cv.best_params_,
+            n_init=args.refit_n_init,
+            max_iter=args.max_iter,
+            tol=args.tol,
+            ties=cv.ties,
+            loss_convention=cv.loss_convention,
+            random_state=args.seed,
+            n_threads=1,
+        )
+        if not args.quiet:
+            print(f"refitting the selected configuration on all {X.shape[0]} samples",
+                  file=sys.stderr)  # fmt: skip
+        cv.best_estimator_ = _fit_with_progress(model, X_in, y, enabled=not args.quiet)
     elapsed = _time.perf_counter() - start
     _print_warnings(caught)
-    if in_fold is None:
-        cv.preprocessor_ = pre
-    model = cv.best_estimator_
-    Xt = X_in if in_fold is None else cv.preprocessor_.transform(X)
+    Xt = X_in
     eta = model.predict(Xt)
 
-    with _staged_output(args.out, args.overwrite) as tmp:
+    with _staged_output(args) as tmp:
         cv.save(tmp)
         model.top_genes(args.n_top).to_csv(tmp / "top_genes.csv", index=False)
         model.summary().to_csv(tmp / "summary.csv")
@@ -328,7 +422,7 @@ def cmd_cv(args):
             }
         )
         risk.to_csv(tmp / "risk_scores.csv", index=False)
-        meta = _metadata()
+        meta = _metadata(getattr(args, "command_line", None))
         meta.update(
             {
                 "cohorts": {n: int(c[0].shape[0]) for n, c in cohorts.items()},
@@ -363,14 +457,27 @@ def cmd_cv(args):
 
 # ----------------------------------------------------------------------------- report
 def cmd_report(args):
+    from . import _output
     from .cli import CLIError
-    from .report import write_report
 
     run_dir = Path(args.run_dir)
     if not run_dir.is_dir():
-        raise CLIError(f"run folder {run_dir} does not exist")
-    out = write_report(run_dir, args.out, title=args.title)
-    print(f"report written to {out}")
+        what = "is not a folder" if run_dir.exists() else "does not exist"
+        raise CLIError(f"run folder {run_dir} {what}")
+    given = Path(args.out) if args.out is not None else run_dir / "report.html"
+    target = _output.check_output_file(given, overwrite=args.overwrite)
+    shown = given / target.name if given.is_dir() else given
+    from .report import write_report
+
+    try:
+        out = write_report(run_dir, target, title=args.title)
+    except OSError as exc:  # name the user's file, not the temporary one beside it
+        raise CLIError(f"cannot write {shown}: {exc.strerror or exc}") from None
+    # write_report uses a private temporary file (0600): give it the umask's permissions
+    out.chmod(0o666 & ~_output.current_umask())
+    if out.resolve().parent == run_dir.resolve():
+        _output.record_file(run_dir, out.name)  # an --overwrite of the run keeps working
+    print(f"report written to {shown}")
     return 0
 
 
@@ -390,18 +497,22 @@ def _training_risk(model_dir):
 
 def cmd_validate(args):
     from . import plotting
-    from .cli import CLIError, _model_path, _staged_output
+    from .cli import CLIError, _check_out, _missing_genes_hint, _model_path, _staged_output
     from .io import load_model
     from .validation import ScoreBasedPredictor, learn_cutpoint, validate_cohorts
 
+    _check_out(args)
     path = _model_path(args.model)
-    if not path.exists():
+    if not path.is_file():
         raise CLIError(f"no model at {path} (expected the --out folder of 'desurv fit' or 'cv')")
     model = load_model(path)
     cohorts = _load_cohorts(args)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        res = validate_cohorts(model, cohorts, fill_value=args.fill_missing)
+        try:
+            res = validate_cohorts(model, cohorts, fill_value=args.fill_missing)
+        except ValueError as exc:
+            raise CLIError(_missing_genes_hint(str(exc))) from None
         cut_info = None
         if args.cutpoint is not None:
             train = _training_risk(path.parent)
@@ -425,7 +536,7 @@ def cmd_validate(args):
             sb = validate_cohorts(sbp, cohorts).summary
     _print_warnings(caught)
 
-    with _staged_output(args.out, args.overwrite) as tmp:
+    with _staged_output(args) as tmp:
         res.summary.to_csv(tmp / "validation_summary.csv", index=False)
         res.hazard_ratios.to_csv(tmp / "hazard_ratios.csv", index=False)
         res.risk.to_csv(tmp / "risk_scores.csv", index=False)
@@ -434,7 +545,7 @@ def cmd_validate(args):
         km.curves.to_csv(tmp / "km_curves.csv", index=False)
         if sb is not None:
             sb.to_csv(tmp / "score_based_summary.csv", index=False)
-        meta = _metadata()
+        meta = _metadata(getattr(args, "command_line", None))
         meta.update({"model": str(path), "cohorts": list(cohorts), "risk_groups": cut_info
                      or {"quantiles": args.quantiles or [0.5]}})  # fmt: skip
         (tmp / "metadata.json").write_text(json.dumps(meta, indent=1, default=str))

@@ -2,8 +2,21 @@
 ``validate``, ``report`` (in :mod:`desurv._cli_workflow`).
 
 Bad input ends with one line ``desurv: error: ...`` on stderr and exit code 2, never a
-traceback; results are written to a temporary folder that is renamed into place only when
-complete, so an interrupted or failed run leaves nothing that looks like a result.
+traceback.
+
+Output folders (see :mod:`desurv._output`): ``--out`` is checked before any data is read or
+any model fitted. It must be new or empty; ``--overwrite`` replaces only a folder that desurv
+wrote (it holds the run manifest ``desurv_run.json`` and nothing the manifest does not list),
+and never ``.``, a folder above the working directory, the home folder, ``/`` or a folder
+holding an input file. Results are written to a hidden staging folder that is renamed into
+place only when complete and removed on any failure or Ctrl-C, so an interrupted or failed
+run leaves nothing behind and never touches a previous result; files and folders get the
+permissions of the user's umask.
+
+Progress: tqdm bars on stderr (random starts where the estimator reports them, iterations of
+the final run, the paths of ``cv`` and its refit). A bar appears once its first step is done
+and measures its rate from there, so the first step's kernel compilation gives no absurd
+ETA. ``--quiet`` turns the bars off; ``--verbose`` (``fit``) prints time-stamped lines instead.
 
 Start-up: heavy modules (pandas, the estimator with its compiled kernels, SciPy) are
 imported inside the subcommand that needs them, so ``desurv --help`` is instant and
@@ -14,15 +27,15 @@ iteration on stderr with the seconds since the process started (see :class:`_Clo
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
-import shutil
+import shlex
 import sys
-import tempfile
 import time as _time
 import warnings
 from pathlib import Path
+
+from . import _output
 
 # origin of the --verbose clock where /proc is not available (only the standard library,
 # a few milliseconds, is imported above; numpy, pandas and desurv's modules come later)
@@ -127,17 +140,22 @@ def _build_parser():
         "--max-iter", type=_positive_int, default=1000, help="iteration cap (default 1000)"
     )
     fit.add_argument("--tol", type=float, default=1e-6, help="relative tolerance (default 1e-6)")
-    fit.add_argument("--ties", choices=("breslow", "efron"), default="breslow")
+    fit.add_argument(
+        "--ties",
+        choices=("breslow", "efron"),
+        default="breslow",
+        help="handling of tied event times in the Cox partial likelihood (default breslow)",
+    )
     fit.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     fit.add_argument("--threads", type=_positive_int, default=1, help="BLAS threads (default 1)")
     fit.add_argument(
         "--n-top", type=_positive_int, default=20, help="top genes listed per factor (default 20)"
     )
-    fit.add_argument("--time-col", default="time")
-    fit.add_argument("--event-col", default="event")
-    fit.add_argument("--out", required=True, metavar="DIR", help="output folder (new or empty)")
-    fit.add_argument("--overwrite", action="store_true", help="replace an existing --out")
-    fit.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    _survival_column_args(fit)
+    _out_args(fit)
+    fit.add_argument(
+        "--quiet", "-q", action="store_true", help="no progress bars and no start-up line"
+    )
     fit.add_argument(
         "--verbose",
         "-v",
@@ -158,19 +176,27 @@ def _build_parser():
         metavar="DIR",
         help="output folder of 'desurv fit' (or its model.npz)",
     )
-    pred.add_argument("--expression", required=True, metavar="E.tsv[.gz]")
-    pred.add_argument("--clinical", metavar="C.tsv", default=None)
+    pred.add_argument(
+        "--expression",
+        required=True,
+        metavar="E.tsv[.gz]",
+        help="expression TSV of the new cohort, genes x samples, first column = gene symbol",
+    )
+    pred.add_argument(
+        "--clinical",
+        metavar="C.tsv",
+        default=None,
+        help="optional clinical TSV (sample, time, event): adds the validation C-index",
+    )
     pred.add_argument(
         "--fill-missing",
         type=float,
         default=None,
         metavar="VALUE",
-        help="fill genes missing from the cohort with VALUE (default: error)",
+        help="fill model genes missing from the cohort with VALUE (default: error)",
     )
-    pred.add_argument("--time-col", default="time")
-    pred.add_argument("--event-col", default="event")
-    pred.add_argument("--out", required=True, metavar="DIR")
-    pred.add_argument("--overwrite", action="store_true")
+    _survival_column_args(pred)
+    _out_args(pred)
 
     demo = sub.add_parser(
         "demo",
@@ -179,10 +205,21 @@ def _build_parser():
         "simulation), fit DeSurv on a training part and report the test C-index and the "
         "cosine similarity of the recovered programs to the true ones.",
     )
-    demo.add_argument("--seed", type=int, default=0)
-    demo.add_argument("--n-components", "-k", type=_positive_int, default=3)
-    demo.add_argument("--alpha", type=float, default=0.5)
-    demo.add_argument("--quiet", "-q", action="store_true")
+    demo.add_argument(
+        "--seed", type=int, default=0, help="seed of the simulation and the fit (default 0)"
+    )
+    demo.add_argument(
+        "--n-components",
+        "-k",
+        type=_positive_int,
+        default=3,
+        metavar="K",
+        help="number of gene programs k to fit (default 3; the simulation has 3)",
+    )
+    demo.add_argument(
+        "--alpha", type=float, default=0.5, help="alpha, weight of the Cox term (default 0.5)"
+    )
+    demo.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
 
     from ._cli_workflow import add_parsers
 
@@ -190,47 +227,140 @@ def _build_parser():
     return parser
 
 
+def _survival_column_args(p):
+    p.add_argument(
+        "--time-col",
+        default="time",
+        metavar="NAME",
+        help="column of the clinical TSV with the follow-up time (default time)",
+    )
+    p.add_argument(
+        "--event-col",
+        default="event",
+        metavar="NAME",
+        help="column of the clinical TSV with the event indicator, 1 = event (default event)",
+    )
+
+
+def _out_args(p):
+    p.add_argument(
+        "--out",
+        required=True,
+        metavar="DIR",
+        help="output folder: new or empty (checked before any work starts)",
+    )
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace --out if it is the result of an earlier desurv run (it holds "
+        f"{_output.MANIFEST}); other folders, '.', its parents, the home folder and "
+        "folders holding an input are never replaced",
+    )
+
+
 # ----------------------------------------------------------------------------- helpers
-@contextlib.contextmanager
-def _staged_output(out, overwrite):
-    """Yield a temporary folder that becomes ``out`` only if the block succeeds."""
-    out = Path(out)
-    if out.exists() and not (out.is_dir() and not any(out.iterdir())) and not overwrite:
-        raise CLIError(f"output folder {out} exists and is not empty (use --overwrite)")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
-    try:
-        yield tmp
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    if out.exists():
-        shutil.rmtree(out)
-    tmp.replace(out)
+def _inputs(args):
+    """Paths the command reads: an output folder must never hold one of them."""
+    paths = []
+    for name in ("expression", "clinical", "intersect_with"):
+        value = getattr(args, name, None)
+        if value is None:
+            continue
+        paths.extend(value if isinstance(value, list) else [value])
+    if getattr(args, "model", None) is not None:
+        paths.append(_model_path(args.model))
+    return paths
+
+
+def _check_out(args):
+    """Check ``--out`` before any work (see :mod:`desurv._output`)."""
+    _output.check_output_folder(args.out, overwrite=args.overwrite, inputs=_inputs(args))
+
+
+def _staged_output(args, extra=None):
+    """Staging folder that becomes ``args.out`` only when the block succeeds."""
+    return _output.staged_output(
+        args.out,
+        overwrite=args.overwrite,
+        inputs=_inputs(args),
+        command=getattr(args, "command_line", None),
+        extra=extra,
+    )
 
 
 class _Progress:
-    """Progress of the final run on stderr (tqdm when available)."""
+    """A tqdm bar on stderr whose rate and ETA are measured from its second step on.
 
-    def __init__(self, total, enabled):
+    The first step of a fit (a random start, an iteration, a CV path) includes compiling the
+    kernels, which would give an absurd ETA; the bar is therefore drawn only once the first
+    step is done, starting its clock there (tqdm's ``initial=``). Also usable as the
+    ``callback(iteration, objective)`` of :meth:`DeSurv.fit`.
+    """
+
+    def __init__(self, total, enabled, desc="DeSurv", unit="it"):
+        self.total, self.desc, self.unit = total, desc, unit
+        self.enabled = enabled
         self.bar = None
-        if enabled:
+        self.n = 0
+
+    def update(self, n=1, postfix=None):
+        self.n += n
+        if not self.enabled:
+            return
+        if self.bar is None:
             try:
                 from tqdm import tqdm
-
-                self.bar = tqdm(total=total, desc="DeSurv", unit="it", file=sys.stderr, leave=False)
             except ImportError:  # progress is a nicety, not a requirement
-                self.bar = None
+                self.enabled = False
+                return
+            self.bar = tqdm(
+                total=self.total,
+                initial=self.n,
+                desc=self.desc,
+                unit=self.unit,
+                file=sys.stderr,
+                leave=False,
+                dynamic_ncols=True,
+            )
+        else:
+            self.bar.update(n)
+        if postfix is not None:
+            self.bar.set_postfix_str(postfix, refresh=False)
 
-    def __call__(self, it, obj):
-        if self.bar is not None:
-            self.bar.update(1)
-            if it % 10 == 0:
-                self.bar.set_postfix(loss=f"{obj.loss:.6g}")
+    def __call__(self, it, obj=None, *rest):
+        loss = getattr(obj, "loss", None)
+        self.update(1, postfix=f"loss={loss:.6g}" if loss is not None and it % 10 == 0 else None)
 
     def close(self):
         if self.bar is not None:
             self.bar.close()
+            self.bar = None
+
+
+def _fit_with_progress(model, X, y, *, enabled, callback=None, extra_callback=None):
+    """``model.fit(X, y)`` with bars for the random starts (if the estimator reports them
+    through ``fit(init_callback=...)``) and the iterations of the final run."""
+    import inspect
+
+    kwargs = {}
+    starts = _Progress(model.n_init, enabled, desc="random starts", unit="start")
+    if "init_callback" in inspect.signature(model.fit).parameters:
+        kwargs["init_callback"] = lambda *a: starts.update(1)
+    iters = _Progress(model.max_iter, enabled, desc="final run", unit="it")
+
+    def on_iteration(it, obj):
+        if starts.bar is not None:
+            starts.close()
+        iters(it, obj)
+        if extra_callback is not None:
+            extra_callback(it, obj)
+
+    try:
+        model.fit(X, y, callback=on_iteration, **kwargs)
+    finally:
+        starts.close()
+        iters.close()
+    return model
 
 
 def _seconds_since_process_start():
@@ -288,17 +418,6 @@ class _VerboseLog:
         self.stage(f"iteration {it}: objective {obj.loss:.8e}")
 
 
-class _Callbacks:
-    """Call several per-iteration callbacks in turn."""
-
-    def __init__(self, *callbacks):
-        self.callbacks = callbacks
-
-    def __call__(self, it, obj):
-        for cb in self.callbacks:
-            cb(it, obj)
-
-
 def _load(expression, clinical, time_col, event_col):
     from .datasets import load_cohort
 
@@ -320,6 +439,46 @@ def _model_path(path):
     return path / "model.npz" if path.is_dir() else path
 
 
+def _require_events(y, where, need=2):
+    """One clear error when a cohort has fewer than ``need`` events (with the count)."""
+    n_events = int(y["event"].sum())
+    if n_events >= need:
+        return n_events
+    what = "no events" if n_events == 0 else f"only {n_events} event"
+    raise CLIError(
+        f"{what} in {where} (of {len(y)} samples): the Cox partial likelihood and the "
+        f"C-index need at least {need} events"
+    )
+
+
+def _print_hazard_ratios(summary):
+    """Hazard ratio per SD of each factor's score (with its CI when the summary has one)."""
+    cols = ["hazard_ratio_per_sd"] + [
+        c
+        for c in summary.columns
+        if ("lower" in c or "upper" in c) and ("hr" in c or "hazard" in c)
+    ]
+    print("hazard ratio per SD of each factor score:")
+    print(summary[cols].to_string(float_format="%.4f"))
+
+
+def _missing_genes_hint(message):
+    """Turn the API's ``pass fill_value=`` advice into the CLI option (only when genes are
+    missing); other messages pass through unchanged."""
+    import re
+
+    found = re.search(r"(\d+) of (\d+) model genes are missing", message)
+    if found is None:
+        return message
+    head = message.split("; pass fill_value=")[0]
+    if found.group(1) == found.group(2):  # filling every gene would be meaningless
+        return (
+            f"{head}: none of the model's genes is in the file (is it an expression file "
+            "with gene symbols in its first column, from the same platform?)"
+        )
+    return f"{head}; use --fill-missing VALUE (e.g. 0) to fill them, or refit on shared genes"
+
+
 # ----------------------------------------------------------------------------- commands
 def cmd_fit(args):
     log = _VerboseLog(args.verbose)
@@ -329,11 +488,11 @@ def cmd_fit(args):
     from .metrics import concordance_index
     from .preprocessing import Preprocessor
 
+    _check_out(args)
     log.stage("modules imported")
     X, y, clinical = _load(args.expression, args.clinical, args.time_col, args.event_col)
     log.stage(f"read {X.shape[0]} samples x {X.shape[1]} genes")
-    if not y["event"].any():
-        raise CLIError("no events in the clinical data: at least one event is required")
+    _require_events(y, args.clinical)
     for other in args.intersect_with:
         shared = X.columns.intersection(_gene_names(other))
         if len(shared) == 0:
@@ -363,15 +522,17 @@ def cmd_fit(args):
             f"lambda={args.penalty}, xi={args.l1_ratio} ({args.n_init} random starts)",
             file=sys.stderr,
         )
-    progress = _Progress(args.max_iter, enabled=not (args.quiet or args.verbose))
     log.stage(f"fitting ({args.n_init} random starts first, then the final run)")
     start = _time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        try:
-            model.fit(Xt, y, callback=_Callbacks(progress, log) if args.verbose else progress)
-        finally:
-            progress.close()
+        _fit_with_progress(
+            model,
+            Xt,
+            y,
+            enabled=not (args.quiet or args.verbose),
+            extra_callback=log if args.verbose else None,
+        )
     elapsed = _time.perf_counter() - start
     log.stage(f"fit done: {model.n_iter_} iterations in {elapsed:.3f} s")
     for w in caught:
@@ -380,7 +541,7 @@ def cmd_fit(args):
     eta = model.predict(Xt)
     cindex = concordance_index(y["time"], y["event"], eta)
 
-    with _staged_output(args.out, args.overwrite) as tmp:
+    with _staged_output(args) as tmp:
         factors = [f"factor_{f + 1}" for f in range(model.W_.shape[1])]
         pd.DataFrame(model.W_, index=pd.Index(Xt.columns, name="gene"), columns=factors).to_csv(
             tmp / "gene_programs.tsv", sep="\t"
@@ -409,7 +570,7 @@ def cmd_fit(args):
         f"{'converged' if model.converged_ else 'NOT converged'}, {elapsed:.1f} s"
     )
     print(f"training C-index: {cindex:.4f}")
-    print(model.summary()[["coef", "hazard_ratio_per_sd"]].to_string(float_format="%.4f"))
+    _print_hazard_ratios(model.summary())
     print(f"top genes:\n{model.top_genes(5).to_string(index=False)}")
     print(f"results written to {args.out}")
     return 0
@@ -433,13 +594,15 @@ def cmd_predict(args):
     from .io import load_model
     from .metrics import concordance_index
 
+    _check_out(args)
     path = _model_path(args.model)
-    if not path.exists():
+    if not path.is_file():
         raise CLIError(f"no model at {path} (expected the --out folder of 'desurv fit')")
     model = load_model(path)
     pre = model.preprocessor_
     if args.clinical is not None:
         X, y, _ = _load(args.expression, args.clinical, args.time_col, args.event_col)
+        _require_events(y, args.clinical)
     else:
         X, y = read_expression(args.expression), None
     with warnings.catch_warnings(record=True) as caught:
@@ -447,18 +610,15 @@ def cmd_predict(args):
         try:
             Xt = pre.transform(X, fill_value=args.fill_missing) if pre is not None else X
         except ValueError as exc:
-            msg = str(exc).split("; pass fill_value=")[0]
-            raise CLIError(f"{msg}; use --fill-missing VALUE to fill them") from None
+            raise CLIError(_missing_genes_hint(str(exc))) from None
     for w in caught:
         print(f"desurv: warning: {w.message}", file=sys.stderr)
     eta = model.predict(Xt)
     result = {"n_samples": int(Xt.shape[0]), "model": str(path)}
     if y is not None:
-        if not y["event"].any():
-            raise CLIError("no events in the clinical data: the C-index is undefined")
         result["cindex"] = concordance_index(y["time"], y["event"], eta)
         result["n_events"] = int(y["event"].sum())
-    with _staged_output(args.out, args.overwrite) as tmp:
+    with _staged_output(args) as tmp:
         _risk_table(Xt.index, eta, y).to_csv(tmp / "risk_scores.tsv", sep="\t", index=False)
         (tmp / "summary.json").write_text(json.dumps(result, indent=2))
     print(f"risk scores for {Xt.shape[0]} samples written to {args.out}")
@@ -494,14 +654,10 @@ def cmd_demo(args):
         max_iter=500,
         random_state=args.seed,
     )
-    progress = _Progress(model.max_iter, enabled=not args.quiet)
     start = _time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        try:
-            model.fit(X.iloc[tr], y[tr], callback=progress)
-        finally:
-            progress.close()
+        _fit_with_progress(model, X.iloc[tr], y[tr], enabled=not args.quiet)
     elapsed = _time.perf_counter() - start
     c_train = model.score(X.iloc[tr], y[tr])
     c_test = model.score(X.iloc[te], y[te])
@@ -526,8 +682,11 @@ def cmd_demo(args):
 
 
 def main(argv=None):
+    """Run the command line; returns the exit code (0, 2 for bad input, 130 on Ctrl-C)."""
     parser = _build_parser()
+    argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
     args = parser.parse_args(argv)
+    args.command_line = shlex.join(["desurv", *argv])
     from ._cli_workflow import cmd_cv, cmd_report, cmd_validate
 
     handlers = {
@@ -540,7 +699,7 @@ def main(argv=None):
     }
     try:
         return handlers[args.command](args)
-    except (CLIError, ValueError, OSError, KeyError) as exc:
+    except (CLIError, _output.OutputError, ValueError, OSError, KeyError) as exc:
         message = str(exc).strip().strip("'\"") or exc.__class__.__name__
         print(f"desurv: error: {message.splitlines()[0]}", file=sys.stderr)
         return EXIT_USAGE
