@@ -484,10 +484,38 @@ def _read_table(path, what):
         raise ValueError(f"{what} file {str(path)!r} is empty") from None
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, EOFError) as exc:
         raise ValueError(f"cannot read {what} file {str(path)!r}: {exc}") from None
+    if raw.shape[1] > 1 and (raw.iloc[:, -1] == "").any():
+        _check_field_counts(path, what, raw.shape[1])
     header = pd.Index(raw.iloc[0].fillna("").str.strip().to_numpy())
     body = raw.iloc[1:].reset_index(drop=True)
     body.columns = range(body.shape[1])
     return path, header, body.fillna("")
+
+
+def _check_field_counts(path, what, n_fields):
+    """Reject rows with fewer fields than the widest row (pandas pads them with "").
+
+    Only called when the last column has empty cells, so well-formed files are read once.
+    """
+    lines = pd.read_csv(
+        path,
+        sep="\x1f",
+        header=None,
+        dtype=str,
+        quoting=3,
+        keep_default_na=False,
+        compression="infer",
+        skip_blank_lines=False,
+    ).iloc[:, 0]
+    counts = lines.str.count("\t").to_numpy() + 1
+    short = np.flatnonzero(counts < n_fields)
+    if short.size:
+        line = int(short[0]) + 1
+        raise ValueError(
+            f"{what} file {str(path)!r} has {short.size} row(s) with too few tab-separated "
+            f"fields, first line {line} ({int(counts[short[0]])} fields, expected {n_fields}); "
+            "a row must have one value per column (write NA for a missing value)"
+        )
 
 
 def _dup_message(values):

@@ -194,6 +194,7 @@ def fit_desurv(
     dtype="float64",
     warn=True,
     callback=None,
+    init_callback=None,
 ) -> DeSurvResult:
     """Fit DeSurv: NMF X ≈ WH jointly with an elastic-net Cox model on Z = XᵀW.
 
@@ -269,6 +270,9 @@ def fit_desurv(
         Issue a ConvergenceWarning when the final run hits ``max_iter``.
     callback : callable(iteration, Objective), optional
         Called after every outer iteration of the final run.
+    init_callback : callable(start, score), optional
+        Called after each short random start (``start`` counts from 1; ``score`` as in
+        ``init_scores``), e.g. for a progress bar over the starts.
 
     Returns
     -------
@@ -349,7 +353,14 @@ def fit_desurv(
             best = -1
         else:
             W0, H0, b0, scores, best = _multi_start(
-                prob, k, n_init, init_max_iter, init_tol, init_select, random_state
+                prob,
+                k,
+                n_init,
+                init_max_iter,
+                init_tol,
+                init_select,
+                random_state,
+                init_callback,
             )
         res = run_loop(prob, W0, H0, b0, int(max_iter), float(tol), warn=warn, callback=callback)
 
@@ -371,7 +382,9 @@ def fit_desurv(
     )
 
 
-def _multi_start(prob, k, n_init, init_max_iter, init_tol, init_select, random_state):
+def _multi_start(
+    prob, k, n_init, init_max_iter, init_tol, init_select, random_state, init_callback=None
+):
     """Short runs from random starts; returns the kept (W, H, β) and every start's score."""
     if isinstance(random_state, np.random.Generator):
         seeds = random_state.integers(0, 2**63 - 1, size=int(n_init))
@@ -398,6 +411,8 @@ def _multi_start(prob, k, n_init, init_max_iter, init_tol, init_select, random_s
             eta = prob.project(np.ascontiguousarray(res.W.T)) @ res.beta
             score = -concordance_index(prob.time, prob.event.astype(bool), eta)
         scores[i] = score
+        if init_callback is not None:
+            init_callback(i + 1, score if init_select == "objective" else -score)
         if np.isfinite(score) and (best is None or score < scores[best[0]]):
             best = (i, res)
     if best is None:

@@ -215,6 +215,8 @@ def test_read_expression_small_and_gz(tmp_path):
         ("gene\tA\tA\nG1\t1\t2\n", r"duplicated.*samples"),
         ("gene\tA\tB\n\t1\t2\n", "empty gene name"),
         ("gene\tA\tB\nG1\t1\t2\t3\t4\n", "cannot read expression file"),
+        # a short (ragged) row used to be read as NaN values
+        ("gene\tA\tB\tC\nG1\t1\t2\t3\nG2\t1\n", r"too few tab-separated fields.*line 3"),
     ],
 )
 def test_read_expression_errors(tmp_path, text, match):
@@ -222,6 +224,12 @@ def test_read_expression_errors(tmp_path, text, match):
     with pytest.raises(ValueError, match=match) as info:
         read_expression(p)
     assert "bad.tsv" in str(info.value)
+
+
+def test_read_expression_keeps_empty_trailing_cells_as_missing(tmp_path):
+    p = _write(tmp_path / "ok.tsv", "gene\tA\tB\nG1\t1\t\nG2\t3\t4\n")
+    X = read_expression(p)
+    assert np.isnan(X.loc["B", "G1"]) and X.loc["B", "G2"] == 4.0
 
 
 def test_read_expression_unreadable(tmp_path):
