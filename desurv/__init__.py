@@ -49,6 +49,8 @@ _LAZY_NAMES = {
     "save_model": "io",
     "top_genes": "estimator",
     "validate_cohorts": "validation",
+    "write_to_anndata": "_anndata",
+    "StepFunction": "survival_functions",
 }
 
 # public submodules, reachable as attributes (``desurv.matching``) without an import
@@ -69,6 +71,7 @@ _SUBMODULES = frozenset(
         "preprocessing",
         "report",
         "solver",
+        "survival_functions",
         "validation",
     }
 )
@@ -90,10 +93,13 @@ __all__ = [
     "save_model",
     "top_genes",
     "validate_cohorts",
+    "write_to_anndata",
+    "StepFunction",
     "__version__",
 ]
 
 if TYPE_CHECKING:  # static analysers and IDEs see ordinary imports
+    from ._anndata import write_to_anndata
     from ._validation import make_survival_y
     from .coxnet import CoxNet
     from .estimator import DeSurv, top_genes
@@ -102,6 +108,7 @@ if TYPE_CHECKING:  # static analysers and IDEs see ordinary imports
     from .model_selection import DeSurvCV
     from .nmf_baseline import NMFCox, nmf_rank_survey
     from .solver import DeSurvResult, fit_desurv
+    from .survival_functions import StepFunction
     from .validation import ScoreBasedPredictor, validate_cohorts
 
 

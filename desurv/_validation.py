@@ -1,12 +1,32 @@
-"""Input checks shared by the public API. Each raises ``ValueError`` naming the problem."""
+"""Input checks shared by the public API. Each raises ``ValueError`` naming the problem.
+
+One path for every estimator's X (:func:`check_X` / :func:`columns_for_model`) and survival
+data (:func:`survival_from_y`), so that DeSurv, NMFCox, CoxNet, DeSurvCV and the
+Preprocessor accept the same inputs and reject bad ones with the same messages.
+"""
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 
 SURV_DTYPE = np.dtype([("event", "?"), ("time", "<f8")])
 
+#: X is rejected in ``fit`` when max|X|·sqrt(X.size) (an upper bound of ‖X‖_F) exceeds this:
+#: ‖X‖²_F must stay below ~1e300, leaving float64 (max 1.8e308) a margin of 1e8 for the sums
+#: of products of the factorisation (X·Hᵀ, WᵀW·H, the Cox risk-set sums).
+X_NORM_MAX = 1e150
+#: X is rejected in ``fit`` when max|X| is below this: products of two such values (WH, XW,
+#: the NMF gradient) fall under the smallest normal float64 (2.2e-308) and underflow to 0.
+X_ABS_MIN = 1e-150
 
+# names that identify the two fields of a survival target (lower-cased, exact match first)
+_EVENT_NAMES = ("event", "status", "delta", "dead", "death", "died", "observed", "fustat", "cens")
+_TIME_NAMES = ("time", "survival_time", "futime", "duration", "stime", "days", "months", "years")
+
+
+# ----------------------------------------------------------------------------- survival data
 def make_survival_y(time, event) -> np.ndarray:
     """Build a scikit-survival style structured array with fields ``event`` and ``time``.
 
@@ -52,10 +72,9 @@ def check_time_event(time, event, *, n_samples: int | None = None, require_event
         )
     if n_samples is not None and time.shape[0] != n_samples:
         raise ValueError(f"survival data has {time.shape[0]} samples but X has {n_samples} samples")
-    try:
-        time = time.astype(np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"time must be numeric: {exc}") from None
+    if time.dtype.kind not in "biuf":
+        raise ValueError(f"time must be real numbers, got dtype {time.dtype}")
+    time = time.astype(np.float64)
     if not np.all(np.isfinite(time)):
         raise ValueError("time contains NaN or infinite values")
     if np.any(time < 0):
@@ -73,41 +92,428 @@ def check_time_event(time, event, *, n_samples: int | None = None, require_event
     return time, event
 
 
-def survival_from_y(y=None, time=None, event=None, *, n_samples=None, require_event=True):
-    """Accept ``y`` (structured array with ``event`` and ``time``) or ``time=``/``event=``.
+def _is_indicator(values):
+    """True for a bool column, or a numeric one holding only 0/1."""
+    v = np.asarray(values)
+    if v.dtype == bool:
+        return True
+    if v.dtype.kind not in "iuf":
+        return False
+    with np.errstate(invalid="ignore"):
+        return bool(np.all(np.isin(v, (0, 1))))
 
-    Returns ``(time, event)`` as float64 and bool arrays.
+
+def _name_role(name):
+    low = str(name).lower()
+    if low in _EVENT_NAMES or low.startswith(("event", "status")) or low.endswith("_event"):
+        return "event"
+    if low in _TIME_NAMES or "time" in low or low.startswith(("surv", "os_", "pfs_")):
+        return "time"
+    return None
+
+
+def _pick_fields(names, columns, what):
+    """(event name, time name) of a two-field survival target (names, column arrays)."""
+    if len(names) != 2:
+        lower = {str(n).lower(): n for n in names}
+        if "event" in lower and "time" in lower:
+            return lower["event"], lower["time"]
+        raise ValueError(
+            f"{what} has {len(names)} fields/columns {list(names)}; survival data needs exactly "
+            "two: an event indicator (bool or 0/1) and a time (numbers)"
+        )
+    a, b = names
+    for n, col in zip(names, columns, strict=True):
+        if np.asarray(col).dtype.kind not in "biuf":
+            raise ValueError(
+                f"{what} field {n!r} has dtype {np.asarray(col).dtype}; survival data needs an "
+                "event indicator (bool or 0/1) and a numeric time"
+            )
+    kinds = [np.asarray(c).dtype == bool for c in columns]
+    if kinds[0] != kinds[1]:  # exactly one bool field: it is the event
+        return (a, b) if kinds[0] else (b, a)
+    roles = [_name_role(a), _name_role(b)]
+    if roles == ["event", "time"]:
+        return a, b
+    if roles == ["time", "event"]:
+        return b, a
+    ind = [_is_indicator(c) for c in columns]
+    if ind[0] != ind[1]:  # exactly one 0/1 field
+        return (a, b) if ind[0] else (b, a)
+    raise ValueError(
+        f"cannot tell which of the {what} fields {list(names)} is the event indicator and "
+        "which the time: make the event bool, or name the fields 'event'/'status' and 'time'"
+    )
+
+
+def _y_description(y):
+    arr = np.asarray(y) if not hasattr(y, "dtypes") else None
+    if arr is None:
+        return f"a DataFrame with {y.shape[1]} column(s)"
+    return f"a {arr.ndim}-D {arr.dtype} array of shape {arr.shape}"
+
+
+def survival_from_y(y=None, time=None, event=None, *, n_samples=None, require_event=True, obs=None):
+    """Survival data of any accepted form as ``(time, event)`` arrays.
+
+    Parameters
+    ----------
+    y : structured array or pandas.DataFrame of shape (n_samples,), optional
+        Either a structured array with one bool field (the event) and one float field (the
+        time), whatever their names (scikit-survival's data sets use e.g. ``Status`` and
+        ``Survival_in_days``; :func:`make_survival_y` gives ``event`` and ``time``), or a
+        two-column DataFrame (one bool or 0/1 column, one numeric column).  When both fields
+        are numeric 0/1-able, names decide (``event``/``status``/... and ``time``/...).
+    time, event : array-like of shape (n_samples,) or str, optional
+        Instead of ``y``. A string names a column of ``obs`` (AnnData's ``adata.obs``).
+    n_samples : int, optional
+        Expected number of samples (the rows of X).
+    require_event : bool, default True
+        Reject data without any observed event.
+    obs : pandas.DataFrame, optional
+        Sample annotations in which string ``time``/``event`` are looked up.
+
+    Returns
+    -------
+    time : ndarray of float64 of shape (n_samples,)
+    event : ndarray of bool of shape (n_samples,)
+
+    Raises
+    ------
+    ValueError
+        No survival data (``y`` None and no ``time``/``event``; the message says "requires y
+        to be passed, but the target y is None", as scikit-learn's checks expect), a plain
+        (non-survival) target such as a 1-D float array, fields that cannot be told apart,
+        a string column missing from ``obs``, or invalid values (see
+        :func:`check_time_event`).
     """
     if y is not None:
         if time is not None or event is not None:
             raise ValueError("pass either y or time=/event=, not both")
-        y = np.asarray(y)
-        if y.dtype.names is None or not {"event", "time"} <= set(y.dtype.names):
-            raise ValueError(
-                "y must be a structured array with fields 'event' and 'time' "
-                "(see desurv.make_survival_y), or pass time= and event="
-            )
-        time, event = y["time"], y["event"]
+        if hasattr(y, "columns") and hasattr(y, "dtypes"):  # pandas DataFrame
+            cols = list(y.columns)
+            ev, ti = _pick_fields(cols, [y[c].to_numpy() for c in cols], "y")
+            time, event = y[ti].to_numpy(), y[ev].to_numpy()
+        else:
+            arr = np.asarray(y)
+            if arr.dtype.names is None:
+                raise ValueError(
+                    "y must be survival data: a structured array with one bool field (event) "
+                    "and one float field (time), e.g. desurv.make_survival_y(time, event) or "
+                    "sksurv.util.Surv.from_arrays(event, time), or a two-column DataFrame; "
+                    f"got {_y_description(y)} (a plain regression/classification target); or "
+                    "pass time= and event="
+                )
+            names = list(arr.dtype.names)
+            ev, ti = _pick_fields(names, [arr[n] for n in names], "y")
+            time, event = arr[ti], arr[ev]
+    elif time is None and event is None:
+        raise ValueError(
+            "survival data missing: this estimator requires y to be passed, but the target y "
+            "is None; pass y (a structured array with event and time fields) or both time= "
+            "and event="
+        )
     elif time is None or event is None:
-        raise ValueError("survival data missing: pass y, or both time= and event=")
+        raise ValueError("pass both time= and event= (or y)")
+    else:
+        time = _obs_column(time, obs, "time")
+        event = _obs_column(event, obs, "event")
     return check_time_event(time, event, n_samples=n_samples, require_event=require_event)
 
 
+def _obs_column(value, obs, what):
+    if not isinstance(value, str):
+        return value
+    if obs is None:
+        raise ValueError(
+            f"{what}={value!r} is a column name: it is looked up in adata.obs, which needs an "
+            f"AnnData X; otherwise pass the {what} values"
+        )
+    if value not in obs.columns:
+        raise ValueError(
+            f"{what}={value!r} is not a column of adata.obs (columns: "
+            f"{', '.join(map(str, list(obs.columns)[:20]))})"
+        )
+    return obs[value].to_numpy()
+
+
+# ----------------------------------------------------------------------------- X
+def is_anndata(X) -> bool:
+    """True for an AnnData object (duck typing: anndata is never imported here)."""
+    return all(hasattr(X, a) for a in ("obs", "var_names", "obs_names", "layers", "X"))
+
+
+def _is_sparse(A) -> bool:
+    mod = type(A).__module__ or ""
+    return mod.startswith("scipy.sparse") or (hasattr(A, "tocsr") and hasattr(A, "nnz"))
+
+
+def _sparse_error(name):
+    return ValueError(
+        f"sparse input is not supported: {name} is a sparse matrix; densify it with "
+        f"{name}.toarray() (NMF products are dense, so a dense X costs no extra memory in the "
+        "fit)"
+    )
+
+
+def _dtype_error(name, dtype):
+    kind = np.dtype(dtype).kind if not hasattr(dtype, "kind") else dtype.kind
+    if kind == "c":
+        return ValueError(
+            f"Complex data not supported: {name} has complex dtype {dtype}; expression values "
+            "must be real (take .real or np.abs first if that is what you mean)"
+        )
+    if kind == "b":
+        return ValueError(
+            f"{name} has boolean dtype: expression values must be real numbers; convert with "
+            f"{name}.astype(float) if 0/1 values are intended"
+        )
+    return ValueError(
+        f"{name} has non-numeric dtype {dtype} (strings or objects): expression values must "
+        "be real numbers"
+    )
+
+
+def _object_to_float(values, name):
+    """Object array whose elements are all real numbers (not bool/str) → float64."""
+    import numbers
+
+    for v in values.flat:
+        if isinstance(v, (bool, np.bool_, str, bytes)) or isinstance(v, complex):
+            raise _dtype_error(name, np.dtype(type(v)) if not isinstance(v, str) else "str")
+        if not isinstance(v, numbers.Real):
+            # same TypeError NumPy raises (and scikit-learn's checks expect)
+            raise TypeError(
+                f"float() argument must be a string or a real number, not "
+                f"'{type(v).__name__}' ({name} has an element that is not a number)"
+            )
+    return values.astype(np.float64)
+
+
+def _frame_values(df, name):
+    dup = df.columns[df.columns.duplicated()]
+    if len(dup):
+        raise ValueError(
+            f"{name} has {len(dup)} duplicated gene name(s) (column names; first few: "
+            f"{', '.join(map(repr, list(dict.fromkeys(map(str, dup)))[:5]))}); make the names "
+            "unique (e.g. average duplicated genes) so that genes can be matched by name"
+        )
+    for col, dt in df.dtypes.items():
+        if type(dt).__name__ == "SparseDtype":
+            raise _sparse_error(name)
+        kind = getattr(dt, "kind", "O")
+        if kind in "bc":
+            raise _dtype_error(f"{name} column {col!r}", dt)
+        if kind not in "iuf":
+            raise ValueError(
+                f"{name} has non-numeric column {col!r} (dtype {dt}): expression values "
+                "must be real numbers"
+            )
+    return df.to_numpy(dtype=np.float64)
+
+
+def anndata_matrix(adata, layer=None, name="X"):
+    """Dense values of ``adata.X`` or ``adata.layers[layer]`` (samples × genes)."""
+    if layer is None:
+        M = adata.X
+        where = "adata.X"
+        if M is None:
+            raise ValueError("adata.X is None: pass layer= to use one of adata.layers")
+    else:
+        if layer not in adata.layers:
+            raise ValueError(
+                f"layer {layer!r} not in adata.layers (available: "
+                f"{', '.join(map(repr, adata.layers.keys())) or 'none'})"
+            )
+        M = adata.layers[layer]
+        where = f"adata.layers[{layer!r}]"
+    if _is_sparse(M):
+        raise ValueError(
+            f"sparse input is not supported: {where} is sparse; densify it with "
+            f"{where} = {where}.toarray()"
+        )
+    return M
+
+
+def extract_X(X, name="X", *, layer=None):
+    """Split X into ``(values, feature names or None, sample names or None)``.
+
+    Type checks only (2-D numeric, dense, real, unique names); values are not yet checked
+    for NaN or sign, so that columns a model does not use can be dropped first.
+
+    Parameters
+    ----------
+    X : array-like, pandas.DataFrame or AnnData of shape (n_samples, n_features)
+    name : str
+        Name used in messages.
+    layer : str, optional
+        AnnData only: use ``X.layers[layer]`` instead of ``X.X``.
+
+    Returns
+    -------
+    values : ndarray of float64 of shape (n_samples, n_features)
+    feature_names : ndarray of str (object) or None
+    sample_names : pandas.Index or None
+
+    Raises
+    ------
+    ValueError
+        Sparse input, complex/bool/string/object dtype, duplicated feature names, a layer
+        without AnnData, not 2-D, or no sample/feature.
+    TypeError
+        An object array with an element that is not a number (NumPy's own message).
+    """
+    import pandas as pd
+
+    features = samples = None
+    if is_anndata(X):
+        features = pd.Index(X.var_names).astype(str)
+        if features.duplicated().any():
+            dup = features[features.duplicated()]
+            raise ValueError(
+                f"AnnData {name} has {len(dup)} duplicated gene name(s) (var_names; first few: "
+                f"{', '.join(map(repr, list(dict.fromkeys(dup))[:5]))}); make them unique "
+                "(adata.var_names_make_unique()) so that genes can be matched by name"
+            )
+        samples = pd.Index(X.obs_names)
+        M = anndata_matrix(X, layer, name)
+        if isinstance(M, pd.DataFrame):
+            M = _frame_values(M, name)
+        values = _array_values(M, name)
+        features = np.asarray(features, dtype=object)
+    else:
+        if layer is not None:
+            raise ValueError(f"layer={layer!r} is only meaningful for AnnData input")
+        if isinstance(X, pd.DataFrame):
+            samples = X.index
+            features = np.asarray(X.columns.astype(str), dtype=object)
+            values = _frame_values(X, name)
+        else:
+            values = _array_values(X, name)
+    if values.ndim != 2:
+        raise ValueError(
+            f"{name} must be 2-D (n_samples, n_features), got {values.ndim} dimension(s) of "
+            f"shape {values.shape}. Reshape your data with X.reshape(1, -1) for a single "
+            "sample"
+        )
+    n, p = values.shape
+    if n == 0:
+        raise ValueError(
+            f"{name} is empty: 0 sample(s) (shape={values.shape}) while a minimum of 1 is required."
+        )
+    if p == 0:
+        raise ValueError(
+            f"{name} is empty: 0 feature(s) (shape={values.shape}) while a minimum of 1 is "
+            "required."
+        )
+    return values, features, samples
+
+
+def _array_values(M, name):
+    if _is_sparse(M):
+        raise _sparse_error(name)
+    arr = np.asarray(M)
+    kind = arr.dtype.kind
+    if kind in "iuf":
+        return arr.astype(np.float64, copy=False)
+    if kind == "O":
+        return _object_to_float(arr, name)
+    raise _dtype_error(name, arr.dtype)
+
+
+def check_values(X, name="X", *, nonnegative=True, owner=None) -> np.ndarray:
+    """Check a 2-D float array is finite (and nonnegative); returns it unchanged.
+
+    Raises
+    ------
+    ValueError
+        NaN/inf, or negative values when ``nonnegative``.
+    """
+    if not np.all(np.isfinite(X)):
+        raise ValueError(f"{name} contains NaN or infinite values; impute or drop them first")
+    if nonnegative and np.any(X < 0):
+        where = f" passed to {owner}" if owner else ""
+        raise ValueError(
+            f"Negative values in data{where}: {name} contains negative values (min "
+            f"{X.min():.4g}); NMF needs nonnegative data: apply a rank transform "
+            "(desurv.preprocessing.rank_transform) or shift the data"
+        )
+    return X
+
+
+def check_scale(X, name="X", *, what="gene"):
+    """Reject X on which a fit cannot produce a meaningful answer (call in ``fit`` only).
+
+    * fewer than 2 samples;
+    * all zero: nothing to factorise, Z = 0, the Cox model is undefined;
+    * every {what} constant across samples: X has rank <= 1 along samples, every
+      projection Z = XW is constant over samples and the Cox coefficients are
+      unidentifiable (the C-index of any model is 0.5);
+    * max|X| < :data:`X_ABS_MIN` (1e-150): products of two values underflow float64;
+    * max|X| · sqrt(X.size) > :data:`X_NORM_MAX` (1e150): ‖X‖²_F and the products of the
+      fit overflow (or come within 1e8 of overflowing) float64.
+
+    Raises
+    ------
+    ValueError
+        Naming the problem and the fix (rescale, or rank-transform).
+    """
+    if X.shape[0] < 2:
+        raise ValueError(
+            f"{name} has n_samples={X.shape[0]}: at least 2 samples are required to fit a "
+            "survival model"
+        )
+    amax = float(np.max(np.abs(X)))
+    if amax == 0.0:
+        raise ValueError(
+            f"{name} is all zero: there is nothing to fit (check the input; a rank transform "
+            "of expression data is never all zero)"
+        )
+    if amax * np.sqrt(X.size) > X_NORM_MAX:
+        raise ValueError(
+            f"{name} has values up to {amax:.3g}: ‖{name}‖² (up to {amax:.3g}² × {X.size} "
+            "entries) overflows float64 or leaves no headroom for the products of the fit "
+            f"(need max|{name}|·sqrt(size) <= {X_NORM_MAX:.0e}); rescale {name} (e.g. divide by "
+            "its maximum, or log-transform) or rank-transform it "
+            "(desurv.preprocessing.rank_transform)"
+        )
+    if amax < X_ABS_MIN:
+        raise ValueError(
+            f"{name} has values only up to {amax:.3g}: products of such small values underflow "
+            f"float64 (need max|{name}| >= {X_ABS_MIN:.0e}); rescale {name} (e.g. divide by "
+            "its maximum) or rank-transform it (desurv.preprocessing.rank_transform)"
+        )
+    if X.shape[0] > 1 and np.all(X.max(axis=0) == X.min(axis=0)):
+        raise ValueError(
+            f"every {what} of {name} is constant across samples: {name} carries no information "
+            "that distinguishes samples (the projections Z = XW are constant and the Cox "
+            "model is unidentifiable); check the input"
+        )
+    return X
+
+
 def check_nonnegative_matrix(X, name="X", dtype=np.float64) -> np.ndarray:
-    """Return ``X`` as a 2-D ``dtype`` array after checking it is finite and nonnegative."""
-    X = np.asarray(X, dtype=dtype)
+    """Return ``X`` as a 2-D ``dtype`` array after checking it is finite and nonnegative.
+
+    Raises
+    ------
+    ValueError
+        Sparse, complex, boolean or non-numeric input, not 2-D, empty, NaN/inf or negative.
+    """
+    if _is_sparse(X):
+        raise _sparse_error(name)
+    arr = np.asarray(X)
+    if arr.dtype.kind not in "iuf":
+        if arr.dtype.kind == "O":
+            arr = _object_to_float(arr, name)
+        else:
+            raise _dtype_error(name, arr.dtype)
+    X = arr.astype(dtype, copy=False)
     if X.ndim != 2:
         raise ValueError(f"{name} must be 2-D, got {X.ndim} dimension(s)")
     if X.size == 0:
         raise ValueError(f"{name} is empty (shape {X.shape})")
-    if not np.all(np.isfinite(X)):
-        raise ValueError(f"{name} contains NaN or infinite values")
-    if np.any(X < 0):
-        raise ValueError(
-            f"{name} contains negative values (min {X.min():.4g}); NMF needs nonnegative data: "
-            "apply a rank transform (desurv.preprocessing.rank_transform) or shift the data"
-        )
-    return X
+    return check_values(X, name)
 
 
 def order_columns(X, names, what="genes"):
@@ -123,6 +529,14 @@ def order_columns(X, names, what="genes"):
     if not isinstance(X, pd.DataFrame) or names is None:
         return X
     cols = X.columns.astype(str)
+    idx = _name_positions(cols, names, what)
+    return X.iloc[:, idx].set_axis(list(names), axis=1)
+
+
+def _name_positions(cols, names, what):
+    import pandas as pd
+
+    cols = pd.Index(cols)
     missing = pd.Index(names).difference(cols)
     if len(missing):
         raise ValueError(
@@ -130,22 +544,59 @@ def order_columns(X, names, what="genes"):
             f"(e.g. {', '.join(map(str, missing[:5]))}); align the cohort first "
             "(desurv.preprocessing.align_genes)"
         )
-    return X.set_axis(cols, axis=1)[list(names)]
+    return cols.get_indexer(pd.Index(names))
 
 
-def columns_for_model(model, X, to_matrix, what="genes"):
-    """New data for a fitted estimator: columns in the fitted order, then ``to_matrix`` (a
-    checker returning ``(array, names)``), then the feature count checked.
+def columns_for_model(model, X, what="genes", *, layer=None, nonnegative=True):
+    """New data for a fitted estimator, as a float64 array in the fitted column order.
+
+    Columns are matched by name for a DataFrame or AnnData (``var_names``) when the model was
+    fitted with names (extra columns dropped, any order); otherwise by position, with
+    scikit-learn's warnings when names are present on one side only.
+
+    Parameters
+    ----------
+    model : fitted estimator with ``n_features_in_`` (and ``feature_names_in_``)
+    X : array-like, pandas.DataFrame or AnnData of shape (n_samples, n_features)
+    what : str
+        Word for the columns in messages ("genes", "features").
+    layer : str, optional
+        AnnData layer to use instead of ``X.X``.
+    nonnegative : bool, default True
+        Reject negative values (NMF-based models).
+
+    Returns
+    -------
+    ndarray of float64 of shape (n_samples, n_features_in_)
 
     Raises
     ------
     ValueError
-        Missing columns (named), or a number of columns other than ``n_features_in_``.
+        Bad input (see :func:`extract_X`), missing columns (named), a number of columns
+        other than ``n_features_in_``, NaN/inf or (``nonnegative``) negative values.
     """
-    X = order_columns(X, getattr(model, "feature_names_in_", None), what)
-    Xa, _ = to_matrix(X)
-    if Xa.shape[1] != model.n_features_in_:
-        raise ValueError(
-            f"X has {Xa.shape[1]} {what} but the model was fitted on {model.n_features_in_}"
+    values, names, _ = extract_X(X, layer=layer)
+    fitted = getattr(model, "feature_names_in_", None)
+    cls = type(model).__name__
+    if names is not None and fitted is not None:
+        values = values[:, _name_positions(names, fitted, what)]
+    elif fitted is not None:
+        warnings.warn(
+            f"X does not have valid feature names, but {cls} was fitted with feature names: "
+            f"its {what} are taken by position",
+            UserWarning,
+            stacklevel=3,
         )
-    return Xa
+    elif names is not None:
+        warnings.warn(
+            f"X has feature names, but {cls} was fitted without feature names",
+            UserWarning,
+            stacklevel=3,
+        )
+    if values.shape[1] != model.n_features_in_:
+        raise ValueError(
+            f"X has {values.shape[1]} {what} but the model was fitted on "
+            f"{model.n_features_in_} (X has {values.shape[1]} features, but {cls} is "
+            f"expecting {model.n_features_in_} features as input)"
+        )
+    return check_values(values, nonnegative=nonnegative, owner=cls)

@@ -21,17 +21,25 @@ n_features; we use the factors as given.
 
 from __future__ import annotations
 
-import inspect
 import warnings
 from dataclasses import dataclass
 from math import lgamma
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
 
 from ._folds import fold_indices, stratified_folds
 from ._kernels import _coxnet_path as _K
-from ._validation import columns_for_model, survival_from_y
+from ._validation import (
+    check_scale,
+    check_values,
+    columns_for_model,
+    extract_X,
+    is_anndata,
+    survival_from_y,
+)
 from .cox import SortedSurvival
 from .exceptions import ConvergenceWarning
 from .metrics import concordance_index
@@ -47,29 +55,15 @@ _RULES = ("max", "1se")
 # --------------------------------------------------------------------------------------------
 # validation helpers
 # --------------------------------------------------------------------------------------------
-def _check_matrix(X, name="X"):
-    """Return (finite float64 array (n_samples, n_features), feature names or None)."""
-    names = None
-    if isinstance(X, pd.DataFrame):
-        names = np.asarray(X.columns.astype(str), dtype=object)
-        try:
-            X = X.to_numpy(dtype=np.float64)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"{name} must be numeric: {exc}") from None
-    elif hasattr(X, "X") and hasattr(X, "var_names"):  # AnnData without importing it
-        names = np.asarray(list(X.var_names), dtype=object)
-        X = X.X.toarray() if hasattr(X.X, "toarray") else np.asarray(X.X)
-    try:
-        X = np.asarray(X, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be a numeric 2-D array: {exc}") from None
-    if X.ndim != 2:
-        raise ValueError(f"{name} must be 2-D (n_samples, n_features), got shape {X.shape}")
-    if X.shape[0] == 0 or X.shape[1] == 0:
-        raise ValueError(f"{name} is empty (shape {X.shape})")
-    if not np.all(np.isfinite(X)):
-        raise ValueError(f"{name} contains NaN or infinite values; impute or drop them first")
-    return X, names
+def _check_matrix(X, name="X", *, layer=None):
+    """Return (finite float64 array (n_samples, n_features), feature names or None).
+
+    Arrays, DataFrames and AnnData (``layer`` selects a layer) are accepted; sparse,
+    complex, boolean and non-numeric input, duplicated names and NaN/inf are rejected (see
+    :func:`desurv._validation.extract_X`). Values may be negative.
+    """
+    values, names, _ = extract_X(X, name, layer=layer)
+    return check_values(values, name, nonnegative=False), names
 
 
 def _check_l1_ratio(l1_ratio):
@@ -391,6 +385,7 @@ def coxnet_path(
         When some λ did not converge within ``max_iter`` sweeps.
     """
     X, _ = _check_matrix(X)
+    check_scale(X, what="feature")
     spec = _PathSpec.build(
         X.shape,
         l1_ratio=l1_ratio,
@@ -589,7 +584,7 @@ def _resolve_folds(cv, event, groups, random_state):
 # --------------------------------------------------------------------------------------------
 # estimator
 # --------------------------------------------------------------------------------------------
-class CoxNet:
+class CoxNet(BaseEstimator):
     """Elastic-net Cox regression with the penalty chosen by internal cross-validation.
 
     The CoxNet baseline of the DeSurv paper: a Cox model on all genes, penalised by the
@@ -671,7 +666,20 @@ class CoxNet:
     converged_ : bool
         Whether every λ of every fit converged.
     n_features_in_ : int
-    feature_names_in_ : ndarray of str, only when X had column names.
+        Number of features seen in :meth:`fit`.
+    feature_names_in_ : ndarray of str
+        Feature names seen in :meth:`fit` (DataFrame columns or AnnData ``var_names``); only
+        when X had names. New data with names is then aligned by name.
+
+    Notes
+    -----
+    A scikit-learn estimator (``clone``, ``Pipeline``, ``GridSearchCV``; NotFittedError before
+    fit). X may be an array, a DataFrame or an AnnData object (``layer=``; ``time``/``event``
+    may name ``adata.obs`` columns); ``y`` is survival data with one bool and one float field
+    of any names (see :func:`desurv._validation.survival_from_y`). Sparse, complex, boolean
+    and non-numeric X, duplicated names, NaN/inf, and X on which the fit is meaningless (all
+    zero, every feature constant, values whose squares overflow or underflow float64) are
+    rejected with a ValueError.
     """
 
     def __init__(
@@ -708,46 +716,33 @@ class CoxNet:
         self.random_state = random_state
         self.n_jobs = n_jobs
 
-    # --- scikit-learn parameter protocol ---
-    @classmethod
-    def _param_names(cls):
-        return [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
-
-    def get_params(self, deep=True):
-        return {name: getattr(self, name) for name in self._param_names()}
-
-    def set_params(self, **params):
-        valid = set(self._param_names())
-        for key, value in params.items():
-            if key not in valid:
-                raise ValueError(f"invalid parameter {key!r} for CoxNet; valid: {sorted(valid)}")
-            setattr(self, key, value)
-        return self
-
-    def __repr__(self):
-        defaults = {
-            p.name: p.default for p in inspect.signature(type(self).__init__).parameters.values()
-        }
-        changed = []
-        for key, value in self.get_params().items():
-            default = defaults.get(key)
-            if isinstance(value, np.ndarray) or value is not default and value != default:
-                changed.append(f"{key}={value!r}")
-        return f"CoxNet({', '.join(changed)})"
+    # --- scikit-learn protocol (get_params/set_params/__repr__ come from BaseEstimator) ---
+    def __sklearn_tags__(self):
+        """Tags for scikit-learn: a survival target is required."""
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True
+        tags.target_tags.single_output = True
+        tags.input_tags.sparse = False
+        return tags
 
     # --- fitting ---
-    def fit(self, X, y=None, *, time=None, event=None, groups=None):
+    def fit(self, X, y=None, *, time=None, event=None, groups=None, layer=None):
         """Fit the path on all samples and choose λ by cross-validation.
 
         Parameters
         ----------
-        X : array-like or pandas.DataFrame of shape (n_samples, n_features)
-            Covariates (e.g. rank-transformed expression), finite.
-        y : structured array of shape (n_samples,), fields ``event`` and ``time``
-            As in scikit-survival (:func:`desurv.make_survival_y`); or pass ``time=`` and
-            ``event=``.
+        X : array-like, pandas.DataFrame or AnnData of shape (n_samples, n_features)
+            Covariates (e.g. rank-transformed expression), finite, any real dtype.
+        y : structured array or pandas.DataFrame of shape (n_samples,)
+            Survival data: one bool field (event) and one float field (time), whatever their
+            names (:func:`desurv.make_survival_y`, ``sksurv.util.Surv``), or a two-column
+            DataFrame; or pass ``time=`` and ``event=``.
+        time, event : array-like of shape (n_samples,) or str, optional
+            Instead of ``y``; with AnnData X a string names a column of ``adata.obs``.
         groups : array-like of shape (n_samples,), optional
             Cohort labels; folds are balanced per cohort and event status.
+        layer : str, optional
+            AnnData X only: use ``adata.layers[layer]`` instead of ``adata.X``.
 
         Returns
         -------
@@ -756,7 +751,9 @@ class CoxNet:
         Raises
         ------
         ValueError
-            Invalid X or survival data, bad parameters (see :func:`coxnet_path`), ``scoring``
+            Invalid X (sparse, complex/bool/non-numeric, duplicated names, NaN/inf; all zero,
+            every feature constant, or values that overflow/underflow float64 products) or
+            survival data, bad parameters (see :func:`coxnet_path`), ``scoring``
             or ``rule`` not recognised, ``cv`` < 2 or > n_samples (or fold ids that are not
             0 … K−1 with every fold used), ``groups`` of the wrong length, or no fold with a
             finite score.
@@ -768,8 +765,10 @@ class CoxNet:
         DataWarning
             When a fold has no events (its score is NaN and is left out of the means).
         """
-        Xa, names = _check_matrix(X)
-        time_, event_ = survival_from_y(y, time, event, n_samples=Xa.shape[0])
+        Xa, names = _check_matrix(X, layer=layer)
+        check_scale(Xa, what="feature")
+        obs = X.obs if is_anndata(X) else None
+        time_, event_ = survival_from_y(y, time, event, n_samples=Xa.shape[0], obs=obs)
         if self.scoring not in _SCORINGS:
             raise ValueError(f"scoring must be 'deviance' or 'cindex', got {self.scoring!r}")
         if self.rule not in _RULES:
@@ -840,25 +839,56 @@ class CoxNet:
 
     # --- prediction ---
     def _check_fitted(self):
-        if not hasattr(self, "coef_"):
-            raise ValueError("this CoxNet model is not fitted yet: call fit() first")
+        """Raise :class:`sklearn.exceptions.NotFittedError` (a ValueError) before fit."""
+        check_is_fitted(self, "coef_", msg="this CoxNet model is not fitted yet: call fit() first")
 
-    def _prepare(self, X):
+    def _prepare(self, X, layer=None):
         self._check_fitted()
-        return columns_for_model(self, X, _check_matrix, "features")
+        return columns_for_model(self, X, "features", layer=layer, nonnegative=False)
 
-    def predict(self, X):
-        """Linear predictor η = (X − mean_)·coef_ (log relative hazard), shape (n_samples,).
+    def predict(self, X, *, layer=None):
+        """Linear predictor η = (X − mean_)·coef_ (log relative hazard).
 
         Centred at the training means, as scikit-survival and lifelines do; the shift changes
         neither the partial likelihood nor the concordance.
-        """
-        return (self._prepare(X) - self.mean_) @ self.coef_
 
-    def score(self, X, y=None, *, time=None, event=None):
-        """Harrell's concordance index of the linear predictor on (X, y)."""
-        eta = self.predict(X)
-        time_, event_ = survival_from_y(y, time, event, n_samples=eta.shape[0])
+        Parameters
+        ----------
+        X : array-like, pandas.DataFrame or AnnData of shape (n_samples, n_features)
+            Features; matched by name (DataFrame columns, AnnData ``var_names``) when the
+            model was fitted with names (missing features are an error).
+        layer : str, optional
+            AnnData X only: use ``adata.layers[layer]``.
+
+        Returns
+        -------
+        eta : ndarray of float64 of shape (n_samples,)
+        """
+        return (self._prepare(X, layer) - self.mean_) @ self.coef_
+
+    def score(self, X, y=None, *, time=None, event=None, layer=None):
+        """Harrell's concordance index of the linear predictor on (X, y).
+
+        Parameters
+        ----------
+        X : array-like, pandas.DataFrame or AnnData of shape (n_samples, n_features)
+            As for :meth:`predict`.
+        y : structured array or DataFrame, optional
+            Survival data as in :meth:`fit` (or ``time=``/``event=``; strings name columns of
+            ``adata.obs``).
+        layer : str, optional
+            AnnData X only: use ``adata.layers[layer]``.
+
+        Returns
+        -------
+        float
+            Harrell's C.
+        """
+        eta = self.predict(X, layer=layer)
+        obs = X.obs if is_anndata(X) else None
+        time_, event_ = survival_from_y(
+            y, time, event, n_samples=eta.shape[0], obs=obs, require_event=False
+        )
         return concordance_index(time_, event_, eta)
 
     def summary(self):

@@ -81,6 +81,13 @@ class NMFCox(DeSurv):
     ----------
     W_, H_, components_, coef_, mean_z_, sd_z_, n_iter_, converged_, loss_history_
         As in :class:`~desurv.estimator.DeSurv`; ``loss_history_`` holds the NMF objective.
+    n_features_in_, feature_names_in_
+        As in :class:`~desurv.estimator.DeSurv`.
+
+    Input conventions (arrays, DataFrames, AnnData with ``layer=`` and ``adata.obs``
+    columns for ``time``/``event``; survival ``y`` with any two field names), the
+    scikit-learn protocol (``clone``, ``Pipeline``, ``set_output``, NotFittedError) and the
+    rejected inputs are those of :class:`~desurv.estimator.DeSurv`.
 
     Notes
     -----
@@ -128,13 +135,18 @@ class NMFCox(DeSurv):
         self.dtype = dtype
 
     def set_params(self, **params):
-        valid = set(self._param_names())
-        for key in params:
-            if key not in valid:
-                hint = " (alpha is fixed at 0; use DeSurv for α > 0)" if key == "alpha" else ""
-                raise ValueError(
-                    f"invalid parameter {key!r} for NMFCox{hint}; valid: {sorted(valid)}"
-                )
+        """Set parameters (scikit-learn protocol); ``alpha`` is refused with a hint.
+
+        Raises
+        ------
+        ValueError
+            An unknown parameter (``alpha`` included: it is fixed at 0).
+        """
+        if "alpha" in params:
+            raise ValueError(
+                "Invalid parameter 'alpha' for NMFCox: alpha is fixed at 0 (use DeSurv for "
+                f"α > 0); valid parameters: {sorted(self._get_param_names())}"
+            )
         return super().set_params(**params)
 
 

@@ -1,7 +1,8 @@
 """Preprocessing of expression matrices: rank transform, gene filter, cohort alignment.
 
 All functions take ``X`` as samples x genes (a pandas DataFrame with gene names as columns,
-or a 2-D array) and return the same type.
+an AnnData object with ``var_names``, or a 2-D array) and return the same type. Sparse,
+complex, boolean and non-numeric input and duplicated gene names are rejected.
 
 The gene filter and the order of operations follow the authors' R package
 (ayoung31/DeSurv, ``R/gene_filter.R`` and ``R/preprocess_data.R``):
@@ -20,7 +21,11 @@ from numbers import Integral
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils._set_output import _get_output_config
+from sklearn.utils.validation import check_is_fitted
 
+from desurv._validation import extract_X, is_anndata
 from desurv.exceptions import DataWarning
 
 __all__ = ["Preprocessor", "align_genes", "filter_genes", "rank_transform"]
@@ -32,31 +37,27 @@ _FORMAT_VERSION = 1
 # --------------------------------------------------------------------------------------
 # helpers
 # --------------------------------------------------------------------------------------
-def _check_matrix(X, name="X"):
+def _check_matrix(X, name="X", layer=None):
     """Return ``(values, index, columns)``; values is a float64 2-D array.
 
-    ``index``/``columns`` are None for array input. NaN/inf are *not* checked here.
+    ``index``/``columns`` are None for array input; for AnnData they are ``obs_names`` and
+    ``var_names`` (``layer`` selects ``adata.layers[layer]``). Sparse, complex, boolean and
+    non-numeric input and duplicated names are rejected (:func:`desurv._validation.extract_X`);
+    NaN/inf are *not* checked here.
     """
     if isinstance(X, pd.DataFrame):
-        non_numeric = [c for c, dt in X.dtypes.items() if not pd.api.types.is_numeric_dtype(dt)]
+        non_numeric = [c for c, dt in X.dtypes.items() if getattr(dt, "kind", "O") not in "biufc"]
         if non_numeric:
             raise ValueError(
                 f"{name} has non-numeric columns (first few: {_fmt_list(non_numeric)}); "
                 "expression values must be numbers"
             )
-        values = X.to_numpy(dtype=np.float64)
-        index, columns = X.index, X.columns
-    else:
-        try:
-            values = np.asarray(X, dtype=np.float64)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"{name} must be numeric: {exc}") from None
-        index = columns = None
-    if values.ndim != 2:
-        raise ValueError(f"{name} must be 2-D (samples x genes), got {values.ndim} dimension(s)")
-    if values.shape[0] == 0 or values.shape[1] == 0:
-        raise ValueError(f"{name} is empty (shape {values.shape})")
-    return values, index, columns
+    values, names, samples = extract_X(X, name, layer=layer)
+    if isinstance(X, pd.DataFrame):
+        return values, X.index, X.columns
+    if names is not None:  # AnnData
+        return values, samples, pd.Index(names)
+    return values, None, None
 
 
 def _fmt_list(items, k=5):
@@ -85,7 +86,15 @@ def _check_unique_columns(columns, name="X"):
         )
 
 
-def _wrap(values, index, columns):
+def _wrap(values, index, columns, like=None, var_idx=None):
+    """Array, DataFrame, or (``like`` AnnData) AnnData with ``var`` rows ``var_idx``."""
+    if like is not None and is_anndata(like):
+        if columns is not None:  # genes by name (missing ones, if filled, get empty rows)
+            var = like.var.reindex(pd.Index(columns).astype(str))
+        else:
+            var = like.var.iloc[var_idx] if var_idx is not None else like.var
+        # the AnnData class of the input (anndata is never imported by desurv)
+        return type(like)(X=values, obs=like.obs.copy(), var=var.copy(), uns=dict(like.uns))
     if columns is None:
         return values
     return pd.DataFrame(values, index=index, columns=columns)
@@ -112,7 +121,7 @@ def rank_transform(X):
 
     Parameters
     ----------
-    X : DataFrame or array-like of shape (n_samples, n_genes)
+    X : DataFrame, AnnData or array-like of shape (n_samples, n_genes)
         Expression values; any real numbers (e.g. log-ratios).
 
     Returns
@@ -120,17 +129,19 @@ def rank_transform(X):
     X_rank : same type as X, shape (n_samples, n_genes), float64
         Row i holds the ranks 1..n_genes of sample i's values, as
         ``scipy.stats.rankdata(X, axis=1)`` (method ``"average"``); a DataFrame keeps its
-        index and columns. The result is positive, so it can be factorised by NMF.
+        index and columns, an AnnData its ``obs`` and ``var`` (ranks in ``.X``). The result
+        is positive, so it can be factorised by NMF.
 
     Raises
     ------
     ValueError
-        NaN or infinite values, non-numeric or non-2-D input.
+        NaN or infinite values; sparse, complex, boolean, non-numeric or non-2-D input;
+        duplicated gene names.
     """
     values, index, columns = _check_matrix(X)
     _check_finite(values)
     ranks = _rank_rows(values)
-    return _wrap(ranks, index, columns)
+    return _wrap(ranks, index, columns, like=X)
 
 
 # --------------------------------------------------------------------------------------
@@ -226,7 +237,9 @@ def filter_genes(X, n_genes, *, groups=None, return_indices=False):
     if n_genes is None:
         raise ValueError("n_genes must be a positive integer")
     keep = _select_gene_indices(values, n_genes, groups)
-    out = _wrap(values[:, keep], index, None if columns is None else columns[keep])
+    out = _wrap(
+        values[:, keep], index, None if columns is None else columns[keep], like=X, var_idx=keep
+    )
     return (out, keep) if return_indices else out
 
 
@@ -285,13 +298,14 @@ def align_genes(X, genes, *, fill_value=None):
     non_numeric = [c for c, dt in out.dtypes.items() if not pd.api.types.is_numeric_dtype(dt)]
     if non_numeric:
         raise ValueError(f"X has non-numeric columns (first few: {_fmt_list(non_numeric)})")
+    extract_X(out)  # complex, boolean and sparse columns are errors, not silently cast
     return out.astype(np.float64)
 
 
 # --------------------------------------------------------------------------------------
 # Preprocessor
 # --------------------------------------------------------------------------------------
-class Preprocessor:
+class Preprocessor(TransformerMixin, BaseEstimator):
     """Gene filter plus within-sample transform, fitted on a training cohort.
 
     ``fit`` chooses the genes (the DeSurv gene filter, see :func:`filter_genes`) on the
@@ -322,7 +336,15 @@ class Preprocessor:
     n_features_in_ : int
         Number of genes seen during ``fit``.
     feature_names_in_ : ndarray of shape (n_features_in_,)
-        Gene names seen during ``fit``; only when fitted on a DataFrame.
+        Gene names seen during ``fit``; only when fitted on a DataFrame or AnnData.
+
+    Notes
+    -----
+    A scikit-learn transformer (``Pipeline``, ``clone``, ``set_output``; NotFittedError
+    before fit). ``get_params``/``set_params`` are its own because the parameter
+    ``transform`` shares its name with the method. AnnData input (``layer=`` selects a layer)
+    gives AnnData output with the kept genes as ``var`` and the result in ``.X`` (a DataFrame
+    under ``set_output(transform="pandas")``).
 
     Examples
     --------
@@ -341,22 +363,63 @@ class Preprocessor:
         self.transform_method = transform
         self.n_genes = n_genes
 
-    # scikit-learn style parameter access (so that sklearn.base.clone works)
+    # Own get_params/set_params: BaseEstimator's would read/overwrite the *method*
+    # ``transform``; the parameter is stored as ``transform_method``.
     def get_params(self, deep=True):
+        """Parameters ``transform`` and ``n_genes`` (scikit-learn protocol).
+
+        Returns
+        -------
+        dict
+        """
         return {"transform": self.transform_method, "n_genes": self.n_genes}
 
     def set_params(self, **params):
+        """Set ``transform`` and/or ``n_genes`` (scikit-learn protocol).
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        ValueError
+            An unknown parameter name.
+        """
         for key, value in params.items():
             if key == "transform":
                 self.transform_method = value
             elif key == "n_genes":
                 self.n_genes = value
             else:
-                raise ValueError(f"invalid parameter {key!r} for Preprocessor")
+                raise ValueError(
+                    f"Invalid parameter {key!r} for Preprocessor; valid: ['n_genes', 'transform']"
+                )
         return self
 
-    def __repr__(self):
-        return f"Preprocessor(transform={self.transform_method!r}, n_genes={self.n_genes!r})"
+    def __sklearn_tags__(self):
+        """Tags for scikit-learn: no target; dense input only; X >= 0 with ``transform="none"``."""
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = False
+        tags.input_tags.positive_only = self.transform_method == "none"
+        tags.transformer_tags.preserves_dtype = ["float64"]
+        return tags
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the output columns: the kept genes (``x<j>`` for array input).
+
+        Parameters
+        ----------
+        input_features : ignored
+
+        Returns
+        -------
+        ndarray of str (object) of shape (n_genes_,)
+        """
+        self._check_fitted()
+        if hasattr(self, "feature_names_in_"):
+            return np.asarray([str(g) for g in self.genes_], dtype=object)
+        return np.asarray([f"x{j}" for j in self.gene_indices_], dtype=object)
 
     def _check_params(self):
         if self.transform_method not in _TRANSFORMS:
@@ -366,33 +429,51 @@ class Preprocessor:
         return _check_n_genes(self.n_genes)
 
     def _check_fitted(self):
-        if not hasattr(self, "gene_indices_"):
-            raise ValueError("this Preprocessor is not fitted yet; call fit(X) before transform(X)")
+        check_is_fitted(
+            self,
+            "gene_indices_",
+            msg="this Preprocessor is not fitted yet; call fit(X) before transform(X)",
+        )
 
-    def fit(self, X, y=None, *, groups=None):
+    def fit(self, X, y=None, *, groups=None, layer=None):
         """Choose the genes on a training cohort.
 
         Parameters
         ----------
-        X : DataFrame or array-like of shape (n_samples, n_genes_in)
-            Training expression, samples x genes, finite. A DataFrame's columns are the
-            gene names (they must be unique).
+        X : DataFrame, AnnData or array-like of shape (n_samples, n_genes_in)
+            Training expression, samples x genes, finite. A DataFrame's columns (AnnData's
+            ``var_names``) are the gene names (they must be unique).
         y : ignored
             Accepted for pipeline compatibility.
         groups : array-like of shape (n_samples,), optional
             Cohort label per sample for pooled training cohorts: the filter runs per cohort
             and keeps the genes selected in all of them (as the R package does).
+        layer : str, optional
+            AnnData X only: use ``adata.layers[layer]`` instead of ``adata.X``.
 
         Returns
         -------
         self : Preprocessor
+
+        Raises
+        ------
+        ValueError
+            Sparse, complex, boolean or non-numeric X, duplicated gene names, NaN/inf, or
+            bad parameters.
         """
         n_genes = self._check_params()
-        values, _, columns = _check_matrix(X)
+        values, _, columns = _check_matrix(X, layer=layer)
         _check_finite(values)
         if columns is not None:
             _check_unique_columns(columns)
         keep = _select_gene_indices(values, n_genes, groups)
+        if self.transform_method == "none" and np.any(values[:, keep] < 0):
+            raise ValueError(
+                "Negative values in data passed to Preprocessor: X has negative values among "
+                f"the kept genes (min {values[:, keep].min():.4g}) but transform='none' keeps "
+                "the values and NMF needs X >= 0; use Preprocessor(transform='rank') "
+                "(within-sample ranks) or shift the data"
+            )
         self.n_features_in_ = values.shape[1]
         if columns is not None:
             self.feature_names_in_ = np.asarray(columns, dtype=object)
@@ -405,33 +486,47 @@ class Preprocessor:
         self.n_genes_ = int(keep.size)
         return self
 
-    def transform(self, X, *, fill_value=None):
+    def transform(self, X, *, fill_value=None, layer=None):
         """Align, filter and transform a cohort.
 
         Parameters
         ----------
-        X : DataFrame or array-like of shape (n_samples, n_genes_x)
-            Expression, samples x genes. A DataFrame is aligned to ``genes_`` by name
-            (extra genes dropped, any column order) when the preprocessor was fitted on a
-            DataFrame; an array must have the training columns in the training order.
+        X : DataFrame, AnnData or array-like of shape (n_samples, n_genes_x)
+            Expression, samples x genes. A DataFrame (AnnData: its ``var_names``) is aligned
+            to ``genes_`` by name (extra genes dropped, any column order) when the
+            preprocessor was fitted with gene names; an array must have the training columns
+            in the training order.
         fill_value : float, optional
             Fill value for model genes missing from a DataFrame ``X`` (see
             :func:`align_genes`); missing genes are an error by default.
+        layer : str, optional
+            AnnData X only: use ``adata.layers[layer]`` instead of ``adata.X``.
 
         Returns
         -------
         X_out : same type as X, shape (n_samples, n_genes_)
-            Float64, finite and nonnegative. A DataFrame has ``genes_`` as columns.
+            Float64 (whatever the input dtype), finite and nonnegative. A DataFrame has
+            ``genes_`` as columns; an AnnData has the kept genes as ``var`` and the values in
+            ``.X``. With ``set_output(transform="pandas")`` always a DataFrame (index = the
+            sample names when the input had them).
 
         Raises
         ------
         ValueError
-            Missing genes, wrong number of columns, NaN/inf, or (``transform="none"``)
-            negative values.
+            Missing genes, wrong number of columns, NaN/inf, (``transform="none"``)
+            negative values, or bad input (sparse, complex, non-numeric, duplicated names).
         """
         self._check_fitted()
         self._check_params()
         named = hasattr(self, "feature_names_in_")
+        adata = X if is_anndata(X) else None
+        if adata is not None:
+            values, index, columns = _check_matrix(adata, layer=layer)
+            X = pd.DataFrame(values, index=index, columns=columns)
+            if not named:
+                X = values
+        elif layer is not None:
+            raise ValueError(f"layer={layer!r} is only meaningful for AnnData input")
         if isinstance(X, pd.DataFrame) and named:
             X_sel = align_genes(X, self.genes_, fill_value=fill_value)
             values, index, columns = X_sel.to_numpy(dtype=np.float64), X_sel.index, X_sel.columns
@@ -441,7 +536,8 @@ class Preprocessor:
                 hint = "; pass a DataFrame with gene names to align by name" if named else ""
                 raise ValueError(
                     f"X has {values.shape[1]} genes but the Preprocessor was fitted on "
-                    f"{self.n_features_in_}{hint}"
+                    f"{self.n_features_in_}{hint} (X has {values.shape[1]} features, but "
+                    f"Preprocessor is expecting {self.n_features_in_} features as input)"
                 )
             values = values[:, self.gene_indices_]
             if columns is not None:
@@ -455,11 +551,22 @@ class Preprocessor:
                 "but NMF needs X >= 0; use Preprocessor(transform='rank') (within-sample "
                 "ranks) or shift the data to be nonnegative"
             )
-        return _wrap(np.ascontiguousarray(values), index, columns)
+        values = np.ascontiguousarray(values)
+        if adata is not None:
+            if _get_output_config("transform", self)["dense"] == "pandas":
+                return pd.DataFrame(values, index=index, columns=self.get_feature_names_out())
+            return _wrap(values, index, columns, like=adata, var_idx=self.gene_indices_)
+        return _wrap(values, index, columns)
 
-    def fit_transform(self, X, y=None, *, groups=None):
-        """``fit(X, groups=groups)`` then ``transform(X)``."""
-        return self.fit(X, y, groups=groups).transform(X)
+    def fit_transform(self, X, y=None, *, groups=None, layer=None):
+        """``fit(X, groups=groups, layer=layer)`` then ``transform(X, layer=layer)``.
+
+        Returns
+        -------
+        X_out : same type as X, shape (n_samples, n_genes_)
+            As :meth:`transform`.
+        """
+        return self.fit(X, y, groups=groups, layer=layer).transform(X, layer=layer)
 
     # ---------------------------------------------------------------- serialisation
     def to_dict(self):

@@ -24,10 +24,20 @@ from desurv import cli
 # subprocesses must import the same one, not the uncompiled source tree under the cwd
 PKG_PARENT = Path(cli.__file__).resolve().parents[1]
 
-# optional or workflow-only dependencies that a fit must not pay for
-OPTIONAL = {"matplotlib", "lifelines", "optuna", "sklearn", "sksurv", "joblib"}
+# optional or workflow-only dependencies that a fit must not pay for (scikit-learn, and
+# joblib through it, is loaded: every estimator inherits its BaseEstimator)
+OPTIONAL = {"matplotlib", "lifelines", "optuna", "sksurv"}
 # every third-party module: ``import desurv`` alone must load none of them
-THIRD_PARTY = OPTIONAL | {"numpy", "pandas", "scipy", "numba", "threadpoolctl", "tqdm"}
+THIRD_PARTY = OPTIONAL | {
+    "numpy",
+    "pandas",
+    "scipy",
+    "numba",
+    "threadpoolctl",
+    "tqdm",
+    "sklearn",
+    "joblib",
+}
 
 
 def _run_python(code, *args, check=True):
@@ -186,7 +196,7 @@ def test_fit_verbose_prints_time_stamped_iteration_lines(small_cohort):
 
 
 def test_quiet_fit_prints_no_time_stamps_and_loads_no_optional_dependency(small_cohort):
-    # plots, lifelines, optuna, scikit-learn, scikit-survival, joblib: not for a single fit
+    # plots, lifelines, optuna, scikit-survival: not for a single fit
     code = (
         "import sys, json; from desurv.cli import main\n"
         f"main(['fit', '--expression', {str(small_cohort / 'expr.tsv')!r}, "

@@ -267,7 +267,8 @@ def test_nmfcox_is_desurv_with_alpha_zero(small_problem):
 def test_nmfcox_params_repr_and_save(small_problem, tmp_path):
     X, time, event, k = small_problem
     m = NMFCox(n_components=k, n_init=2, max_iter=100, random_state=1, penalty=0.05)
-    assert repr(m) == "NMFCox(penalty=0.05, n_init=2, max_iter=100, random_state=1)"
+    # scikit-learn's repr: changed parameters in alphabetical order
+    assert repr(m) == "NMFCox(max_iter=100, n_init=2, penalty=0.05, random_state=1)"
     with pytest.raises(ValueError, match="alpha is fixed"):
         m.set_params(alpha=0.3)
     assert m.set_params(penalty=0.2) is m and m.penalty == 0.2

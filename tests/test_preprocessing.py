@@ -193,9 +193,16 @@ def test_preprocessor_array_input_and_all_genes():
 
 def test_preprocessor_none_rejects_negative_values():
     X = _frame([[1.0, -2.0], [3.0, 4.0]])
-    pre = Preprocessor(transform="none").fit(X)
+    # rejected at fit already (the kept genes have negative values) ...
+    with pytest.raises(ValueError, match=r"negative values.*transform='rank'"):
+        Preprocessor(transform="none").fit(X)
+    # ... and in transform, for a cohort with negative values
+    pre = Preprocessor(transform="none").fit(X.abs())
     with pytest.raises(ValueError, match=r"negative values.*transform='rank'"):
         pre.transform(X)
+    # negative values only in genes the filter drops are fine
+    Xd = _frame([[1.0, 5.0, -1e-3], [3.0, 9.0, -2e-3], [2.0, 7.0, -1e-3]])
+    assert Preprocessor(transform="none", n_genes=2).fit(Xd).n_genes_ == 2
     # rank transform makes it usable
     assert (Preprocessor(transform="rank").fit_transform(X).to_numpy() > 0).all()
 
@@ -269,9 +276,11 @@ def test_preprocessor_params_and_sklearn_clone():
     assert pre.get_params() == {"transform": "rank", "n_genes": 5}
     twin = clone(pre)
     assert twin.get_params() == pre.get_params() and twin is not pre
-    with pytest.raises(ValueError, match="invalid parameter"):
+    with pytest.raises(ValueError, match="(?i)invalid parameter"):
         pre.set_params(alpha=1)
-    assert "Preprocessor(transform='rank', n_genes=5)" == repr(pre)
+    # scikit-learn's repr: only the parameters that differ from the defaults
+    assert "Preprocessor(n_genes=5)" == repr(pre)
+    assert "Preprocessor(transform='none')" == repr(Preprocessor(transform="none"))
 
 
 def test_preprocessor_groups():
