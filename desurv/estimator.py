@@ -2,31 +2,58 @@
 
 Orientation: the estimator takes X as samples × genes (scikit-learn / AnnData convention)
 and converts once to the paper's genes × samples for the solver.
+
+scikit-learn conventions: :class:`DeSurv` is a ``BaseEstimator`` and ``TransformerMixin``
+(``get_params``/``set_params``/``clone``, ``Pipeline``, ``GridSearchCV``, ``set_output``),
+raises ``sklearn.exceptions.NotFittedError`` before ``fit`` and declares its needs in
+``__sklearn_tags__`` (survival target required, nonnegative X).
 """
 
 from __future__ import annotations
 
-import inspect
-
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils._set_output import _get_output_config
+from sklearn.utils.validation import check_is_fitted
 
-from ._validation import check_nonnegative_matrix, columns_for_model, survival_from_y
+from ._validation import (
+    check_scale,
+    check_values,
+    columns_for_model,
+    extract_X,
+    is_anndata,
+    survival_from_y,
+)
 from .solver import HISTORY_FIELDS, fit_desurv
 
 __all__ = ["DeSurv", "top_genes"]
 
 
-def _as_matrix(X, name="X"):
-    """Return (float64 array of shape (n_samples, n_features), feature names or None)."""
-    names = None
-    if isinstance(X, pd.DataFrame):
-        names = np.asarray(X.columns.astype(str), dtype=object)
-        X = X.to_numpy(dtype=np.float64)
-    elif hasattr(X, "X") and hasattr(X, "var_names"):  # AnnData without importing it
-        names = np.asarray(list(X.var_names), dtype=object)
-        X = X.X.toarray() if hasattr(X.X, "toarray") else np.asarray(X.X)
-    return check_nonnegative_matrix(X, name), names
+def _as_matrix(X, name="X", *, layer=None):
+    """Validated nonnegative X: ``(float64 array (n_samples, n_features), names or None)``.
+
+    Accepts arrays, DataFrames and AnnData (``layer`` selects ``adata.layers[layer]``);
+    rejects sparse, complex, boolean and non-numeric input, duplicated names, NaN/inf and
+    negative values (see :func:`desurv._validation.extract_X`).
+    """
+    values, names, _ = extract_X(X, name, layer=layer)
+    return check_values(values, name), names
+
+
+def _obs(X):
+    """``adata.obs`` of AnnData input (where string ``time=``/``event=`` are looked up)."""
+    return X.obs if is_anndata(X) else None
+
+
+def _with_layer(X, layer):
+    """AnnData with a layer → DataFrame (genes as columns, samples as index); else X."""
+    if layer is None:
+        return X
+    if not is_anndata(X):
+        raise ValueError(f"layer={layer!r} is only meaningful for AnnData input")
+    values, names, samples = extract_X(X, layer=layer)
+    return pd.DataFrame(values, index=samples, columns=names)
 
 
 def top_genes(W, n_top=20, gene_names=None):
@@ -67,7 +94,7 @@ def top_genes(W, n_top=20, gene_names=None):
     return pd.DataFrame(out)
 
 
-class DeSurv:
+class DeSurv(TransformerMixin, BaseEstimator):
     """Survival-driven deconvolution: NMF fitted jointly with an elastic-net Cox model.
 
     Learns gene programs W (genes × k) and exposures H (k × samples) with X ≈ WH, and Cox
@@ -113,11 +140,14 @@ class DeSurv:
     dtype : {"float64", "float32"}, default "float64"
         Storage precision of X inside the fit; "float32" halves its memory and product
         traffic while sums and all fitted quantities stay float64 (see ``fit_desurv``).
+        Input of any real dtype (float32, float64, integers) is accepted; fitted arrays and
+        the outputs of :meth:`transform` and :meth:`predict` are always float64.
 
     Attributes
     ----------
-    W_ : ndarray of shape (n_genes, n_components)
-        Gene programs, unit ℓ2 columns.
+    W_ : ndarray of float64 of shape (n_genes, n_components)
+        Gene programs, unit ℓ2 columns; row g is gene ``feature_names_in_[g]`` (see
+        :meth:`weights` for a DataFrame labelled by gene and factor).
     H_ : ndarray of shape (n_components, n_samples)
         Exposures of the training samples, in input order.
     components_ : ndarray of shape (n_components, n_genes)
@@ -135,7 +165,34 @@ class DeSurv:
     init_scores_ : ndarray
         Score of every random start (objective, or C-index with init_select="cindex").
     n_features_in_ : int
-    feature_names_in_ : ndarray of str, only when X had gene names.
+        Number of genes seen in :meth:`fit`.
+    feature_names_in_ : ndarray of str
+        Gene names seen in :meth:`fit`; only when X had gene names (DataFrame columns or
+        AnnData ``var_names``). New data with names is then aligned by name.
+
+    Notes
+    -----
+    Inputs: X is samples × genes as an array, a pandas DataFrame (gene names = columns,
+    sample names = index) or an AnnData object (``var_names``/``obs_names``; ``layer=``
+    selects a layer; ``time``/``event`` may name columns of ``adata.obs``). Sparse, complex,
+    boolean and non-numeric X, duplicated gene names, NaN/inf and negative values are
+    rejected with a ValueError; so are inputs on which the fit is meaningless (all zero, every
+    gene constant, values so large or so small that float64 products overflow or underflow,
+    see :func:`desurv._validation.check_scale`). The survival target ``y`` is a structured
+    array with one bool and one float field (any names, as scikit-survival's data sets) or a
+    two-column DataFrame.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from desurv import DeSurv, make_survival_y
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.uniform(size=(40, 15))
+    >>> y = make_survival_y(rng.exponential(size=40), rng.uniform(size=40) < 0.7)
+    >>> model = DeSurv(n_components=2, n_init=1, max_iter=20, random_state=0)
+    >>> Z = model.set_output(transform="pandas").fit(X, y).transform(X)
+    >>> list(Z.columns)
+    ['factor_1', 'factor_2']
     """
 
     def __init__(
@@ -178,33 +235,16 @@ class DeSurv:
         self.n_threads = n_threads
         self.dtype = dtype
 
-    # --- scikit-learn parameter protocol (without depending on scikit-learn) ---
-    @classmethod
-    def _param_names(cls):
-        sig = inspect.signature(cls.__init__)
-        return [p for p in sig.parameters if p != "self"]
-
-    def get_params(self, deep=True):
-        return {name: getattr(self, name) for name in self._param_names()}
-
-    def set_params(self, **params):
-        valid = set(self._param_names())
-        for key, value in params.items():
-            if key not in valid:
-                raise ValueError(f"invalid parameter {key!r} for DeSurv; valid: {sorted(valid)}")
-            setattr(self, key, value)
-        return self
-
-    def __repr__(self):
-        defaults = {
-            p.name: p.default for p in inspect.signature(type(self).__init__).parameters.values()
-        }
-        changed = [
-            f"{k}={v!r}"
-            for k, v in self.get_params().items()
-            if defaults.get(k) is not v and defaults.get(k) != v
-        ]
-        return f"{type(self).__name__}({', '.join(changed)})"
+    # --- scikit-learn protocol (get_params/set_params/__repr__ come from BaseEstimator) ---
+    def __sklearn_tags__(self):
+        """Tags for scikit-learn: a survival target is required and X must be >= 0."""
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True
+        tags.target_tags.single_output = True
+        tags.input_tags.positive_only = True
+        tags.input_tags.sparse = False
+        tags.transformer_tags.preserves_dtype = ["float64"]
+        return tags
 
     # --- fitting ---
     def fit(
@@ -218,22 +258,35 @@ class DeSurv:
         H_init=None,
         beta_init=None,
         callback=None,
+        init_callback=None,
+        layer=None,
     ):
         """Fit the model.
 
         Parameters
         ----------
-        X : array-like or pandas.DataFrame of shape (n_samples, n_genes)
-            Nonnegative expression (e.g. within-sample ranks). Gene names are kept from a
-            DataFrame's columns.
-        y : structured array of shape (n_samples,), fields ``event`` (bool), ``time`` (float)
-            As in scikit-survival (see :func:`desurv.make_survival_y`). Alternatively pass
-            ``time=`` and ``event=``.
+        X : array-like, pandas.DataFrame or AnnData of shape (n_samples, n_genes)
+            Nonnegative expression (e.g. within-sample ranks), any real dtype. Gene names are
+            kept from a DataFrame's columns or AnnData's ``var_names``.
+        y : structured array or pandas.DataFrame of shape (n_samples,)
+            Survival data: a structured array with one bool field (event) and one float
+            field (time), whatever their names (:func:`desurv.make_survival_y`,
+            ``sksurv.util.Surv``, scikit-survival's data sets), or a two-column DataFrame
+            (see :func:`desurv._validation.survival_from_y`). Alternatively pass ``time=``
+            and ``event=``.
+        time, event : array-like of shape (n_samples,) or str, optional
+            Instead of ``y``. With AnnData X, a string names a column of ``adata.obs``
+            (e.g. ``fit(adata, time="os_time", event="os_event")``).
         W_init, H_init, beta_init : ndarray, optional
             Custom start (only with ``init="custom"``), paper orientation: W_init
             (n_genes, k), H_init (k, n_samples), beta_init (k,).
         callback : callable(iteration, objective), optional
             Called after each iteration of the final run (e.g. for progress bars).
+        init_callback : callable(start, score), optional
+            Called after each short random start (``start`` from 1), e.g. for a progress bar
+            over the ``n_init`` starts.
+        layer : str, optional
+            AnnData X only: fit ``adata.layers[layer]`` instead of ``adata.X``.
 
         Returns
         -------
@@ -242,11 +295,14 @@ class DeSurv:
         Raises
         ------
         ValueError
-            Bad X (negative, NaN), survival data (mismatched length, no events), k too
-            large, or a custom start with ``init="random"`` (and vice versa).
+            Bad X (sparse, complex/bool/non-numeric, duplicated gene names, negative, NaN;
+            all zero, every gene constant, or values that overflow/underflow float64
+            products), bad survival data (not survival data, mismatched length, no events),
+            k too large, or a custom start with ``init="random"`` (and vice versa).
         """
-        Xa, names = _as_matrix(X)
-        time_, event_ = survival_from_y(y, time, event, n_samples=Xa.shape[0])
+        Xa, names = _as_matrix(X, layer=layer)
+        check_scale(Xa)
+        time_, event_ = survival_from_y(y, time, event, n_samples=Xa.shape[0], obs=_obs(X))
         if self.init not in ("random", "custom"):
             raise ValueError(f"init must be 'random' or 'custom', got {self.init!r}")
         custom = W_init is not None or H_init is not None or beta_init is not None
@@ -279,8 +335,10 @@ class DeSurv:
             n_threads=self.n_threads,
             dtype=self.dtype,
             callback=callback,
+            init_callback=init_callback,
         )
         self._set_fitted(res, Xa.shape[1], names)
+        self._fit_baseline(Xa, time_, event_)
         return self
 
     def _set_fitted(self, res, n_features, names):
@@ -304,53 +362,383 @@ class DeSurv:
 
     @property
     def components_(self):
+        """``W_.T``, shape (n_components, n_genes) (scikit-learn convention)."""
         self._check_fitted()
         return self.W_.T
 
     def _check_fitted(self):
-        if not hasattr(self, "W_"):
-            raise ValueError("this DeSurv model is not fitted yet: call fit() first")
+        """Raise :class:`sklearn.exceptions.NotFittedError` (a ValueError) before fit."""
+        check_is_fitted(
+            self, "W_", msg=f"this {type(self).__name__} model is not fitted yet: call fit() first"
+        )
 
-    def _prepare(self, X):
-        """Validate new data and order its genes like the training data."""
+    def _prepare(self, X, layer=None):
+        """Validate new data and order its genes like the training data (by name for a
+        DataFrame or AnnData fitted with names)."""
         self._check_fitted()
-        return columns_for_model(self, X, _as_matrix, "genes")
+        return columns_for_model(self, X, "genes", layer=layer)
 
-    def transform(self, X):
-        """Projections Z = X·W (n_samples × n_components), the Cox covariates."""
-        return self._prepare(X) @ self.W_
+    def get_feature_names_out(self, input_features=None):
+        """Names of the columns of :meth:`transform`: ``factor_1`` … ``factor_k``.
 
-    def predict(self, X):
-        """Linear predictor η = X·W·β (log relative hazard), shape (n_samples,)."""
-        return self.transform(X) @ self.coef_
+        The same labels as the rows of :meth:`summary` and the columns of :meth:`top_genes`.
 
-    def predict_risk(self, X):
-        """Relative risk exp(η), shape (n_samples,)."""
-        return np.exp(self.predict(X))
+        Parameters
+        ----------
+        input_features : ignored
+            Present for scikit-learn's API (the output names do not depend on the genes).
 
-    def score(self, X, y=None, *, time=None, event=None):
-        """Harrell's concordance index of η on (X, y); higher η = higher risk."""
+        Returns
+        -------
+        ndarray of str (object) of shape (n_components,)
+        """
+        self._check_fitted()
+        return np.asarray([f"factor_{f + 1}" for f in range(self.W_.shape[1])], dtype=object)
+
+    def transform(self, X, *, layer=None):
+        """Projections Z = X·W, the Cox covariates.
+
+        Parameters
+        ----------
+        X : array-like, pandas.DataFrame or AnnData of shape (n_samples, n_genes)
+            Nonnegative expression, transformed like the training data. When the model was
+            fitted with gene names, a DataFrame's columns or AnnData's ``var_names`` are
+            matched by name (any order, extra genes dropped; missing genes are an error).
+        layer : str, optional
+            AnnData X only: use ``adata.layers[layer]``.
+
+        Returns
+        -------
+        Z : ndarray of float64 of shape (n_samples, n_components), or pandas.DataFrame
+            float64 whatever the input dtype (float32 input included). With
+            ``set_output(transform="pandas")`` a DataFrame with columns
+            :meth:`get_feature_names_out` and the sample names as index (DataFrame index or
+            AnnData ``obs_names``).
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            Before :meth:`fit`.
+        ValueError
+            Bad X, missing genes or a wrong number of genes.
+        """
+        Z = self._prepare(X, layer) @ self.W_
+        if is_anndata(X) and _get_output_config("transform", self)["dense"] == "pandas":
+            return pd.DataFrame(
+                Z, index=pd.Index(X.obs_names), columns=self.get_feature_names_out()
+            )
+        return Z
+
+    def fit_transform(self, X, y=None, *, layer=None, **fit_params):
+        """``fit(X, y, layer=layer, **fit_params)`` then ``transform(X, layer=layer)``.
+
+        Returns
+        -------
+        Z : ndarray of float64 of shape (n_samples, n_components), or pandas.DataFrame
+            As :meth:`transform` (the projections of the training samples).
+        """
+        return self.fit(X, y, layer=layer, **fit_params).transform(X, layer=layer)
+
+    def weights(self):
+        """Gene programs W as a DataFrame: genes × factors (``factor_1`` …).
+
+        Returns
+        -------
+        pandas.DataFrame of float64 of shape (n_genes, n_components)
+            Index = ``feature_names_in_`` (gene names) when the model was fitted with names,
+            else ``0 … n_genes-1``; the values are ``W_``.
+        """
+        self._check_fitted()
+        names = getattr(self, "feature_names_in_", None)
+        index = pd.Index(names if names is not None else np.arange(self.W_.shape[0]), name="gene")
+        return pd.DataFrame(self.W_, index=index, columns=self.get_feature_names_out())
+
+    def predict(self, X, *, layer=None):
+        """Linear predictor η = (X·W − mean_z_)·β, centred at the average training sample.
+
+        η is the log hazard ratio of each sample against a (hypothetical) sample whose
+        projections equal the training mean ``mean_z_`` (Cox 1972); the constant shift
+        ``mean_z_·β`` changes neither the C-index, the partial likelihood nor hazard ratios
+        per SD, and keeps ``exp(η)`` near 1 instead of ``exp(Σ z β)``.  It is the η of the
+        baseline hazard (:meth:`predict_survival_function`).
+
+        Parameters
+        ----------
+        X : array-like, pandas.DataFrame or AnnData of shape (n_samples, n_genes)
+            Nonnegative expression, transformed like the training data (genes matched by
+            name, as in :meth:`transform`).
+        layer : str, optional
+            AnnData X only: use ``adata.layers[layer]``.
+
+        Returns
+        -------
+        eta : ndarray of float64, shape (n_samples,)
+            Log relative hazard (dimensionless); higher = higher risk.  Up to desurv 0.1.0
+            ``predict`` returned the uncentred X·W·β = η + ``mean_z_``·β.
+
+        Raises
+        ------
+        ValueError
+            Not fitted, or X invalid / genes missing (see :meth:`transform`).
+        """
+        Z = np.asarray(self.transform(X, layer=layer), dtype=np.float64)
+        return (Z - self.mean_z_) @ self.coef_
+
+    def predict_risk(self, X, *, layer=None):
+        """Relative risk exp(η) against the average training sample (see :meth:`predict`).
+
+        Returns
+        -------
+        risk : ndarray of float64, shape (n_samples,)
+            Hazard ratio of each sample to a sample with Z = ``mean_z_`` (1 = average).
+        """
+        return np.exp(self.predict(X, layer=layer))
+
+    # --- survival functions (Breslow baseline), scikit-survival conventions ---
+    def _fit_baseline(self, Xa, time, event):
+        """Breslow baseline and Wald covariance from the training data (called by fit).
+
+        Sets ``baseline_time_``, ``baseline_cumulative_hazard_`` (Breslow 1972, on the
+        centred training η of :meth:`predict`), ``coef_covariance_`` (inverse observed
+        information of the plain Cox log partial likelihood at ``coef_``, ties as the fit)
+        and ``n_events_``.
+
+        Parameters
+        ----------
+        Xa : ndarray of float64, shape (n_samples, n_genes)
+            Validated training expression (samples × genes, training gene order).
+        time, event : ndarray of shape (n_samples,)
+            Validated training survival data.
+        """
+        from .survival_functions import breslow_baseline, coef_covariance
+
+        Z = Xa @ self.W_
+        eta = (Z - self.mean_z_) @ self.coef_
+        self.baseline_time_, self.baseline_cumulative_hazard_ = breslow_baseline(eta, time, event)
+        self.coef_covariance_ = coef_covariance(Z, time, event, self.coef_, ties=self.ties)
+        self.n_events_ = int(np.count_nonzero(event))
+
+    def _check_baseline(self):
+        self._check_fitted()
+        if not hasattr(self, "baseline_cumulative_hazard_"):
+            raise ValueError(
+                "this model has no baseline hazard (saved by a desurv version without it): "
+                "refit it to predict survival functions"
+            )
+
+    def _baseline_step(self, y):
+        from .survival_functions import StepFunction
+
+        if not hasattr(self, "baseline_cumulative_hazard_"):
+            raise AttributeError("no baseline hazard: fit the model first")
+        return StepFunction(self.baseline_time_, y)
+
+    @property
+    def unique_times_(self):
+        """Distinct training times (events and censorings), ascending (= ``baseline_time_``).
+
+        As scikit-survival's ``unique_times_``: the times at which ``return_array=True``
+        evaluates the predicted functions.
+        """
+        if not hasattr(self, "baseline_time_"):
+            raise AttributeError("no baseline hazard: fit the model first")
+        return self.baseline_time_
+
+    @property
+    def cum_baseline_hazard_(self):
+        """Breslow cumulative baseline hazard H0 as a StepFunction (x = ``unique_times_``).
+
+        Refers to η = 0 of :meth:`predict`, i.e. the average training sample (scikit-survival's
+        refers to Z = 0 instead; the predicted survival functions are the same).  See
+        :class:`desurv.survival_functions.StepFunction`.
+        """
+        return self._baseline_step(self.baseline_cumulative_hazard_)
+
+    @property
+    def baseline_survival_(self):
+        """Baseline survival exp(−H0) (the average training sample) as a StepFunction."""
+        return self._baseline_step(np.exp(-self.baseline_cumulative_hazard_))
+
+    def predict_cumulative_hazard_function(self, X, return_array=False, *, layer=None):
+        """Cumulative hazard H(t | x) = exp(η(x))·H0(t) of each sample (Cox 1972; Breslow H0).
+
+        H0 is the Breslow (1972) estimate from the training data at the fitted W and β, on
+        the centred η of :meth:`predict`.  Same conventions as scikit-survival's
+        ``CoxPHSurvivalAnalysis.predict_cumulative_hazard_function``.
+
+        Parameters
+        ----------
+        X : array-like or pandas.DataFrame of shape (n_samples, n_genes)
+            Expression, as for :meth:`predict`.
+        return_array : bool, default=False
+            ``False``: one :class:`~desurv.survival_functions.StepFunction` per sample
+            (``x = unique_times_``, ``y = H0``, ``a = exp(η)``; callable on times in
+            ``[0, unique_times_[-1]]``, time in the units of the training times).
+            ``True``: the values at ``unique_times_``.
+        layer : str, optional
+            AnnData X only: use ``adata.layers[layer]``.
+
+        Returns
+        -------
+        ndarray of object (StepFunction), shape (n_samples,), or ndarray of float64,
+        shape (n_samples, n_unique_times)
+
+        Raises
+        ------
+        ValueError
+            Not fitted, no baseline (model file from an older desurv), or bad X.
+        """
+        from .survival_functions import cumulative_hazard_functions
+
+        self._check_baseline()
+        return cumulative_hazard_functions(
+            self.predict(X, layer=layer),
+            self.baseline_time_,
+            self.baseline_cumulative_hazard_,
+            return_array,
+        )
+
+    def predict_survival_function(self, X, return_array=False, *, layer=None):
+        """Survival S(t | x) = exp(−exp(η(x))·H0(t)) of each sample (Cox 1972; Breslow H0).
+
+        Same conventions as scikit-survival's
+        ``CoxPHSurvivalAnalysis.predict_survival_function``, so the result feeds
+        ``sksurv.metrics.integrated_brier_score`` and ``cumulative_dynamic_auc``
+        (evaluate each function at the chosen times, e.g.
+        ``np.vstack([f(times) for f in model.predict_survival_function(X)])``).
+
+        Parameters
+        ----------
+        X : array-like or pandas.DataFrame of shape (n_samples, n_genes)
+            Expression, as for :meth:`predict`.
+        return_array : bool, default=False
+            ``False``: one :class:`~desurv.survival_functions.StepFunction` per sample
+            (``x = unique_times_``, ``y = S(unique_times_ | x)``; callable on times in
+            ``[0, unique_times_[-1]]``).  ``True``: the values at ``unique_times_``.
+        layer : str, optional
+            AnnData X only: use ``adata.layers[layer]``.
+
+        Returns
+        -------
+        ndarray of object (StepFunction), shape (n_samples,), or ndarray of float64,
+        shape (n_samples, n_unique_times)
+            Survival probabilities in [0, 1].
+
+        Raises
+        ------
+        ValueError
+            Not fitted, no baseline (model file from an older desurv), or bad X.
+        """
+        from .survival_functions import survival_functions
+
+        self._check_baseline()
+        return survival_functions(
+            self.predict(X, layer=layer),
+            self.baseline_time_,
+            self.baseline_cumulative_hazard_,
+            return_array,
+        )
+
+    def score(self, X, y=None, *, time=None, event=None, layer=None):
+        """Harrell's concordance index of η on (X, y); higher η = higher risk.
+
+        The ``score`` used by ``GridSearchCV`` and ``cross_val_score``.
+
+        Parameters
+        ----------
+        X : array-like, pandas.DataFrame or AnnData of shape (n_samples, n_genes)
+            As for :meth:`transform`.
+        y : structured array or DataFrame of shape (n_samples,), optional
+            Survival data (as in :meth:`fit`), or pass ``time=`` and ``event=`` (strings name
+            columns of ``adata.obs`` for AnnData X).
+        layer : str, optional
+            AnnData X only: use ``adata.layers[layer]``.
+
+        Returns
+        -------
+        float
+            Harrell's C in [0, 1].
+        """
         from .metrics import concordance_index
 
-        eta = self.predict(X)
-        time_, event_ = survival_from_y(y, time, event, n_samples=eta.shape[0])
+        eta = np.asarray(self.predict(_with_layer(X, layer)), dtype=np.float64)
+        time_, event_ = survival_from_y(
+            y, time, event, n_samples=eta.shape[0], obs=_obs(X), require_event=False
+        )
         return concordance_index(time_, event_, eta)
 
     # --- readable results ---
-    def summary(self):
-        """Cox coefficients as a table: coef, exp(coef) per unit of Z, and per SD of Z."""
+    def summary(self, level=0.95):
+        """Cox coefficients with Wald standard errors, confidence intervals and p-values.
+
+        One row per factor.  Columns: ``coef`` (β, log hazard ratio per unit of Z = XW),
+        ``exp(coef)``, ``se``, ``coef_lower``/``coef_upper`` (Wald interval at ``level``),
+        ``z`` (β/se), ``p`` (two-sided), ``sd_z`` (training SD of Z), ``coef_per_sd``
+        (β·sd_z), ``se_per_sd``, ``hazard_ratio_per_sd`` (exp(β·sd_z)) and
+        ``hazard_ratio_per_sd_lower``/``_upper``.  The standard errors come from
+        ``coef_covariance_``: the inverse observed information −∂²ℓ/∂b² of the plain Cox log
+        partial likelihood (Cox 1972; ties as in the fit), at b = β ⊙ sd(Z) on the
+        standardised training Z, computed at fit time.
+
+        What the inference conditions on: Z is treated as fixed covariates, but W was
+        learned from the same data (and, with α > 0, from the same survival outcomes), so
+        the intervals are too narrow and the p-values too small (anti-conservative).  With
+        penalty λ > 0 the coefficients are shrunk towards 0 and the information ignores the
+        penalty and the selection: the Wald p-values are then **not** valid tests; use them
+        only with λ = 0, and validate prognostic value on an independent cohort.  NaN when the
+        information is singular or for a constant factor.
+
+        Parameters
+        ----------
+        level : float in (0, 1), default=0.95
+            Confidence level of the intervals.
+
+        Returns
+        -------
+        pandas.DataFrame of shape (n_components, 13), index ``factor_1`` ... (name "factor")
+
+        Raises
+        ------
+        ValueError
+            Not fitted, or ``level`` outside (0, 1).
+        """
+        from .survival_functions import wald_table
+
         self._check_fitted()
-        idx = [f"factor_{f + 1}" for f in range(self.coef_.shape[0])]
-        return pd.DataFrame(
-            {
-                "coef": self.coef_,
-                "exp(coef)": np.exp(self.coef_),
-                "sd_z": self.sd_z_,
-                "coef_per_sd": self.coef_ * self.sd_z_,
-                "hazard_ratio_per_sd": np.exp(self.coef_ * self.sd_z_),
-            },
-            index=pd.Index(idx, name="factor"),
+        k = self.coef_.shape[0]
+        idx = pd.Index([f"factor_{f + 1}" for f in range(k)], name="factor")
+        cov = getattr(self, "coef_covariance_", None)
+        if cov is None:  # model file from a desurv version without inference
+            cov = np.full((k, k), np.nan)
+        return wald_table(self.coef_, cov, self.sd_z_, level=level, index=idx)
+
+    def print_summary(self, level=0.95, file=None):
+        """Print :meth:`summary` as a readable table (like lifelines' ``print_summary``).
+
+        The header names the model, the number of training samples and events and the tie
+        handling; a note states what the Wald inference conditions on (see :meth:`summary`).
+
+        Parameters
+        ----------
+        level : float in (0, 1), default=0.95
+            Confidence level of the intervals.
+        file : file-like, optional
+            Where to print (default ``sys.stdout``).
+        """
+        from .survival_functions import format_summary
+
+        table = self.summary(level=level)
+        text = format_summary(
+            table,
+            model=" ".join(repr(self).split()),
+            n_samples=self.H_.shape[1],
+            n_events=getattr(self, "n_events_", None),
+            ties=self.ties,
+            alpha=float(self.alpha),
+            penalty=float(self.penalty),
+            level=level,
         )
+        print(text, file=file)
 
     def top_genes(self, n_top=20):
         """Top genes per factor by the paper's specificity score (see :func:`top_genes`)."""
