@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._solver import HISTORY_FIELDS, SolverParams, _Problem, run_loop
-from ._validation import check_nonnegative_matrix, check_time_event
+from ._validation import check_nonnegative_matrix, check_scale, check_time_event
 
 __all__ = ["DeSurvResult", "fit_desurv", "HISTORY_FIELDS"]
 
@@ -281,7 +281,8 @@ def fit_desurv(
     Raises
     ------
     ValueError
-        Negative/non-finite X, mismatched lengths, no events, k too large, bad
+        Negative/non-finite X; X all zero, every gene constant, or values whose products
+        overflow/underflow float64; mismatched lengths, no events, k too large, bad
         hyperparameters or start matrices of the wrong shape.
     """
     try:
@@ -291,6 +292,7 @@ def fit_desurv(
     if dtype not in (np.float64, np.float32):
         raise ValueError("dtype must be 'float64' or 'float32'")
     X = check_nonnegative_matrix(X, "X", dtype=dtype)
+    check_scale(X.T)  # all zero, constant genes, overflow/underflow: no meaningful fit
     p, n = X.shape
     time, event = check_time_event(time, event, n_samples=n)
     if n < 2:

@@ -398,3 +398,24 @@ def test_sorted_columns_for_c_and_f_ordered_input():
         out = _sorted_columns(A, order)
         assert out.flags.c_contiguous and out.dtype == A.dtype
         np.testing.assert_array_equal(out, A[:, order])
+
+
+@pytest.mark.parametrize(
+    ("scale", "match"),
+    [("zero", "all zero"), ("constant", "constant"), ("huge", "overflows"), ("tiny", "underflow")],
+)
+def test_fit_desurv_rejects_meaningless_x_up_front(scale, match):
+    # functional API: the same up-front checks as the estimators, not a fit that "converges"
+    # to β = 0 or a RuntimeError about non-finite objectives
+    rng = np.random.default_rng(0)
+    X = rng.uniform(size=(12, 20))
+    X = {
+        "zero": np.zeros_like(X),
+        "constant": np.full_like(X, 3.0),
+        "huge": X * 1e300,
+        "tiny": X * 1e-300,
+    }[scale]
+    time = rng.exponential(size=20)
+    event = np.arange(20) % 2 == 0
+    with pytest.raises(ValueError, match=match):
+        fit_desurv(X, time, event, 2, n_init=1, max_iter=3)
