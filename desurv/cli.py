@@ -452,14 +452,27 @@ def _require_events(y, where, need=2):
 
 
 def _print_hazard_ratios(summary):
-    """Hazard ratio per SD of each factor's score (with its CI when the summary has one)."""
-    cols = ["hazard_ratio_per_sd"] + [
-        c
-        for c in summary.columns
-        if ("lower" in c or "upper" in c) and ("hr" in c or "hazard" in c)
-    ]
-    print("hazard ratio per SD of each factor score:")
-    print(summary[cols].to_string(float_format="%.4f"))
+    """Hazard ratio per SD of each factor's score with its Wald 95% CI and p.
+
+    The intervals treat the learned programs as fixed covariates (optimistic) and are not
+    valid tests when the penalty shrinks β; the line under the table says so.
+    """
+    import pandas as pd
+
+    table = pd.DataFrame(
+        {
+            "HR per SD": summary["hazard_ratio_per_sd"],
+            "95% CI lower": summary["hazard_ratio_per_sd_lower"],
+            "95% CI upper": summary["hazard_ratio_per_sd_upper"],
+            "p (Wald)": summary["p"],
+        }
+    )
+    print("hazard ratio per SD of each factor score (in-sample):")
+    print(table.to_string(float_format="%.4g"))
+    print(
+        "  (Wald intervals on the training data, treating the learned programs as fixed; "
+        "optimistic, and not valid tests when penalty > 0)"
+    )
 
 
 def _missing_genes_hint(message):

@@ -586,9 +586,17 @@ def test_fit_prints_hazard_ratios_per_sd(work, capsys):
     root, e, c = work
     code, out, err = _run(_fit_argv(e, c, "run"), capsys)
     assert code == 0, err
-    assert "hazard ratio per SD" in out and "hazard_ratio_per_sd" in out
-    header = next(line for line in out.splitlines() if "hazard_ratio_per_sd" in line)
-    assert "coef" not in header.split()
+    assert "hazard ratio per SD" in out
+    header = next(line for line in out.splitlines() if "HR per SD" in line)
+    assert "coef" not in header.split() and "95% CI lower" in header and "p (Wald)" in header
+    # the printed numbers are the model's: HR per SD and CI of factor_1 as saved
+    coef = pd.read_csv(Path("run") / "coefficients.tsv", sep="\t", index_col=0)
+    row = next(line for line in out.splitlines() if line.startswith("factor_1")).split()
+    hr, lo, hi = (float(v) for v in row[1:4])
+    assert hr == pytest.approx(coef.loc["factor_1", "hazard_ratio_per_sd"], rel=1e-3)
+    assert lo == pytest.approx(coef.loc["factor_1", "hazard_ratio_per_sd_lower"], rel=1e-3)
+    assert hi == pytest.approx(coef.loc["factor_1", "hazard_ratio_per_sd_upper"], rel=1e-3)
+    assert "not valid tests when penalty > 0" in out
 
 
 def test_progress_bars_on_stderr_unless_quiet(work, capsys):
