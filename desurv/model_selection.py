@@ -3,9 +3,9 @@
 Workflow (DeSurv paper, "hyperparameter selection"):
 
 1. Folds stratified by event status and cohort (:func:`stratified_folds`).
-2. For every fold, seed and *path* (a setting of k, λ, ξ, λ_W, λ_H), the α grid is fitted in
-   increasing order, each fit starting from the previous solution (warm start); the first α
-   starts from the seed's random initialisation. Each fit is scored on the held-out fold by
+2. For every fold, seed and *path* (a setting of k, λ, ξ, λ_W, λ_H), every α of the grid is
+   fitted from the seed's random initialisation (cold starts, the default; warm starts along
+   α are an option, see :func:`cross_validate`). Each fit is scored on the held-out fold by
    Harrell's C of η = Z_val β with Z_val = X_valᵀ W (W and β learned on the training part).
 3. Per configuration the C-index is averaged over seeds within a fold, then the mean and
    standard error (SD/√n_folds, ddof = 1) are taken across folds.
@@ -28,9 +28,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
 
 from ._folds import fold_indices, stratified_folds
-from ._validation import survival_from_y
+from ._validation import check_scale, check_values, extract_X, is_anndata, survival_from_y
 from .cox import cox_partial_log_likelihood
 from .estimator import DeSurv, _as_matrix
 from .exceptions import ConvergenceWarning, DataWarning
@@ -158,7 +160,7 @@ def _fit_path(task, data, fit_options):
     X_tr, t_tr, e_tr, X_val, t_val, e_val = data
     alphas = task["alphas"]
     params = task["params"]
-    mode = fit_options.pop("warm_start", "ascending")
+    mode = fit_options.pop("warm_start", "none")
     if mode == "descending":
         alphas = alphas[::-1]
     records = []
@@ -178,6 +180,7 @@ def _fit_path(task, data, fit_options):
                 n_threads=1, **kwargs,
             )  # fmt: skip
         eta_tr = (X_tr.T @ res.W) @ res.beta
+        w_change = np.nan if start is None else _relative_change(res.W, start[0])
         c_val, ll_val, _ = _score(res.W, res.beta, X_val, t_val, e_val, fit_options["ties"])
         records.append(
             {
@@ -192,6 +195,7 @@ def _fit_path(task, data, fit_options):
                 "n_iter": int(res.n_iter),
                 "converged": bool(res.converged),
                 "warm_start": start is not None,
+                "w_change": w_change,
                 "n_val": int(t_val.shape[0]),
                 "n_val_events": int(e_val.sum()),
             }
@@ -199,6 +203,59 @@ def _fit_path(task, data, fit_options):
         if mode != "none":
             start = (res.W, res.H, res.beta)
     return records
+
+
+def _relative_change(W, W_start):
+    """‖W − W_start‖_F / ‖W_start‖_F (how far a warm-started fit moved W)."""
+    den = float(np.linalg.norm(W_start))
+    return float(np.linalg.norm(W - W_start)) / den if den > 0 else np.nan
+
+
+#: A warm-started α > 0 fit counts as stalled at its start when it stops within this many
+#: iterations and its W moved by less than this relative amount (see _warn_degenerate_paths).
+_STALL_MAX_ITER = 5
+_STALL_W_CHANGE = 1e-3
+_STALL_MAX_MESSAGES = 10
+
+
+def _warn_degenerate_paths(df):
+    """One DataWarning per warm α path whose α > 0 fits stayed at their warm start.
+
+    At a stationary point of plain NMF the balanced W step scales the survival push by
+    ‖∇NMF‖ ≈ 0, so α > 0 fits started from the α = 0 solution stop at once and reproduce it.
+    """
+    if "w_change" not in df or not df["warm_start"].any():
+        return
+    stalled = (
+        df["warm_start"]
+        & (df["alpha"] > 0)
+        & (df["n_iter"] <= _STALL_MAX_ITER)
+        & (df["w_change"] < _STALL_W_CHANGE)
+    )
+    if not stalled.any():
+        return
+    keys = ["fold", "seed", *_PATH_PARAMS]
+    paths = list(df[stalled].groupby(keys, sort=True)["alpha"])
+    for n, (key, alphas) in enumerate(paths):
+        if n == _STALL_MAX_MESSAGES:
+            warnings.warn(
+                f"... and {len(paths) - n} more warm-started alpha paths stalled at their warm "
+                "start (column 'w_change' of the results); use warm_start=False (cold starts)",
+                DataWarning,
+                stacklevel=3,
+            )
+            break
+        where = dict(zip(keys, key, strict=True))
+        setting = ", ".join(f"{p}={where[p]:g}" for p in _PATH_PARAMS)
+        warnings.warn(
+            f"warm-started fits at alpha = {', '.join(f'{a:g}' for a in alphas)} (fold "
+            f"{where['fold']}, seed {where['seed']}, {setting}) stopped after <= "
+            f"{_STALL_MAX_ITER} iterations with W within {_STALL_W_CHANGE:g} (relative) of "
+            "their warm start: they reproduce the previous alpha's solution instead of "
+            "fitting their own. Use cold starts (warm_start=False, the default).",
+            DataWarning,
+            stacklevel=3,
+        )
 
 
 # ----------------------------------------------------------------------------- data
@@ -356,7 +413,7 @@ def cross_validate(
     groups=None,
     folds=None,
     preprocessor=None,
-    warm_start=True,
+    warm_start=False,
     n_init=1,
     max_iter=500,
     tol=1e-6,
@@ -394,14 +451,18 @@ def cross_validate(
         Precomputed fold ids (0 … n_folds − 1), e.g. to share folds with the baselines.
     preprocessor : desurv.preprocessing.Preprocessor, optional
         Gene filter + transform re-fitted on each training part and applied to both parts.
-    warm_start : {True, "ascending", "descending", False}, default=True
+    warm_start : {False, True, "ascending", "descending"}, default=False
+        ``False``: every α starts from the seed's random initialisation (cold starts).
         ``True``/``"ascending"``: fit α in increasing order, each fit starting from the
         previous α's solution (W, H, β), as the authors' ``desurv_alpha_warmstart``;
-        ``"descending"``: the same from the largest α down; ``False``: every α starts from
-        the seed's random initialisation. Note: the W step's gradient balancing scales the
-        survival push by ‖∇NMF‖, which vanishes at a converged α = 0 (plain NMF) solution,
-        so an ascending path that starts at α = 0 can stay at the NMF solution on data
-        where the NMF term dominates F (e.g. ranks); check ``n_iter`` in the results.
+        ``"descending"``: the same from the largest α down.
+
+        .. warning:: Warm starts can silently reproduce the α = 0 result. The W step's
+           gradient balancing scales the survival push by ‖∇NMF‖, which vanishes at a
+           converged α = 0 (plain NMF) solution, so on data where the NMF term dominates F
+           (e.g. within-sample ranks) every α > 0 fit of an ascending path stops after a
+           few iterations at its warm start. Such paths raise a ``DataWarning``; the
+           column ``w_change`` of the results shows how far each warm fit moved W.
     n_init, max_iter, tol, ties, loss_convention, init_max_iter, init_tol
         Passed to :func:`desurv.fit_desurv` for every fit.
     random_state : int or None
@@ -423,8 +484,9 @@ def cross_validate(
     results : pandas.DataFrame
         One row per fit: ``fold``, ``seed``, the six hyperparameters, ``cindex`` (validation
         Harrell's C), ``val_loglik`` (validation Cox partial log-likelihood per event),
-        ``train_cindex``, ``objective``, ``n_iter``, ``converged``, ``warm_start``, ``n_val``,
-        ``n_val_events``. ``results.attrs`` records the folds, seeds and settings.
+        ``train_cindex``, ``objective``, ``n_iter``, ``converged``, ``warm_start``,
+        ``w_change`` (‖W − W_start‖/‖W_start‖ of a warm-started fit, NaN for cold starts),
+        ``n_val``, ``n_val_events``. ``results.attrs`` records the folds, seeds and settings.
 
     Raises
     ------
@@ -434,7 +496,10 @@ def cross_validate(
     Warns
     -----
     DataWarning
-        A fold has no events (its validation C-index is NaN and is skipped in the means).
+        A fold has no events (its validation C-index is NaN and is skipped in the means);
+        or, with warm starts, an α path degenerated: its warm-started α > 0 fits stopped
+        within 5 iterations with W changed by less than 1e-3 (relative) from the warm start
+        (one warning per path, naming fold, seed, setting and α values).
     ConvergenceWarning
         Some fits stopped at ``max_iter`` (once, with the count).
     """
@@ -458,6 +523,7 @@ def cross_validate(
     records = _run_tasks(tasks, fold_data, opts, n_jobs, backend, progress, "DeSurv CV")
     df = pd.DataFrame.from_records(records)
     _warn_unconverged(df)
+    _warn_degenerate_paths(df)
     df.attrs.update(
         {
             "n_folds": int(n_folds),
@@ -631,11 +697,12 @@ def load_cv_results(path):
 
 
 # ----------------------------------------------------------------------------- estimator
-class DeSurvCV:
+class DeSurvCV(BaseEstimator):
     """Grid-search cross-validation for :class:`~desurv.DeSurv`, then a refit on all data.
 
-    See :func:`cross_validate` for the protocol (stratified folds, several seeds, warm starts
-    along α) and :func:`select_config` for the ``"max"`` and ``"1se"`` rules.
+    See :func:`cross_validate` for the protocol (stratified folds, several seeds, cold
+    random starts for every α by default) and :func:`select_config` for the ``"max"`` and
+    ``"1se"`` rules.
 
     Parameters
     ----------
@@ -678,6 +745,21 @@ class DeSurvCV:
         The refitted model (when ``refit``).
     preprocessor_ : Preprocessor or None
         Preprocessing fitted on all samples (when ``preprocessor`` was given).
+    n_features_in_ : int
+        Number of genes seen in :meth:`fit`.
+    feature_names_in_ : ndarray of str
+        Gene names seen in :meth:`fit` (DataFrame columns or AnnData ``var_names``); only
+        when X had names.
+
+    Notes
+    -----
+    A scikit-learn estimator (``clone``, ``get_params``/``set_params`` including the
+    preprocessor's ``preprocessor__*`` parameters; NotFittedError before fit). X may be an
+    array, a DataFrame or an AnnData object (``layer=``; ``time``/``event`` may name
+    ``adata.obs`` columns); ``y`` is survival data with one bool and one float field of any
+    names. Bad X (sparse, complex/bool/non-numeric, duplicated gene names) is rejected before
+    any fit; without a preprocessor so are NaN/negative values and X on which a fit is
+    meaningless (all zero, every gene constant, values whose products overflow/underflow).
     """
 
     def __init__(
@@ -691,7 +773,7 @@ class DeSurvCV:
         refit=True,
         refit_n_init=20,
         preprocessor=None,
-        warm_start=True,
+        warm_start=False,
         n_init=1,
         max_iter=500,
         tol=1e-6,
@@ -721,36 +803,53 @@ class DeSurvCV:
         self.backend = backend
         self.progress = progress
 
-    def get_params(self, deep=True):
-        import inspect
+    def __sklearn_tags__(self):
+        """Tags for scikit-learn: survival target required; X >= 0 without a preprocessor."""
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True
+        tags.target_tags.single_output = True
+        tags.input_tags.positive_only = self.preprocessor is None
+        tags.input_tags.sparse = False
+        return tags
 
-        names = [p for p in inspect.signature(type(self).__init__).parameters if p != "self"]
-        return {name: getattr(self, name) for name in names}
-
-    def set_params(self, **params):
-        valid = self.get_params()
-        for key, value in params.items():
-            if key not in valid:
-                raise ValueError(f"invalid parameter {key!r} for DeSurvCV")
-            setattr(self, key, value)
-        return self
-
-    def fit(self, X, y=None, *, time=None, event=None, groups=None):
+    def fit(self, X, y=None, *, time=None, event=None, groups=None, layer=None):
         """Run the cross-validation, select a configuration and (optionally) refit it.
 
         Parameters
         ----------
-        X : DataFrame or array-like of shape (n_samples, n_genes)
-        y : structured array of shape (n_samples,), optional (or ``time=``, ``event=``)
+        X : DataFrame, AnnData or array-like of shape (n_samples, n_genes)
+            Expression (nonnegative unless a ``preprocessor`` transforms it).
+        y : structured array or DataFrame of shape (n_samples,), optional
+            Survival data (one bool and one float field, any names); or ``time=``/``event=``
+            (strings name ``adata.obs`` columns for AnnData X).
         groups : array-like of shape (n_samples,), optional
             Cohort labels (stratification; per-cohort gene filter in the preprocessing).
+        layer : str, optional
+            AnnData X only: use ``adata.layers[layer]`` instead of ``adata.X``.
 
         Returns
         -------
         self
+
+        Raises
+        ------
+        ValueError
+            Bad X or survival data (see :class:`~desurv.estimator.DeSurv`), bad grid or
+            options.
         """
         if self.rule not in _RULES:
             raise ValueError(f"rule must be one of {_RULES}, got {self.rule!r}")
+        values, names, samples = extract_X(X, layer=layer)
+        obs = X.obs if is_anndata(X) else None
+        time, event = survival_from_y(y, time, event, n_samples=values.shape[0], obs=obs)
+        y = None
+        if self.preprocessor is None:
+            check_values(values, owner="DeSurvCV")
+            check_scale(values)
+        if names is None:
+            X = values
+        elif not isinstance(X, pd.DataFrame):  # AnnData: genes as columns from here on
+            X = pd.DataFrame(values, index=samples, columns=names)
         self.cv_results_ = cross_validate(
             X, y, time=time, event=event, param_grid=self.param_grid, n_folds=self.n_folds,
             n_seeds=self.n_seeds, groups=groups, preprocessor=self.preprocessor,
@@ -770,30 +869,70 @@ class DeSurvCV:
             if self.preprocessor is not None:
                 self.preprocessor_ = _fresh(self.preprocessor).fit(X, groups=groups)
                 Xr = self.preprocessor_.transform(X)
-            time_, event_ = survival_from_y(y, time, event, n_samples=len(X))
+            time_, event_ = time, event
             self.best_estimator_ = DeSurv(
                 **self.best_params_, n_init=self.refit_n_init, max_iter=self.max_iter,
                 tol=self.tol, ties=self.ties, loss_convention=self.loss_convention,
                 random_state=self.random_state, n_threads=1,
             ).fit(Xr, time=time_, event=event_)  # fmt: skip
+        self.n_features_in_ = int(values.shape[1])
+        if names is not None:
+            self.feature_names_in_ = names
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
         return self
 
     def _check_refitted(self):
-        if not hasattr(self, "best_estimator_"):
-            raise ValueError("DeSurvCV has no refitted model: call fit() with refit=True")
+        check_is_fitted(
+            self,
+            "best_estimator_",
+            msg="DeSurvCV has no refitted model: call fit() (with refit=True) first",
+        )
 
-    def _prep(self, X):
+    def _prep(self, X, layer=None):
+        if is_anndata(X):  # genes as DataFrame columns, matched by name downstream
+            values, names, samples = extract_X(X, layer=layer)
+            X = pd.DataFrame(values, index=samples, columns=names)
+        elif layer is not None:
+            raise ValueError(f"layer={layer!r} is only meaningful for AnnData input")
         return X if self.preprocessor_ is None else self.preprocessor_.transform(X)
 
-    def predict(self, X):
-        """Linear predictor η of the refitted model (after the fitted preprocessing)."""
-        self._check_refitted()
-        return self.best_estimator_.predict(self._prep(X))
+    def predict(self, X, *, layer=None):
+        """Linear predictor η of the refitted model (after the fitted preprocessing).
 
-    def score(self, X, y=None, *, time=None, event=None):
-        """Harrell's C of the refitted model on (X, y)."""
+        Parameters
+        ----------
+        X : DataFrame, AnnData or array-like of shape (n_samples, n_genes)
+            Genes matched by name when the model was fitted with names.
+        layer : str, optional
+            AnnData X only: use ``adata.layers[layer]``.
+
+        Returns
+        -------
+        eta : ndarray of float64 of shape (n_samples,)
+        """
         self._check_refitted()
-        return self.best_estimator_.score(self._prep(X), y, time=time, event=event)
+        return self.best_estimator_.predict(self._prep(X, layer))
+
+    def score(self, X, y=None, *, time=None, event=None, layer=None):
+        """Harrell's C of the refitted model on (X, y).
+
+        Parameters
+        ----------
+        X : DataFrame, AnnData or array-like of shape (n_samples, n_genes)
+        y : structured array or DataFrame, optional
+            Survival data (or ``time=``/``event=``; strings name ``adata.obs`` columns).
+        layer : str, optional
+            AnnData X only: use ``adata.layers[layer]``.
+
+        Returns
+        -------
+        float
+        """
+        self._check_refitted()
+        obs = X.obs if is_anndata(X) else None
+        time, event = survival_from_y(y, time, event, obs=obs, require_event=False)
+        return self.best_estimator_.score(self._prep(X, layer), time=time, event=event)
 
     def save(self, directory):
         """Write ``cv_results.csv`` (+ ``.json``), ``cv_summary.csv``, ``selected.json`` and,

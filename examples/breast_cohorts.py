@@ -6,8 +6,8 @@ Steps (as in the DeSurv paper's multi-cohort design):
    validation cohort gse3143, the DeSurv gene filter run per training cohort and
    intersected, then within-sample ranks (``Preprocessor(groups=cohort)``).
 2. Cross-validate DeSurv over k × α (folds stratified by event and cohort, several random
-   starts per fold, warm starts along α as chosen by ``--warm-start``), select with the
-   1se rule and refit on all training samples.
+   starts per fold, every α started cold unless ``--warm-start`` asks for warm starts
+   along α), select with the 1se rule and refit on all training samples.
 3. Baselines on the same preprocessed genes and the same folds: NMF + Cox (α = 0) at the
    selected k and at the best k of the α = 0 column of the same CV (1se rule among α = 0),
    and CoxNet (elastic-net Cox on genes, λ by internal CV, 1se rule).
@@ -69,7 +69,11 @@ def main():
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument(
-        "--warm-start", default="ascending", choices=("ascending", "descending", "none")
+        "--warm-start",
+        default="none",
+        choices=("ascending", "descending", "none"),
+        help="order of the alpha path (default none: cold starts; an ascending path from "
+        "alpha=0 stays at the NMF solution on rank data)",
     )
     ap.add_argument("--rule", default="1se", choices=("1se", "max"))
     ap.add_argument("--max-iter", type=int, default=500)

@@ -164,8 +164,7 @@ def test_results_table_and_summary(sim):
     df = _cv(sim)
     assert len(df) == 3 * 2 * 2 * 3  # folds x seeds x k x alpha
     assert df["cindex"].between(0, 1).all() and df["train_cindex"].between(0, 1).all()
-    first = df[df["alpha"] == 0.0]
-    assert not first["warm_start"].any() and df[df["alpha"] > 0]["warm_start"].all()
+    assert not df["warm_start"].any() and df["w_change"].isna().all()  # cold by default
     assert (df.groupby("fold")["n_val"].first().sum()) == sim.X.shape[0]
     s = summarize_cv(df)
     assert len(s) == 6
@@ -181,14 +180,17 @@ def test_results_table_and_summary(sim):
 
 
 def test_warm_start_path_equals_cold_fits_from_the_same_points(sim):
-    df = _cv(sim, param_grid={"n_components": [2], "alpha": [0.0, 0.3, 0.6]}, n_seeds=1)
+    df = _cv(
+        sim, param_grid={"n_components": [2], "alpha": [0.0, 0.3, 0.6]}, n_seeds=1, warm_start=True
+    )
+    assert not df[df.alpha == 0]["warm_start"].any() and df[df.alpha > 0]["warm_start"].all()
     folds = np.asarray(df.attrs["folds"])
     seed = df.attrs["seeds"][0]
     opts = dict(df.attrs["fit_options"])
     train, val = folds != 1, folds == 1
     Xtr, Xva = sim.X[train].T, sim.X[val].T
     t, e = sim.time, sim.event
-    start = None
+    start = prev_W = None
     for alpha in (0.0, 0.3, 0.6):
         kw = {} if start is None else dict(W_init=start.W, H_init=start.H, beta_init=start.beta)
         if start is None:
@@ -200,10 +202,17 @@ def test_warm_start_path_equals_cold_fits_from_the_same_points(sim):
         got = df[(df.fold == 1) & (df.alpha == alpha)].iloc[0]
         assert got["cindex"] == c
         assert got["n_iter"] == start.n_iter
+        if alpha > 0:
+            assert got["w_change"] == pytest.approx(
+                np.linalg.norm(start.W - prev_W) / np.linalg.norm(prev_W), rel=1e-12, abs=1e-15
+            )
+        prev_W = start.W
 
 
 def test_cold_path_restarts_every_alpha(sim):
-    warm = _cv(sim, param_grid={"n_components": [2], "alpha": [0.0, 0.5]}, n_seeds=1)
+    warm = _cv(
+        sim, param_grid={"n_components": [2], "alpha": [0.0, 0.5]}, n_seeds=1, warm_start=True
+    )
     cold = _cv(
         sim, param_grid={"n_components": [2], "alpha": [0.0, 0.5]}, n_seeds=1, warm_start=False
     )
@@ -320,7 +329,7 @@ def test_desurvcv_selects_refits_and_saves(sim, tmp_path):
     loaded = load_model(tmp_path / "run" / "model.npz")
     np.testing.assert_array_equal(loaded.W_, model.W_)
     assert loaded.preprocessor_.n_genes_ == 120
-    with pytest.raises(ValueError, match="invalid parameter"):
+    with pytest.raises(ValueError, match="(?i)invalid parameter"):
         cv.set_params(bogus=1)
 
 
@@ -396,3 +405,79 @@ def test_descending_path_starts_cold_at_the_largest_alpha(sim):
     )
     with pytest.raises(ValueError, match="warm_start must be"):
         _cv(sim, param_grid=grid, warm_start="sideways")
+
+
+# ----------------------------------------------------------------------------- warm starts
+def test_cold_starts_are_the_default():
+    import inspect
+
+    assert inspect.signature(cross_validate).parameters["warm_start"].default is False
+    assert DeSurvCV().warm_start is False
+    assert "warm_start" not in inspect.signature(optimize_hyperparameters).parameters
+
+
+def _degenerate_cv(sim, warm_start):
+    """Within-sample ranks (the NMF term dominates F): α = 0 converges to an NMF stationary
+    point, where the balanced W step has no survival push left for the warm α > 0 fits."""
+    from desurv.preprocessing import rank_transform
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        df = cross_validate(
+            rank_transform(sim.X),
+            sim.y,
+            param_grid={"n_components": [2], "alpha": [0.0, 0.5, 0.9]},
+            n_folds=3,
+            n_seeds=1,
+            random_state=0,
+            max_iter=1000,
+            warm_start=warm_start,
+        )
+    return df, [w for w in caught if issubclass(w.category, DataWarning)]
+
+
+def test_degenerate_warm_path_is_warned(sim):
+    df, warned = _degenerate_cv(sim, warm_start=True)
+    stalled = df[df.warm_start & (df.n_iter <= 5) & (df.w_change < 1e-3)]
+    assert len(stalled) >= 1 and (stalled.alpha > 0).all()
+    paths = stalled.groupby(["fold", "seed"])["alpha"].apply(list)
+    assert len(warned) == len(paths)  # one warning per degenerate path
+    for (fold, seed), alphas in paths.items():
+        # the stalled fits reproduce the α = 0 validation C-index of their path
+        a0 = df[(df.fold == fold) & (df.seed == seed) & (df.alpha == 0)]["cindex"].iloc[0]
+        assert (df[(df.fold == fold) & df.alpha.isin(alphas)]["cindex"] == a0).all()
+        msg = next(
+            str(w.message) for w in warned if f"(fold {fold}, seed {seed}," in str(w.message)
+        )
+        assert f"alpha = {', '.join(f'{a:g}' for a in alphas)}" in msg
+        assert "warm_start=False" in msg and "n_components=2" in msg
+    assert stalled.n_iter.max() <= 5
+
+
+def test_cold_starts_are_not_warned(sim):
+    df, warned = _degenerate_cv(sim, warm_start=False)
+    assert not warned and not df.warm_start.any() and df.w_change.isna().all()
+
+
+def test_degenerate_warm_path_is_warned_on_a_real_cohort():
+    from conftest import EXPR, require
+
+    from desurv.datasets import load_cohort
+
+    require(EXPR)
+    X, y, _ = load_cohort(EXPR / "gse4335.expression.tsv.gz", EXPR / "gse4335.clinical.tsv")
+    Xt = Preprocessor("rank", n_genes=500).fit_transform(X)
+    kw = dict(param_grid={"n_components": [3], "alpha": [0.0, 0.5]}, n_folds=3, n_seeds=1)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        warm = cross_validate(Xt, y, random_state=0, warm_start=True, **kw)
+        cold = cross_validate(Xt, y, random_state=0, **kw)
+    warned = [str(w.message) for w in caught if issubclass(w.category, DataWarning)]
+    stalled = warm[(warm.alpha == 0.5) & (warm.n_iter <= 5) & (warm.w_change < 1e-3)]
+    assert len(stalled) >= 1 and len(warned) == len(stalled)  # none from the cold run
+    for fold in stalled.fold:
+        assert any(f"alpha = 0.5 (fold {fold}," in m for m in warned)
+        # the α = 0.5 fit reproduces the α = 0 validation C-index of its fold
+        c = warm[warm.fold == fold].set_index("alpha")["cindex"]
+        assert c[0.5] == c[0.0]
+    assert not cold.warm_start.any()
