@@ -32,6 +32,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from ._folds import fold_indices, stratified_folds
+from ._progress import Progress
 from ._validation import check_scale, check_values, extract_X, is_anndata, survival_from_y
 from .cox import cox_partial_log_likelihood
 from .estimator import DeSurv, _as_matrix
@@ -345,12 +346,15 @@ def _run_tasks(tasks, fold_data, fit_options, n_jobs, backend, progress, desc):
     records = []
     with config:
         out = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
-        if progress:
-            from tqdm.auto import tqdm
-
-            out = tqdm(out, total=len(tasks), desc=desc, unit="path")
-        for recs in out:
-            records.extend(recs)
+        # the bar is drawn from the first finished path on (that one includes compiling the
+        # kernels), so its rate and ETA are not absurd
+        bar = Progress(len(tasks), enabled=bool(progress), desc=desc, unit="path")
+        try:
+            for recs in out:
+                records.extend(recs)
+                bar.update(1)
+        finally:
+            bar.close()
     return records
 
 

@@ -481,3 +481,23 @@ def test_degenerate_warm_path_is_warned_on_a_real_cohort():
         c = warm[warm.fold == fold].set_index("alpha")["cindex"]
         assert c[0.5] == c[0.0]
     assert not cold.warm_start.any()
+
+
+def test_progress_bar_counts_paths_from_the_first_finished_one(sim, capsys, monkeypatch):
+    # the first path includes compiling the kernels: the bar starts its clock after it, so
+    # its first drawn state is "1/N" with no rate (and no absurd ETA)
+    import desurv._progress as prog
+
+    starts = []
+    real = prog.Progress.update
+
+    def spy(self, n=1, postfix=None):
+        real(self, n, postfix)
+        if self.bar is not None and not starts:
+            starts.append((self.bar.n, self.bar.initial, self.bar.format_dict["rate"]))
+
+    monkeypatch.setattr(prog.Progress, "update", spy)
+    _cv(sim, param_grid={"n_components": [2], "alpha": [0.0, 0.4]}, n_seeds=1, progress=True)
+    assert starts == [(1, 1, None)]
+    err = capsys.readouterr().err
+    assert "1/3" in err and "path/s" in err  # 3 folds × 1 seed × 1 path, on stderr
