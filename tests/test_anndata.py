@@ -1,12 +1,15 @@
 """AnnData and pandas inputs (issue 9 §4): genes aligned by name, obs columns as survival
 data, layers, results written back, names kept in outputs."""
 
+import os
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+import desurv
 from desurv import ConvergenceWarning, CoxNet, DeSurv, DeSurvCV, NMFCox
 from desurv.preprocessing import Preprocessor
 
@@ -183,5 +186,12 @@ def test_anndata_is_not_imported_by_desurv():
         "DeSurv(n_components=1, n_init=1, max_iter=2).fit(X, y)\n"
         "print('anndata' in sys.modules)"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    # import the desurv of this session (installed in CI), not the uncompiled source tree
+    # that the working directory would put first on sys.path
+    pkg_parent = str(Path(desurv.__file__).resolve().parents[1])
+    env = dict(os.environ, PYTHONPATH=pkg_parent + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=pkg_parent
+    )
+    assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "False", out.stderr
