@@ -248,14 +248,14 @@ def objective(X, W, H, beta, surv, prm) -> dict:
     parts = {
         "nmf_loss": float(np.sum(resid * resid)) / (2.0 * n * p),
         "cox_loss": -surv.loglik(Z @ beta) / surv.n_event,
-        "penalty_beta": prm.l1_ratio * float(np.sum(np.abs(b))) + 0.5 * (1 - prm.l1_ratio) * b @ b,
-        "penalty_w": float(np.sum(W * W)) / (2.0 * p * k),
-        "penalty_h": float(np.sum(H * H)) / (2.0 * n * k),
+        "enet_beta": prm.l1_ratio * float(np.sum(np.abs(b))) + 0.5 * (1 - prm.l1_ratio) * b @ b,
+        "sqnorm_w": float(np.sum(W * W)) / (2.0 * p * k),
+        "sqnorm_h": float(np.sum(H * H)) / (2.0 * n * k),
     }
     loss = (
-        (1.0 - prm.alpha) * (parts["nmf_loss"] + prm.penalty_h * parts["penalty_h"])
-        + prm.alpha * (parts["cox_loss"] + prm.penalty * float(parts["penalty_beta"]))
-        + prm.penalty_w * parts["penalty_w"]
+        (1.0 - prm.alpha) * (parts["nmf_loss"] + prm.penalty_h * parts["sqnorm_h"])
+        + prm.alpha * (parts["cox_loss"] + prm.penalty * float(parts["enet_beta"]))
+        + prm.penalty_w * parts["sqnorm_w"]
     )
     return {"loss": float(loss), **{key: float(v) for key, v in parts.items()}}
 

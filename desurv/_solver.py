@@ -38,9 +38,9 @@ HISTORY_FIELDS = (
     "loss",
     "nmf_loss",
     "cox_loss",
-    "penalty_beta",
-    "penalty_w",
-    "penalty_h",
+    "enet_beta",
+    "sqnorm_w",
+    "sqnorm_h",
     "theta",
     "backtracks",
 )
@@ -78,9 +78,11 @@ class Objective:
     loss: float
     nmf_loss: float  # ‖X − WH‖²/(2np)
     cox_loss: float  # −ℓ/n_event
-    penalty_beta: float  # P_ξ(β ⊙ sd(Z))
-    penalty_w: float  # ‖W‖²/(2pk)
-    penalty_h: float  # ‖H‖²/(2nk)
+    # the penalty terms before their weights λ, λ_W, λ_H (named apart from the parameters,
+    # so that a table of components is not read as λ_W = ‖W‖²/(2pk))
+    enet_beta: float  # P_ξ(β ⊙ sd(Z))
+    sqnorm_w: float  # ‖W‖²/(2pk)
+    sqnorm_h: float  # ‖H‖²/(2nk)
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)

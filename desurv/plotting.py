@@ -61,9 +61,9 @@ _LOSS_LABELS = {
     "loss": "objective F",
     "nmf_loss": "NMF loss ‖X − WH‖²/(2np)",
     "cox_loss": "Cox loss −ℓ/n_event",
-    "penalty_beta": "elastic-net penalty P_ξ(β⊙sd(Z))",
-    "penalty_w": "‖W‖²/(2pk)",
-    "penalty_h": "‖H‖²/(2nk)",
+    "enet_beta": "elastic-net term P_ξ(β⊙sd(Z)) (before λ)",
+    "sqnorm_w": "‖W‖²/(2pk) (before λ_W)",
+    "sqnorm_h": "‖H‖²/(2nk) (before λ_H)",
 }
 
 
@@ -758,7 +758,7 @@ def plot_loss_history(loss_history, *, ax=None, columns=None, relative=True):
         One row per iteration; the iteration is the index, or an ``iteration`` column.
     ax : matplotlib Axes, optional
     columns : sequence of str, optional
-        Columns to draw, e.g. add ``"penalty_beta"``, ``"penalty_w"``, ``"penalty_h"``;
+        Columns to draw, e.g. add ``"enet_beta"``, ``"sqnorm_w"``, ``"sqnorm_h"``;
         requested columns absent from ``loss_history`` are an error. Default: those of
         ``loss``, ``nmf_loss``, ``cox_loss`` that are present.
     relative : bool, default True

@@ -40,8 +40,9 @@ class DeSurvResult:
         Whether the relative change of the objective fell to ``tol`` before ``max_iter``.
     history : dict of ndarray
         Per iteration: ``loss`` (objective F), ``nmf_loss``, ``cox_loss`` (−ℓ/n_event),
-        ``penalty_beta``, ``penalty_w``, ``penalty_h``, ``theta`` (accepted damping, 0 when
-        the W step was rejected) and ``backtracks``.
+        ``enet_beta`` (P_ξ(β⊙sd(Z)), before the weight λ), ``sqnorm_w`` (‖W‖²/(2pk), before
+        λ_W), ``sqnorm_h`` (‖H‖²/(2nk), before λ_H), ``theta`` (accepted damping, 0 when the
+        W step was rejected) and ``backtracks``.
     objective : dict
         F and its components after the final Cox refit.
     init_scores : ndarray of shape (n_init,)

@@ -383,7 +383,7 @@ def test_loss_history_relative_and_raw():
     assert ax.get_yscale() == "log"
     np.testing.assert_allclose(ax.lines[1].get_ydata(), 0.5)
     with pytest.raises(ValueError, match="missing column"):
-        plotting.plot_loss_history(hist, columns=["penalty_w"])
+        plotting.plot_loss_history(hist, columns=["sqnorm_w"])
     with pytest.raises(ValueError, match="no rows"):
         plotting.plot_loss_history(hist.iloc[:0])
     with pytest.raises(ValueError, match="missing column"):

@@ -51,7 +51,7 @@ def _fit_both(X, time, event, W0, H0, **kw):
 
 def _assert_same_fit(fast, ref, rtol_loss=1e-8, rtol=1e-6):
     assert fast.n_iter == ref["n_iter"]
-    for name in ("loss", "nmf_loss", "cox_loss", "penalty_beta", "penalty_h", "penalty_w"):
+    for name in ("loss", "nmf_loss", "cox_loss", "enet_beta", "sqnorm_h", "sqnorm_w"):
         np.testing.assert_allclose(fast.history[name], ref["history"][name], rtol=rtol_loss,
                                    atol=1e-14, err_msg=name)  # fmt: skip
     np.testing.assert_array_equal(fast.history["backtracks"], ref["history"]["backtracks"])
@@ -132,9 +132,9 @@ def test_objective_components_match_r_reference_at_start():
 
     got = objective(X[:, order], W0, H0[:, order], np.zeros(3), surv, Prm)
     np.testing.assert_allclose(got["nmf_loss"], want["nmf_loss"], rtol=1e-12)
-    np.testing.assert_allclose(got["penalty_w"], want["penalty_W"], rtol=1e-12)
-    np.testing.assert_allclose(got["penalty_h"], want["penalty_H"], rtol=1e-12)
-    np.testing.assert_allclose(got["penalty_beta"], want["penalty_beta"], atol=1e-14)
+    np.testing.assert_allclose(got["sqnorm_w"], want["penalty_W"], rtol=1e-12)
+    np.testing.assert_allclose(got["sqnorm_h"], want["penalty_H"], rtol=1e-12)
+    np.testing.assert_allclose(got["enet_beta"], want["penalty_beta"], atol=1e-14)
     np.testing.assert_allclose(-2.0 * got["cox_loss"], want["surv_loss"], rtol=1e-12)
 
 

@@ -80,9 +80,9 @@ def test_loss_components_match_reference_at_start(rdata):
     obj = prob.objective_at(Z, W0, np.ascontiguousarray(H0[:, order]), np.zeros(3), sd)
     assert obj.nmf_loss == pytest.approx(ref["nmf_loss"], rel=1e-10)
     assert -2 * obj.cox_loss == pytest.approx(ref["surv_loss"], rel=1e-10)
-    assert obj.penalty_beta == pytest.approx(ref["penalty_beta"], abs=1e-12)
-    assert obj.penalty_w == pytest.approx(ref["penalty_W"], rel=1e-10)
-    assert obj.penalty_h == pytest.approx(ref["penalty_H"], rel=1e-10)
+    assert obj.enet_beta == pytest.approx(ref["penalty_beta"], abs=1e-12)
+    assert obj.sqnorm_w == pytest.approx(ref["penalty_W"], rel=1e-10)
+    assert obj.sqnorm_h == pytest.approx(ref["penalty_H"], rel=1e-10)
     assert obj.loss == pytest.approx(ref["loss"], rel=1e-10)
 
 
@@ -99,7 +99,7 @@ def test_reference_convention_reproduces_r(rdata, name):
     tr = r["trace"]
     np.testing.assert_allclose(res.history["loss"], tr["loss"], rtol=1e-8, atol=1e-10)
     np.testing.assert_allclose(-2 * res.history["cox_loss"], tr["surv_loss"], rtol=1e-8)
-    np.testing.assert_allclose(res.history["penalty_beta"], tr["penalty_beta"], atol=1e-8)
+    np.testing.assert_allclose(res.history["enet_beta"], tr["penalty_beta"], atol=1e-8)
     fin = r["final"]
     assert res.objective["nmf_loss"] == pytest.approx(fin["nmf_loss"], rel=1e-8)
     assert -2 * res.objective["cox_loss"] == pytest.approx(fin["surv_loss"], rel=1e-8)
@@ -419,3 +419,18 @@ def test_fit_desurv_rejects_meaningless_x_up_front(scale, match):
     event = np.arange(20) % 2 == 0
     with pytest.raises(ValueError, match=match):
         fit_desurv(X, time, event, 2, n_init=1, max_iter=3)
+
+
+def test_objective_components_are_not_named_like_parameters():
+    # a run with λ_W = λ_H = 0 once showed "penalty_h": 3.6e6 in summary.json: the components
+    # are the terms before their weights and must not share the parameters' names
+    from desurv import DeSurv
+    from desurv.solver import HISTORY_FIELDS
+
+    params = set(DeSurv().get_params())
+    assert not params & set(HISTORY_FIELDS)
+    rng = np.random.default_rng(1)
+    X = rng.uniform(size=(15, 24))
+    res = fit_desurv(X, rng.exponential(size=24), np.arange(24) % 3 == 0, 2, n_init=1, max_iter=3)
+    assert not params & set(res.objective)
+    assert {"enet_beta", "sqnorm_w", "sqnorm_h"} <= set(res.objective)
