@@ -37,7 +37,8 @@ def write_to_anndata(model, adata, *, layer=None, key="desurv", copy=False):
         Samples × genes, with the model's genes among ``var_names``.
     layer : str, optional
         Use ``adata.layers[layer]`` instead of ``adata.X`` (transformed like the training
-        data).
+        data).  Default: the layer the model was fitted on (``model.fit_layer_``), else
+        ``adata.X``.
     key : str, default "desurv"
         Prefix of the written keys.
     copy : bool, default False
@@ -66,6 +67,8 @@ def write_to_anndata(model, adata, *, layer=None, key="desurv", copy=False):
         )
     if copy:
         adata = adata.copy()
+    if layer is None:  # the layer the model was fitted on (None: adata.X)
+        layer = getattr(model, "fit_layer_", None)
     values, names, samples = extract_X(adata, "adata", layer=layer)
     frame = pd.DataFrame(values, index=samples, columns=names)
     eta = np.asarray(model.predict(frame), dtype=np.float64)

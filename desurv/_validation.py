@@ -48,8 +48,14 @@ def make_survival_y(time, event) -> np.ndarray:
     return y
 
 
-def check_time_event(time, event, *, n_samples: int | None = None, require_event=True):
+def check_time_event(
+    time, event, *, n_samples: int | None = None, require_event=True, min_events: int = 1
+):
     """Validate survival times and event indicators.
+
+    ``min_events`` (used with ``require_event``): the smallest accepted number of observed
+    events; the estimators' ``fit`` asks for 2 (the Cox partial likelihood of a single
+    event carries no information to compare samples with).
 
     Returns
     -------
@@ -89,6 +95,12 @@ def check_time_event(time, event, *, n_samples: int | None = None, require_event
         event = ev.astype(bool)
     if require_event and not event.any():
         raise ValueError("no events: at least one observed event (event = 1) is required")
+    if require_event and min_events > 1 and np.count_nonzero(event) < min_events:
+        n_ev = int(np.count_nonzero(event))
+        raise ValueError(
+            f"only {n_ev} event{'s' if n_ev != 1 else ''}: the Cox partial likelihood needs at "
+            f"least {min_events} events (event = 1) to fit a survival model"
+        )
     return time, event
 
 
@@ -153,7 +165,9 @@ def _y_description(y):
     return f"a {arr.ndim}-D {arr.dtype} array of shape {arr.shape}"
 
 
-def survival_from_y(y=None, time=None, event=None, *, n_samples=None, require_event=True, obs=None):
+def survival_from_y(
+    y=None, time=None, event=None, *, n_samples=None, require_event=True, obs=None, min_events=1
+):
     """Survival data of any accepted form as ``(time, event)`` arrays.
 
     Parameters
@@ -172,6 +186,8 @@ def survival_from_y(y=None, time=None, event=None, *, n_samples=None, require_ev
         Reject data without any observed event.
     obs : pandas.DataFrame, optional
         Sample annotations in which string ``time``/``event`` are looked up.
+    min_events : int, default 1
+        With ``require_event``: reject fewer observed events than this (fits use 2).
 
     Returns
     -------
@@ -218,7 +234,9 @@ def survival_from_y(y=None, time=None, event=None, *, n_samples=None, require_ev
     else:
         time = _obs_column(time, obs, "time")
         event = _obs_column(event, obs, "event")
-    return check_time_event(time, event, n_samples=n_samples, require_event=require_event)
+    return check_time_event(
+        time, event, n_samples=n_samples, require_event=require_event, min_events=min_events
+    )
 
 
 def _obs_column(value, obs, what):
@@ -421,8 +439,46 @@ def _array_values(M, name):
     raise _dtype_error(name, arr.dtype)
 
 
-def check_values(X, name="X", *, nonnegative=True, owner=None) -> np.ndarray:
+def nonfinite_message(X, name="X", samples=None, features=None, what="gene", advice=None):
+    """Message naming the NaN/inf entries of a 2-D array and where the first one is.
+
+    The location uses the sample and gene names when given (DataFrame index/columns, AnnData
+    ``obs_names``/``var_names``), else 0-based row/column positions.  None when X is finite.
+    """
+    X = np.asarray(X)
+    bad = ~np.isfinite(X)
+    if not bad.any():
+        return None
+    nan = np.isnan(X)
+    parts = []
+    if nan.any():
+        parts.append(f"{int(nan.sum())} NaN value(s)")
+    if (bad & ~nan).any():
+        parts.append(f"{int((bad & ~nan).sum())} infinite value(s)")
+    rows, cols = np.nonzero(bad)
+    r, c = int(rows[0]), int(cols[0])
+    if samples is not None and len(samples) == X.shape[0]:
+        where_s = f"sample {str(list(samples[r : r + 1])[0])!r} (row {r})"
+    else:
+        where_s = f"sample at row {r} (0-based)"
+    if features is not None and len(features) == X.shape[1]:
+        where_g = f"{what} {str(list(features[c : c + 1])[0])!r} (column {c})"
+    else:
+        where_g = f"{what} at column {c} (0-based)"
+    advice = advice or "impute or drop them first"
+    return (
+        f"{name} contains {' and '.join(parts)} (first: {X[r, c]} at {where_s}, {where_g}); "
+        f"{advice}"
+    )
+
+
+def check_values(
+    X, name="X", *, nonnegative=True, owner=None, samples=None, features=None
+) -> np.ndarray:
     """Check a 2-D float array is finite (and nonnegative); returns it unchanged.
+
+    ``samples``/``features`` (names of the rows/columns, optional) locate the first
+    NaN/inf entry in the message.
 
     Raises
     ------
@@ -430,7 +486,7 @@ def check_values(X, name="X", *, nonnegative=True, owner=None) -> np.ndarray:
         NaN/inf, or negative values when ``nonnegative``.
     """
     if not np.all(np.isfinite(X)):
-        raise ValueError(f"{name} contains NaN or infinite values; impute or drop them first")
+        raise ValueError(nonfinite_message(X, name, samples, features))
     if nonnegative and np.any(X < 0):
         where = f" passed to {owner}" if owner else ""
         raise ValueError(
@@ -575,11 +631,12 @@ def columns_for_model(model, X, what="genes", *, layer=None, nonnegative=True):
         Bad input (see :func:`extract_X`), missing columns (named), a number of columns
         other than ``n_features_in_``, NaN/inf or (``nonnegative``) negative values.
     """
-    values, names, _ = extract_X(X, layer=layer)
+    values, names, samples = extract_X(X, layer=layer)
     fitted = getattr(model, "feature_names_in_", None)
     cls = type(model).__name__
     if names is not None and fitted is not None:
         values = values[:, _name_positions(names, fitted, what)]
+        names = np.asarray(fitted, dtype=object)
     elif fitted is not None:
         warnings.warn(
             f"X does not have valid feature names, but {cls} was fitted with feature names: "
@@ -599,4 +656,52 @@ def columns_for_model(model, X, what="genes", *, layer=None, nonnegative=True):
             f"{model.n_features_in_} (X has {values.shape[1]} features, but {cls} is "
             f"expecting {model.n_features_in_} features as input)"
         )
-    return check_values(values, nonnegative=nonnegative, owner=cls)
+    return check_values(
+        values,
+        nonnegative=nonnegative,
+        owner=cls,
+        samples=samples,
+        features=names,
+    )
+
+
+# ----------------------------------------------------------------------------- parameters
+def check_real_param(name, value, *, allow_none=False):
+    """``value`` as a float when it is a real number (not bool/str); else a ValueError.
+
+    Raises
+    ------
+    ValueError
+        Naming the parameter, e.g. ``alpha must be a real number, got '0.5' (str)``.
+    """
+    import numbers
+
+    if value is None and allow_none:
+        return None
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{name} must be a real number, got {value!r} ({type(value).__name__})")
+    return float(value)
+
+
+def check_int_param(name, value, *, allow_none=False):
+    """``value`` as an int when it is an integer (not bool/str/float); else a ValueError."""
+    import numbers
+
+    if value is None and allow_none:
+        return None
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{name} must be an integer, got {value!r} ({type(value).__name__})")
+    return int(value)
+
+
+def check_hyperparameter_types(est, reals=(), ints=(), optional_ints=()):
+    """Type-check an estimator's numeric constructor parameters before any work in fit."""
+    for name in reals:
+        if hasattr(est, name):
+            check_real_param(name, getattr(est, name))
+    for name in ints:
+        if hasattr(est, name):
+            check_int_param(name, getattr(est, name))
+    for name in optional_ints:
+        if hasattr(est, name):
+            check_int_param(name, getattr(est, name), allow_none=True)

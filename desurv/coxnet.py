@@ -62,8 +62,8 @@ def _check_matrix(X, name="X", *, layer=None):
     complex, boolean and non-numeric input, duplicated names and NaN/inf are rejected (see
     :func:`desurv._validation.extract_X`). Values may be negative.
     """
-    values, names, _ = extract_X(X, name, layer=layer)
-    return check_values(values, name, nonnegative=False), names
+    values, names, samples = extract_X(X, name, layer=layer)
+    return check_values(values, name, nonnegative=False, samples=samples, features=names), names
 
 
 def _check_l1_ratio(l1_ratio):
@@ -742,7 +742,8 @@ class CoxNet(BaseEstimator):
         groups : array-like of shape (n_samples,), optional
             Cohort labels; folds are balanced per cohort and event status.
         layer : str, optional
-            AnnData X only: use ``adata.layers[layer]`` instead of ``adata.X``.
+            AnnData X only: use ``adata.layers[layer]`` instead of ``adata.X``; remembered as
+            ``fit_layer_``, the default layer of later AnnData input.
 
         Returns
         -------
@@ -768,7 +769,9 @@ class CoxNet(BaseEstimator):
         Xa, names = _check_matrix(X, layer=layer)
         check_scale(Xa, what="feature")
         obs = X.obs if is_anndata(X) else None
-        time_, event_ = survival_from_y(y, time, event, n_samples=Xa.shape[0], obs=obs)
+        time_, event_ = survival_from_y(
+            y, time, event, n_samples=Xa.shape[0], obs=obs, min_events=2
+        )
         if self.scoring not in _SCORINGS:
             raise ValueError(f"scoring must be 'deviance' or 'cindex', got {self.scoring!r}")
         if self.rule not in _RULES:
@@ -831,6 +834,7 @@ class CoxNet(BaseEstimator):
         self.n_iter_ = path.n_iter
         self.converged_ = bool(conv.all())
         self.n_features_in_ = Xa.shape[1]
+        self.fit_layer_ = layer if is_anndata(X) else None
         if names is not None:
             self.feature_names_in_ = names
         elif hasattr(self, "feature_names_in_"):
@@ -843,7 +847,10 @@ class CoxNet(BaseEstimator):
         check_is_fitted(self, "coef_", msg="this CoxNet model is not fitted yet: call fit() first")
 
     def _prepare(self, X, layer=None):
+        """New data in the fitted column order; AnnData uses ``fit_layer_`` by default."""
         self._check_fitted()
+        if layer is None and is_anndata(X):
+            layer = getattr(self, "fit_layer_", None)
         return columns_for_model(self, X, "features", layer=layer, nonnegative=False)
 
     def predict(self, X, *, layer=None):
@@ -858,7 +865,8 @@ class CoxNet(BaseEstimator):
             Features; matched by name (DataFrame columns, AnnData ``var_names``) when the
             model was fitted with names (missing features are an error).
         layer : str, optional
-            AnnData X only: use ``adata.layers[layer]``.
+            AnnData X only: use ``adata.layers[layer]`` (default: the layer of the fit,
+            ``fit_layer_``).
 
         Returns
         -------
@@ -877,7 +885,8 @@ class CoxNet(BaseEstimator):
             Survival data as in :meth:`fit` (or ``time=``/``event=``; strings name columns of
             ``adata.obs``).
         layer : str, optional
-            AnnData X only: use ``adata.layers[layer]``.
+            AnnData X only: use ``adata.layers[layer]`` (default: the layer of the fit,
+            ``fit_layer_``).
 
         Returns
         -------

@@ -18,6 +18,7 @@ from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.validation import check_is_fitted
 
 from ._validation import (
+    check_hyperparameter_types,
     check_scale,
     check_values,
     columns_for_model,
@@ -37,8 +38,39 @@ def _as_matrix(X, name="X", *, layer=None):
     rejects sparse, complex, boolean and non-numeric input, duplicated names, NaN/inf and
     negative values (see :func:`desurv._validation.extract_X`).
     """
-    values, names, _ = extract_X(X, name, layer=layer)
-    return check_values(values, name), names
+    values, names, samples = extract_X(X, name, layer=layer)
+    return check_values(values, name, samples=samples, features=names), names
+
+
+#: numeric constructor parameters of DeSurv (type-checked at the start of ``fit``)
+_REAL_PARAMS = ("alpha", "penalty", "l1_ratio", "penalty_w", "penalty_h", "tol", "init_tol")
+_INT_PARAMS = ("n_components", "n_init", "max_iter", "init_max_iter")
+
+
+def check_rank_input(Xa, what="X"):
+    """Raise unless every row of ``Xa`` is a within-sample rank vector of its p columns.
+
+    :func:`desurv.preprocessing.rank_transform` (and ``Preprocessor(transform="rank")``,
+    which ranks *after* gene filtering, alignment and any ``fill_value`` fill) gives average
+    ranks 1..p with ties averaged, so every row lies in [1, p] and sums to exactly p(p+1)/2
+    (averaging tied ranks keeps the sum).  Raw expression essentially never satisfies both.
+    """
+    p = Xa.shape[1]
+    target = p * (p + 1) / 2.0
+    sums = Xa.sum(axis=1)
+    ok = (
+        np.all(np.abs(sums - target) <= 1e-8 * target)
+        and float(Xa.min()) >= 1.0 - 1e-9
+        and float(Xa.max()) <= p + 1e-9
+    )
+    if not ok:
+        raise ValueError(
+            f"{what} does not look like the model's preprocessed input (within-sample ranks of "
+            f"its {p} genes); this model carries its preprocessing: use "
+            f"model.preprocessor_.transform({what}) first (desurv.validation.validate_cohorts "
+            "and `desurv predict` do this)"
+        )
+    return Xa
 
 
 def _obs(X):
@@ -169,6 +201,9 @@ class DeSurv(TransformerMixin, BaseEstimator):
     feature_names_in_ : ndarray of str
         Gene names seen in :meth:`fit`; only when X had gene names (DataFrame columns or
         AnnData ``var_names``). New data with names is then aligned by name.
+    fit_layer_ : str or None
+        AnnData layer used in :meth:`fit` (None: ``.X`` or non-AnnData input); the default
+        ``layer`` for later AnnData input.
 
     Notes
     -----
@@ -286,7 +321,10 @@ class DeSurv(TransformerMixin, BaseEstimator):
             Called after each short random start (``start`` from 1), e.g. for a progress bar
             over the ``n_init`` starts.
         layer : str, optional
-            AnnData X only: fit ``adata.layers[layer]`` instead of ``adata.X``.
+            AnnData X only: fit ``adata.layers[layer]`` instead of ``adata.X``.  Remembered
+            as ``fit_layer_``: later AnnData input to transform/predict/score/the survival
+            functions and :func:`desurv.write_to_anndata` uses the same layer unless another
+            ``layer=`` is given.
 
         Returns
         -------
@@ -297,12 +335,18 @@ class DeSurv(TransformerMixin, BaseEstimator):
         ValueError
             Bad X (sparse, complex/bool/non-numeric, duplicated gene names, negative, NaN;
             all zero, every gene constant, or values that overflow/underflow float64
-            products), bad survival data (not survival data, mismatched length, no events),
+            products), bad survival data (not survival data, mismatched length, fewer than
+            2 events), a hyperparameter of the wrong type (e.g. ``alpha="0.5"``),
             k too large, or a custom start with ``init="random"`` (and vice versa).
         """
+        check_hyperparameter_types(
+            self, reals=_REAL_PARAMS, ints=_INT_PARAMS, optional_ints=("n_threads",)
+        )
         Xa, names = _as_matrix(X, layer=layer)
         check_scale(Xa)
-        time_, event_ = survival_from_y(y, time, event, n_samples=Xa.shape[0], obs=_obs(X))
+        time_, event_ = survival_from_y(
+            y, time, event, n_samples=Xa.shape[0], obs=_obs(X), min_events=2
+        )
         if self.init not in ("random", "custom"):
             raise ValueError(f"init must be 'random' or 'custom', got {self.init!r}")
         custom = W_init is not None or H_init is not None or beta_init is not None
@@ -338,6 +382,7 @@ class DeSurv(TransformerMixin, BaseEstimator):
             init_callback=init_callback,
         )
         self._set_fitted(res, Xa.shape[1], names)
+        self.fit_layer_ = layer if is_anndata(X) else None
         self._fit_baseline(Xa, time_, event_)
         return self
 
@@ -372,11 +417,25 @@ class DeSurv(TransformerMixin, BaseEstimator):
             self, "W_", msg=f"this {type(self).__name__} model is not fitted yet: call fit() first"
         )
 
+    def _layer(self, X, layer):
+        """The AnnData layer to read: ``layer`` if given, else the one used in fit."""
+        if layer is None and is_anndata(X):
+            return getattr(self, "fit_layer_", None)
+        return layer
+
     def _prepare(self, X, layer=None):
         """Validate new data and order its genes like the training data (by name for a
-        DataFrame or AnnData fitted with names)."""
+        DataFrame or AnnData fitted with names).
+
+        A model carrying a rank-transform preprocessing (``preprocessor_``, set by
+        :func:`desurv.load_model`) also checks that X looks rank-transformed
+        (:func:`check_rank_input`), so raw expression is an error, not a wrong answer."""
         self._check_fitted()
-        return columns_for_model(self, X, "genes", layer=layer)
+        Xa = columns_for_model(self, X, "genes", layer=self._layer(X, layer))
+        pre = getattr(self, "preprocessor_", None)
+        if pre is not None and getattr(pre, "transform_method", None) == "rank":
+            check_rank_input(Xa)
+        return Xa
 
     def get_feature_names_out(self, input_features=None):
         """Names of the columns of :meth:`transform`: ``factor_1`` … ``factor_k``.
@@ -405,7 +464,8 @@ class DeSurv(TransformerMixin, BaseEstimator):
             fitted with gene names, a DataFrame's columns or AnnData's ``var_names`` are
             matched by name (any order, extra genes dropped; missing genes are an error).
         layer : str, optional
-            AnnData X only: use ``adata.layers[layer]``.
+            AnnData X only: use ``adata.layers[layer]`` (default: the layer used in fit,
+            ``fit_layer_``).
 
         Returns
         -------
@@ -420,7 +480,10 @@ class DeSurv(TransformerMixin, BaseEstimator):
         sklearn.exceptions.NotFittedError
             Before :meth:`fit`.
         ValueError
-            Bad X, missing genes or a wrong number of genes.
+            Bad X, missing genes or a wrong number of genes; or, for a model carrying its
+            preprocessing (``preprocessor_`` with a rank transform, e.g. from
+            :func:`desurv.load_model`), X that is not within-sample ranks of the model's genes:
+            pass ``model.preprocessor_.transform(X)``, not raw expression.
         """
         Z = self._prepare(X, layer) @ self.W_
         if is_anndata(X) and _get_output_config("transform", self)["dense"] == "pandas":
@@ -466,9 +529,12 @@ class DeSurv(TransformerMixin, BaseEstimator):
         ----------
         X : array-like, pandas.DataFrame or AnnData of shape (n_samples, n_genes)
             Nonnegative expression, transformed like the training data (genes matched by
-            name, as in :meth:`transform`).
+            name, as in :meth:`transform`).  A model loaded with :func:`desurv.load_model`
+            carries its preprocessing on ``preprocessor_``: pass
+            ``model.predict(model.preprocessor_.transform(X_raw))``; raw expression is
+            rejected (ValueError) when that preprocessing is a rank transform.
         layer : str, optional
-            AnnData X only: use ``adata.layers[layer]``.
+            AnnData X only: use ``adata.layers[layer]`` (default: ``fit_layer_``).
 
         Returns
         -------
@@ -479,7 +545,8 @@ class DeSurv(TransformerMixin, BaseEstimator):
         Raises
         ------
         ValueError
-            Not fitted, or X invalid / genes missing (see :meth:`transform`).
+            Not fitted, or X invalid / genes missing / not preprocessed (see
+            :meth:`transform`).
         """
         Z = np.asarray(self.transform(X, layer=layer), dtype=np.float64)
         return (Z - self.mean_z_) @ self.coef_
@@ -500,7 +567,8 @@ class DeSurv(TransformerMixin, BaseEstimator):
 
         Sets ``baseline_time_``, ``baseline_cumulative_hazard_`` (Breslow 1972, on the
         centred training η of :meth:`predict`), ``coef_covariance_`` (inverse observed
-        information of the plain Cox log partial likelihood at ``coef_``, ties as the fit)
+        information of the plain Cox log partial likelihood at ``coef_``, ties as the fit,
+        restricted to the active set: rows/columns of coefficients equal to 0 are NaN)
         and ``n_events_``.
 
         Parameters
@@ -515,7 +583,14 @@ class DeSurv(TransformerMixin, BaseEstimator):
         Z = Xa @ self.W_
         eta = (Z - self.mean_z_) @ self.coef_
         self.baseline_time_, self.baseline_cumulative_hazard_ = breslow_baseline(eta, time, event)
-        self.coef_covariance_ = coef_covariance(Z, time, event, self.coef_, ties=self.ties)
+        k = self.coef_.shape[0]
+        active = self.coef_ != 0
+        cov = np.full((k, k), np.nan)
+        if active.any():  # information restricted to the coefficients not zeroed by the penalty
+            cov[np.ix_(active, active)] = coef_covariance(
+                Z[:, active], time, event, self.coef_[active], ties=self.ties
+            )
+        self.coef_covariance_ = cov
         self.n_events_ = int(np.count_nonzero(event))
 
     def _check_baseline(self):
@@ -661,7 +736,7 @@ class DeSurv(TransformerMixin, BaseEstimator):
         """
         from .metrics import concordance_index
 
-        eta = np.asarray(self.predict(_with_layer(X, layer)), dtype=np.float64)
+        eta = np.asarray(self.predict(_with_layer(X, self._layer(X, layer))), dtype=np.float64)
         time_, event_ = survival_from_y(
             y, time, event, n_samples=eta.shape[0], obs=_obs(X), require_event=False
         )
@@ -688,6 +763,12 @@ class DeSurv(TransformerMixin, BaseEstimator):
         only with λ = 0, and validate prognostic value on an independent cohort.  NaN when the
         information is singular or for a constant factor.
 
+        Coefficients set exactly to 0 by the penalty have ``zeroed_by_penalty`` True and NaN
+        ``se``, interval, ``z`` and ``p`` (no Wald inference for a dropped factor); the
+        inference of the others uses the information matrix restricted to the active
+        (nonzero) set, i.e. the Cox model refitted on the selected factors (model files
+        written before this change store the full-set covariance, which is then used).
+
         Parameters
         ----------
         level : float in (0, 1), default=0.95
@@ -695,7 +776,8 @@ class DeSurv(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        pandas.DataFrame of shape (n_components, 13), index ``factor_1`` ... (name "factor")
+        pandas.DataFrame of shape (n_components, 14), index ``factor_1`` ... (name "factor")
+            The 13 columns above plus the bool ``zeroed_by_penalty``.
 
         Raises
         ------
@@ -710,7 +792,7 @@ class DeSurv(TransformerMixin, BaseEstimator):
         cov = getattr(self, "coef_covariance_", None)
         if cov is None:  # model file from a desurv version without inference
             cov = np.full((k, k), np.nan)
-        return wald_table(self.coef_, cov, self.sd_z_, level=level, index=idx)
+        return wald_table(self.coef_, cov, self.sd_z_, level=level, index=idx, mark_zeroed=True)
 
     def print_summary(self, level=0.95, file=None):
         """Print :meth:`summary` as a readable table (like lifelines' ``print_summary``).
@@ -745,11 +827,15 @@ class DeSurv(TransformerMixin, BaseEstimator):
         self._check_fitted()
         return top_genes(self.W_, n_top, getattr(self, "feature_names_in_", None))
 
-    def save(self, path, preprocessor=None):
-        """Save the fitted model (and optional preprocessing) to one ``.npz`` file."""
+    def save(self, path, preprocessor=None, *, overwrite=False):
+        """Save the fitted model (and optional preprocessing) to one ``.npz`` file.
+
+        An existing ``path`` is an error unless ``overwrite=True``, and even then only a
+        desurv model file is replaced (see :func:`desurv.io.save_model`).
+        """
         from .io import save_model
 
-        save_model(self, path, preprocessor=preprocessor)
+        save_model(self, path, preprocessor=preprocessor, overwrite=overwrite)
 
     @classmethod
     def load(cls, path):

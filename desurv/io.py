@@ -14,7 +14,8 @@ written without pickling, holding
   ``desurv_version``, ``params`` (constructor parameters), ``n_iter``, ``converged``,
   ``n_features_in``, ``objective``, ``preprocessing`` (a
   :meth:`desurv.preprocessing.Preprocessor.to_dict` dictionary, or null) and, when the model
-  has it, ``n_events`` (attribute ``n_events_``).
+  has it, ``n_events`` (attribute ``n_events_``) and ``fit_layer`` (the AnnData layer of
+  the fit, attribute ``fit_layer_``; absent means ``.X``).
 
 Everything a fitted :class:`~desurv.estimator.DeSurv` holds round-trips exactly.
 
@@ -146,17 +147,48 @@ def _plain(value):
 
 
 # --------------------------------------------------------------------------- saving
-def save_model(model, path, preprocessor=None):
+def _check_overwrite(path, overwrite):
+    """desurv never replaces a file it did not write (see :func:`save_model`)."""
+    if not (path.exists() or path.is_symlink()):
+        return
+    if not overwrite:
+        raise ValueError(
+            f"{path} already exists: pass overwrite=True to replace it (only a desurv model "
+            "file is replaced), or choose another path"
+        )
+    if not path.is_file():
+        raise ValueError(f"not replacing {path}: it is not a desurv model file (not a file)")
+    try:
+        load_model(path)
+    except ValueError:
+        raise ValueError(f"not replacing {path}: it is not a desurv model file") from None
+
+
+def save_model(model, path, preprocessor=None, *, overwrite=False):
     """Write a fitted DeSurv model (and its preprocessing) to ``path`` (.npz).
+
+    Parameters
+    ----------
+    model : fitted DeSurv (or NMFCox)
+    path : str or path-like
+    preprocessor : Preprocessor, optional
+        Default: ``model.preprocessor_`` when set.
+    overwrite : bool, default=False
+        desurv never overwrites a file it did not create: an existing ``path`` is an error
+        unless ``overwrite=True``, and then it is replaced only when it is a valid desurv
+        model file.
 
     Raises
     ------
     ValueError
-        If the model is not fitted.
+        If the model is not fitted, ``path`` exists and ``overwrite`` is False, or
+        ``path`` exists and is not a desurv model file.
     """
     from . import __version__
 
     model._check_fitted()
+    path = Path(path)
+    _check_overwrite(path, overwrite)
     if preprocessor is None:
         preprocessor = getattr(model, "preprocessor_", None)
     params = {k: _plain(v) for k, v in model.get_params().items()}
@@ -179,6 +211,8 @@ def save_model(model, path, preprocessor=None):
     }
     if hasattr(model, "n_events_"):
         meta["n_events"] = int(model.n_events_)
+    if getattr(model, "fit_layer_", None) is not None:
+        meta["fit_layer"] = str(model.fit_layer_)
     arrays = {
         "W": model.W_,
         "H": model.H_,
@@ -198,7 +232,6 @@ def save_model(model, path, preprocessor=None):
         arrays["baseline_cumhaz"] = np.asarray(model.baseline_cumulative_hazard_, dtype=np.float64)
     if getattr(model, "coef_covariance_", None) is not None:
         arrays["coef_covariance"] = np.asarray(model.coef_covariance_, dtype=np.float64)
-    path = Path(path)
     tmp = path.with_name(path.name + ".tmp.npz")
     try:
         with open(tmp, "wb") as fh:
@@ -277,14 +310,16 @@ def _read_archive(path):
             for info in infos:
                 stem = info.filename[: -len(".npy")]
                 if not info.filename.endswith(".npy") or not _NAME_RE.match(stem):
-                    raise _Invalid(f"unexpected member {info.filename!r}")
+                    raise _Invalid(f"unexpected member {info.filename!r} (not a model array name)")
                 if not (
                     stem in _REQUIRED_ARRAYS
                     or stem in _OPTIONAL_ARRAYS
                     or stem == "meta"
                     or stem.startswith(_HISTORY_PREFIX)
                 ):
-                    raise _Invalid(f"unexpected member {info.filename!r}")
+                    raise _Invalid(
+                        f"unexpected member {info.filename!r} (not an array of a model file)"
+                    )
                 arrays[stem] = _read_member(zf, info)
     return arrays
 
@@ -371,6 +406,9 @@ def _check_meta_fields(meta):
     prep = meta.get("preprocessing")
     if prep is not None and not isinstance(prep, dict):
         raise _Invalid("'preprocessing' is not an object")
+    fit_layer = meta.get("fit_layer")
+    if fit_layer is not None and not isinstance(fit_layer, str):
+        raise _Invalid("'fit_layer' is not a string")
     return params
 
 
@@ -488,6 +526,7 @@ def _build(path):
     model.n_features_in_ = meta["n_features_in"]
     model.objective_ = dict(meta["objective"])
     model.preprocessor_ = preprocessor
+    model.fit_layer_ = meta.get("fit_layer")
     if meta.get("n_events") is not None:
         model.n_events_ = meta["n_events"]
     return model

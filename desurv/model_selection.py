@@ -843,9 +843,14 @@ class DeSurvCV(BaseEstimator):
         """
         if self.rule not in _RULES:
             raise ValueError(f"rule must be one of {_RULES}, got {self.rule!r}")
+        X_in = X
         values, names, samples = extract_X(X, layer=layer)
         obs = X.obs if is_anndata(X) else None
-        time, event = survival_from_y(y, time, event, n_samples=values.shape[0], obs=obs)
+        if values.shape[0] < 2:
+            check_scale(values)  # "n_samples=1: at least 2 samples are required"
+        time, event = survival_from_y(
+            y, time, event, n_samples=values.shape[0], obs=obs, min_events=2
+        )
         y = None
         if self.preprocessor is None:
             check_values(values, owner="DeSurvCV")
@@ -880,6 +885,7 @@ class DeSurvCV(BaseEstimator):
                 random_state=self.random_state, n_threads=1,
             ).fit(Xr, time=time_, event=event_)  # fmt: skip
         self.n_features_in_ = int(values.shape[1])
+        self.fit_layer_ = layer if is_anndata(X_in) else None
         if names is not None:
             self.feature_names_in_ = names
         elif hasattr(self, "feature_names_in_"):
@@ -895,6 +901,8 @@ class DeSurvCV(BaseEstimator):
 
     def _prep(self, X, layer=None):
         if is_anndata(X):  # genes as DataFrame columns, matched by name downstream
+            if layer is None:
+                layer = getattr(self, "fit_layer_", None)
             values, names, samples = extract_X(X, layer=layer)
             X = pd.DataFrame(values, index=samples, columns=names)
         elif layer is not None:
@@ -938,10 +946,55 @@ class DeSurvCV(BaseEstimator):
         time, event = survival_from_y(y, time, event, obs=obs, require_event=False)
         return self.best_estimator_.score(self._prep(X, layer), time=time, event=event)
 
-    def save(self, directory):
+    # --- delegation to the refitted model ---
+    def predict_survival_function(self, X, return_array=False, *, layer=None):
+        """Survival functions of the refitted model (after the fitted preprocessing).
+
+        See :meth:`desurv.DeSurv.predict_survival_function`.
+        """
+        self._check_refitted()
+        return self.best_estimator_.predict_survival_function(
+            self._prep(X, layer), return_array=return_array
+        )
+
+    def predict_cumulative_hazard_function(self, X, return_array=False, *, layer=None):
+        """Cumulative hazard functions of the refitted model (after the preprocessing).
+
+        See :meth:`desurv.DeSurv.predict_cumulative_hazard_function`.
+        """
+        self._check_refitted()
+        return self.best_estimator_.predict_cumulative_hazard_function(
+            self._prep(X, layer), return_array=return_array
+        )
+
+    def summary(self, level=0.95):
+        """Coefficient table of the refitted model (see :meth:`desurv.DeSurv.summary`)."""
+        self._check_refitted()
+        return self.best_estimator_.summary(level=level)
+
+    def print_summary(self, level=0.95, file=None):
+        """Print the refitted model's summary (see :meth:`desurv.DeSurv.print_summary`)."""
+        self._check_refitted()
+        return self.best_estimator_.print_summary(level=level, file=file)
+
+    def top_genes(self, n_top=20):
+        """Top genes per factor of the refitted model (see :meth:`desurv.DeSurv.top_genes`)."""
+        self._check_refitted()
+        return self.best_estimator_.top_genes(n_top)
+
+    def save(self, directory, *, overwrite=False):
         """Write ``cv_results.csv`` (+ ``.json``), ``cv_summary.csv``, ``selected.json`` and,
-        when refitted, ``model.npz`` (with the preprocessing) into ``directory``."""
+        when refitted, ``model.npz`` (with the preprocessing) into ``directory``.
+
+        An existing ``model.npz`` is an error unless ``overwrite=True`` (and then only a
+        desurv model file is replaced; see :func:`desurv.io.save_model`); the check happens
+        before anything is written."""
         directory = Path(directory)
+        model_path = directory / "model.npz"
+        if hasattr(self, "best_estimator_"):
+            from .io import _check_overwrite
+
+            _check_overwrite(model_path, overwrite)
         directory.mkdir(parents=True, exist_ok=True)
         save_cv_results(self.cv_results_, directory / "cv_results.csv")
         self.cv_summary_.to_csv(directory / "cv_summary.csv", index=False, float_format="%.17g")
@@ -957,7 +1010,9 @@ class DeSurvCV(BaseEstimator):
         }
         (directory / "selected.json").write_text(json.dumps(sel, indent=1, default=_json))
         if hasattr(self, "best_estimator_"):
-            self.best_estimator_.save(directory / "model.npz", preprocessor=self.preprocessor_)
+            self.best_estimator_.save(
+                model_path, preprocessor=self.preprocessor_, overwrite=overwrite
+            )
         return directory
 
 

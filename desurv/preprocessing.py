@@ -25,7 +25,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.validation import check_is_fitted
 
-from desurv._validation import extract_X, is_anndata
+from desurv._validation import extract_X, is_anndata, nonfinite_message
 from desurv.exceptions import DataWarning
 
 __all__ = ["Preprocessor", "align_genes", "filter_genes", "rank_transform"]
@@ -66,15 +66,13 @@ def _fmt_list(items, k=5):
     return head + (", ..." if len(items) > k else "")
 
 
-def _check_finite(values, name="X"):
-    if np.isnan(values).any():
-        rows, cols = np.nonzero(np.isnan(values))
-        raise ValueError(
-            f"{name} contains {rows.size} NaN value(s) (first at sample {rows[0]}, gene "
-            f"{cols[0]}); impute or drop them before preprocessing"
-        )
-    if not np.isfinite(values).all():
-        raise ValueError(f"{name} contains infinite values")
+def _check_finite(values, name="X", index=None, columns=None):
+    """NaN/inf are an error naming the first one by sample and gene (names when known)."""
+    msg = nonfinite_message(
+        values, name, index, columns, advice="impute or drop them before preprocessing"
+    )
+    if msg is not None:
+        raise ValueError(msg)
 
 
 def _check_unique_columns(columns, name="X"):
@@ -139,7 +137,7 @@ def rank_transform(X):
         duplicated gene names.
     """
     values, index, columns = _check_matrix(X)
-    _check_finite(values)
+    _check_finite(values, index=index, columns=columns)
     ranks = _rank_rows(values)
     return _wrap(ranks, index, columns, like=X)
 
@@ -232,7 +230,7 @@ def filter_genes(X, n_genes, *, groups=None, return_indices=False):
         Only with ``return_indices=True``.
     """
     values, index, columns = _check_matrix(X)
-    _check_finite(values)
+    _check_finite(values, index=index, columns=columns)
     n_genes = _check_n_genes(n_genes)
     if n_genes is None:
         raise ValueError("n_genes must be a positive integer")
@@ -320,7 +318,8 @@ class Preprocessor(TransformerMixin, BaseEstimator):
         genes only; the result is positive whatever the platform. ``"none"``: keep values
         (they must then be finite and nonnegative, as NMF requires).
     n_genes : int or None, default=None
-        Number of genes kept by the filter; None keeps all genes.
+        Number of genes kept by the filter; None keeps all genes.  At least 2 with
+        ``transform="rank"`` (the within-sample rank of a single gene is constant).
 
     Attributes
     ----------
@@ -426,7 +425,13 @@ class Preprocessor(TransformerMixin, BaseEstimator):
             raise ValueError(
                 f"transform must be one of {_TRANSFORMS}, got {self.transform_method!r}"
             )
-        return _check_n_genes(self.n_genes)
+        n_genes = _check_n_genes(self.n_genes)
+        if n_genes is not None and n_genes < 2 and self.transform_method == "rank":
+            raise ValueError(
+                f"n_genes={n_genes} with transform='rank': the within-sample rank of a single "
+                "gene is constant; keep at least 2 genes"
+            )
+        return n_genes
 
     def _check_fitted(self):
         check_is_fitted(
@@ -462,11 +467,16 @@ class Preprocessor(TransformerMixin, BaseEstimator):
             bad parameters.
         """
         n_genes = self._check_params()
-        values, _, columns = _check_matrix(X, layer=layer)
-        _check_finite(values)
+        values, index, columns = _check_matrix(X, layer=layer)
+        _check_finite(values, index=index, columns=columns)
         if columns is not None:
             _check_unique_columns(columns)
         keep = _select_gene_indices(values, n_genes, groups)
+        if self.transform_method == "rank" and keep.size < 2:
+            raise ValueError(
+                f"only {keep.size} gene kept (n_features={keep.size}) with transform='rank': "
+                "the within-sample rank of a single gene is constant; keep at least 2 genes"
+            )
         if self.transform_method == "none" and np.any(values[:, keep] < 0):
             raise ValueError(
                 "Negative values in data passed to Preprocessor: X has negative values among "
@@ -542,7 +552,7 @@ class Preprocessor(TransformerMixin, BaseEstimator):
             values = values[:, self.gene_indices_]
             if columns is not None:
                 columns = columns[self.gene_indices_]
-        _check_finite(values)
+        _check_finite(values, index=index, columns=columns)
         if self.transform_method == "rank":
             values = _rank_rows(values)
         elif np.any(values < 0):

@@ -13,7 +13,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._solver import HISTORY_FIELDS, SolverParams, _Problem, run_loop
-from ._validation import check_nonnegative_matrix, check_scale, check_time_event
+from ._validation import (
+    check_nonnegative_matrix,
+    check_real_param,
+    check_scale,
+    check_time_event,
+)
 
 __all__ = ["DeSurvResult", "fit_desurv", "HISTORY_FIELDS"]
 
@@ -85,6 +90,18 @@ def _check_params(
 ):
     if isinstance(n_components, bool) or not isinstance(n_components, (int, np.integer)):
         raise ValueError(f"n_components must be a positive integer, got {n_components!r}")
+    # types first, so that e.g. alpha="0.5" is a ValueError naming alpha, not a TypeError
+    for name, value in (
+        ("alpha", alpha),
+        ("penalty", penalty),
+        ("l1_ratio", l1_ratio),
+        ("penalty_w", penalty_w),
+        ("penalty_h", penalty_h),
+        ("tol", tol),
+    ):
+        check_real_param(name, value)
+    for name, value in (("max_iter", max_iter), ("n_init", n_init)):
+        check_real_param(name, value)
     if n_components < 1:
         raise ValueError(f"n_components must be >= 1, got {n_components}")
     if n_components > min(p, n):

@@ -352,7 +352,7 @@ def coef_covariance(Z, time, event, coef, ties="breslow"):
     return cov
 
 
-def wald_table(coef, covariance, sd_z, *, level=0.95, index=None):
+def wald_table(coef, covariance, sd_z, *, level=0.95, index=None, mark_zeroed=False):
     """Coefficient table with Wald standard errors, intervals, z and two-sided p.
 
     Columns: ``coef`` (β, per unit of Z), ``exp(coef)``, ``se`` (of β), ``coef_lower``,
@@ -372,10 +372,14 @@ def wald_table(coef, covariance, sd_z, *, level=0.95, index=None):
         Confidence level of the intervals.
     index : pandas.Index, optional
         Row labels.
+    mark_zeroed : bool, default=False
+        Add a bool column ``zeroed_by_penalty`` (coef exactly 0) and set ``se``, the
+        intervals, ``z``, ``p`` and ``se_per_sd`` of those rows to NaN: a coefficient the
+        penalty removed from the model gets no Wald inference.
 
     Returns
     -------
-    pandas.DataFrame of shape (k, 13)
+    pandas.DataFrame of shape (k, 13), or (k, 14) with ``mark_zeroed``
 
     Raises
     ------
@@ -396,10 +400,13 @@ def wald_table(coef, covariance, sd_z, *, level=0.95, index=None):
     q = float(ndtri(0.5 + level / 2.0))
     with np.errstate(invalid="ignore"):
         se = np.sqrt(np.diag(cov))
+        zeroed = coef == 0
+        if mark_zeroed:
+            se = np.where(zeroed, np.nan, se)
         z = coef / se
     p = 2.0 * ndtr(-np.abs(z))
     b, se_b = coef * sd, se * sd
-    return pd.DataFrame(
+    table = pd.DataFrame(
         {
             "coef": coef,
             "exp(coef)": np.exp(coef),
@@ -417,6 +424,9 @@ def wald_table(coef, covariance, sd_z, *, level=0.95, index=None):
         },
         index=index,
     )
+    if mark_zeroed:
+        table["zeroed_by_penalty"] = zeroed
+    return table
 
 
 def format_summary(
@@ -482,6 +492,12 @@ def format_summary(
         )
     else:
         caveat = f"{INFERENCE_CAVEAT} The Cox fit on Z is unpenalised (penalty = 0)."
+    if "zeroed_by_penalty" in table.columns and table["zeroed_by_penalty"].any():
+        dropped = ", ".join(map(str, table.index[table["zeroed_by_penalty"].to_numpy()]))
+        caveat += (
+            f" Zeroed by the penalty (coef = 0, no inference: se, z, p and intervals NaN): "
+            f"{dropped}; the other rows use the information of the active factors only."
+        )
     rule = "-" * max(width, len(body.splitlines()[0]))
     note = textwrap.fill("Note: " + caveat, width=max(len(rule), 60), break_on_hyphens=False)
     return "\n".join([*header, rule, body, rule, note])

@@ -195,3 +195,31 @@ def test_anndata_is_not_imported_by_desurv():
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "False", out.stderr
+
+
+@pytest.mark.parametrize(
+    "make",
+    [lambda: DeSurv(**SMALL), lambda: CoxNet(alphas=[0.05, 0.01], cv=2, random_state=0)],
+    ids=["DeSurv", "CoxNet"],
+)
+def test_fit_layer_is_remembered(adata, make):
+    """predict/score/write_to_anndata on AnnData use the layer of the fit by default."""
+    est = _quiet(make().fit, adata, time="os_time", event="os_event", layer="counts")
+    assert est.fit_layer_ == "counts"
+    ref = est.predict(_frame(adata, "counts"))
+    np.testing.assert_allclose(est.predict(adata), ref, rtol=1e-12)
+    np.testing.assert_allclose(est.predict(adata, layer="counts"), ref, rtol=1e-12)
+    # .X gives another answer than the fit layer (the old, silent default)
+    assert not np.allclose(est.predict(_frame(adata)), ref)
+    c = est.score(adata, time="os_time", event="os_event")
+    t, e = adata.obs["os_time"].to_numpy(), adata.obs["os_event"].to_numpy()
+    assert c == pytest.approx(est.score(_frame(adata, "counts"), time=t, event=e))
+    out = desurv.write_to_anndata(est, adata, copy=True)
+    np.testing.assert_allclose(out.obs["desurv_risk"].to_numpy(), ref, rtol=1e-12)
+    if isinstance(est, DeSurv):
+        S = est.predict_survival_function(adata, return_array=True)
+        S_ref = est.predict_survival_function(_frame(adata, "counts"), return_array=True)
+        np.testing.assert_allclose(S, S_ref)
+    # fitting on .X resets it
+    est2 = _quiet(make().fit, adata, time="os_time", event="os_event")
+    assert est2.fit_layer_ is None

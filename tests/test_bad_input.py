@@ -157,3 +157,61 @@ def test_huge_values_message_names_the_problem():
         _fit("DeSurv", X)
     msg = str(info.value)
     assert "1e+300" in msg and "overflows float64" in msg and "rank" in msg
+
+
+# ----------------------------------------------------------------------- user-trial fixes
+@pytest.mark.parametrize("name", [n for n in ESTIMATORS if n != "Preprocessor"])
+def test_one_event_is_rejected_at_fit(name):
+    event = np.zeros(N, dtype=bool)
+    event[4] = True
+    y1 = make_survival_y(RNG.exponential(size=N), event)
+    with pytest.raises(ValueError, match="only 1 event: the Cox partial likelihood needs at least"):
+        ESTIMATORS[name]().fit(X0, y1)
+
+
+def test_score_with_one_or_zero_events_still_works_or_says_why():
+    est = _fit("DeSurv", X0)
+    event = np.zeros(N, dtype=bool)
+    event[4] = True
+    c = est.score(X0, make_survival_y(RNG.exponential(size=N), event))
+    assert 0.0 <= c <= 1.0
+    with pytest.raises(ValueError):  # no comparable pairs: the existing clear error
+        est.score(X0, time=np.ones(N), event=np.zeros(N, dtype=bool))
+
+
+@pytest.mark.parametrize(
+    "param, value",
+    [
+        ("alpha", "0.5"),
+        ("penalty", "0.1"),
+        ("l1_ratio", None),
+        ("penalty_w", [0.1]),
+        ("tol", "1e-6"),
+        ("init_tol", "x"),
+        ("n_components", 2.0),
+        ("n_init", "1"),
+        ("max_iter", 5.5),
+        ("init_max_iter", True),
+        ("n_threads", "1"),
+    ],
+)
+def test_hyperparameter_types_are_checked_with_a_named_error(param, value):
+    est = DeSurv(n_components=2, n_init=1, max_iter=5, random_state=0).set_params(**{param: value})
+    with pytest.raises(ValueError, match=rf"^{param} must be"):
+        est.fit(X0, Y)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+@pytest.mark.parametrize("name", ["DeSurv", "CoxNet", "Preprocessor"])
+def test_nonfinite_message_names_sample_and_gene(name, bad):
+    X = X0.copy()
+    X[5, 3] = bad
+    df = pd.DataFrame(X, index=[f"s{i}" for i in range(N)], columns=GENES)
+    kind = "NaN" if np.isnan(bad) else "infinite"
+    with pytest.raises(ValueError, match=rf"{kind} value.*sample 's5'.*gene 'g3'"):
+        _fit(name, df)
+    with pytest.raises(ValueError, match=rf"{kind} value.*row 5.*column 3"):
+        _fit(name, X)
+    fitted = _fit(name, X0 if name == "Preprocessor" else pd.DataFrame(X0, columns=GENES))
+    with pytest.raises(ValueError, match=rf"{kind} value.*sample 's5'.*'g3'"):
+        fitted.transform(df) if name == "Preprocessor" else fitted.predict(df)

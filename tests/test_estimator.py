@@ -38,7 +38,7 @@ def test_fitted_attributes(fitted, frame):
     assert list(m.feature_names_in_) == list(df.columns)
     assert m.n_features_in_ == df.shape[1]
     assert len(m.loss_history_) == m.n_iter_
-    assert {"loss", "nmf_loss", "cox_loss", "penalty_beta"} <= set(m.loss_history_.columns)
+    assert {"loss", "nmf_loss", "cox_loss", "enet_beta"} <= set(m.loss_history_.columns)
     assert isinstance(m.converged_, bool)
 
 
@@ -168,3 +168,76 @@ def test_bad_dtype_is_rejected(frame):
         DeSurv(dtype="int8", n_init=1, max_iter=2).fit(X, y)
     with pytest.raises(ValueError, match="dtype must be"):
         DeSurv(dtype="nonsense", n_init=1, max_iter=2).fit(X, y)
+
+
+# ----------------------------------------------------------------------- user-trial fixes
+def test_summary_zeroed_coefficients_get_no_inference(frame):
+    df, y, k = frame
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        m = DeSurv(
+            n_components=3, n_init=1, max_iter=10, penalty=0.05, l1_ratio=1.0, random_state=0
+        ).fit(df, y)
+    s = m.summary()
+    zero = m.coef_ == 0
+    assert zero.any() and (~zero).any(), m.coef_  # the data must give both kinds
+    assert s["zeroed_by_penalty"].dtype == bool
+    np.testing.assert_array_equal(s["zeroed_by_penalty"].to_numpy(), zero)
+    for col in ("se", "coef_lower", "coef_upper", "z", "p", "se_per_sd"):
+        assert s.loc[zero, col].isna().all(), col
+    assert s.loc[~zero, ["se", "z", "p"]].notna().all().all()
+    # active-set inference: the covariance of the Cox model on the nonzero factors only
+    from desurv.survival_functions import coef_covariance
+
+    Z = m.transform(df)
+    cov = coef_covariance(Z[:, ~zero], y["time"], y["event"], m.coef_[~zero])
+    np.testing.assert_allclose(s.loc[~zero, "se"], np.sqrt(np.diag(cov)), rtol=1e-10)
+    import io
+
+    buf = io.StringIO()
+    m.print_summary(file=buf)
+    assert "Zeroed by the penalty" in " ".join(buf.getvalue().split())
+
+
+def test_desurvcv_delegates_to_best_estimator(frame):
+    from sklearn.exceptions import NotFittedError
+
+    from desurv import DeSurvCV
+
+    df, y, k = frame
+    cv = DeSurvCV(
+        {"n_components": [2], "alpha": [0.5]},
+        n_folds=2,
+        n_seeds=1,
+        max_iter=5,
+        refit_n_init=1,
+        random_state=0,
+    )
+    for meth, args in [
+        ("predict_survival_function", (df,)),
+        ("predict_cumulative_hazard_function", (df,)),
+        ("summary", ()),
+        ("print_summary", ()),
+        ("top_genes", ()),
+    ]:
+        with pytest.raises(NotFittedError):
+            getattr(cv, meth)(*args)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        cv.fit(df, y)
+    best = cv.best_estimator_
+    np.testing.assert_allclose(
+        cv.predict_survival_function(df, return_array=True),
+        best.predict_survival_function(df, return_array=True),
+    )
+    np.testing.assert_allclose(
+        cv.predict_cumulative_hazard_function(df, return_array=True),
+        best.predict_cumulative_hazard_function(df, return_array=True),
+    )
+    pd.testing.assert_frame_equal(cv.summary(level=0.9), best.summary(level=0.9))
+    pd.testing.assert_frame_equal(cv.top_genes(3), best.top_genes(3))
+    import io
+
+    buf = io.StringIO()
+    cv.print_summary(file=buf)
+    assert "factor_1" in buf.getvalue()

@@ -520,3 +520,68 @@ def test_cli_predict_bad_model_exit_2(data, tmp_path, capsys):
     assert PREFIX in lines[0]
     assert "allow_pickle" not in err
     assert "Traceback" not in err
+
+
+# --------------------------------------------------------------------------- user-trial fixes
+def test_loaded_model_rejects_raw_expression(data, tmp_path):
+    """A model carrying a rank-transform preprocessing refuses raw (unranked) input."""
+    from desurv.preprocessing import Preprocessor
+
+    X, t, e = data
+    raw = X * 100.0
+    pre = Preprocessor(transform="rank", n_genes=10).fit(raw)
+    Xp = pre.transform(raw)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = DeSurv(n_components=2, n_init=1, max_iter=5, random_state=0).fit(Xp, time=t, event=e)
+    save_model(m, tmp_path / "m.npz", preprocessor=pre)
+    m2 = load_model(tmp_path / "m.npz")
+    good = m2.predict(m2.preprocessor_.transform(raw))
+    np.testing.assert_allclose(good, m.predict(Xp), rtol=1e-12)
+    for fn in (m2.predict, m2.transform, m2.predict_survival_function):
+        with pytest.raises(ValueError, match=r"within-sample ranks of its 10 genes.*preprocessor_"):
+            fn(raw)
+    with pytest.raises(ValueError, match="does not look like"):
+        m2.score(raw, time=t, event=e)
+    # ranks after alignment with missing genes filled keep the invariant
+    with pytest.warns(Warning):
+        filled = m2.preprocessor_.transform(raw.drop(columns=[pre.genes_[0]]), fill_value=0.0)
+    assert np.isfinite(m2.predict(filled)).all()
+
+
+def test_save_refuses_to_overwrite(model, tmp_path):
+    path = tmp_path / "m.npz"
+    model.save(path)
+    with pytest.raises(ValueError, match="already exists.*overwrite=True"):
+        model.save(path)
+    model.save(path, overwrite=True)  # a desurv model file may be replaced
+    other = tmp_path / "notes.npz"
+    other.write_bytes(b"user data")
+    with pytest.raises(ValueError, match="already exists"):
+        save_model(model, other)
+    with pytest.raises(ValueError, match="not replacing .*not a desurv model file"):
+        save_model(model, other, overwrite=True)
+    assert other.read_bytes() == b"user data"
+
+
+def test_fit_layer_round_trips(model, tmp_path):
+    import copy
+
+    m = copy.deepcopy(model)
+    m.fit_layer_ = "ranks"
+    save_model(m, tmp_path / "m.npz")
+    assert load_model(tmp_path / "m.npz").fit_layer_ == "ranks"
+    save_model(model, tmp_path / "n.npz")
+    assert load_model(tmp_path / "n.npz").fit_layer_ is None
+
+
+def test_unexpected_member_message_is_well_formed(good_file, tmp_path):
+    bad = tmp_path / "bad.npz"
+    arrays, meta = _members(good_file)
+    with open(bad, "wb") as fh:
+        np.savez(fh, a=np.arange(3.0), meta=np.array(json.dumps(meta)), **arrays)
+    with pytest.raises(ValueError) as exc:
+        load_model(bad)
+    msg = str(exc.value)
+    assert "unexpected member 'a.npy'" in msg
+    assert msg.count("'") % 2 == 0 and not msg.endswith("'")

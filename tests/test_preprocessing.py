@@ -325,3 +325,14 @@ def test_real_cohort_train_and_validate(real_cohorts):
     shared = train.columns.intersection(val.columns)
     pre2 = Preprocessor(n_genes=500).fit(train[shared])
     assert pre2.transform(val).shape == (124, 500)
+
+
+def test_rank_transform_needs_at_least_two_genes():
+    X = pd.DataFrame(np.arange(12.0).reshape(4, 3) ** 2, columns=list("abc"))
+    msg = "within-sample rank of a single gene is constant; keep at least 2 genes"
+    with pytest.raises(ValueError, match=msg):
+        Preprocessor(transform="rank", n_genes=1).fit(X)
+    with pytest.raises(ValueError, match=msg):
+        Preprocessor(transform="rank").fit(X[["a"]])
+    assert Preprocessor(transform="none", n_genes=1).fit(X).n_genes_ == 1
+    assert Preprocessor(transform="rank", n_genes=2).fit(X).n_genes_ == 2
