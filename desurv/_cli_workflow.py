@@ -9,8 +9,10 @@ earlier desurv result).
 on rank data an ascending warm start from α = 0 stops each α > 0 fit after a few iterations
 at the NMF solution, so every α reproduces α = 0. ``--warm-start ascending|descending``
 keeps the path warm starts of the authors' package. ``report`` writes one HTML file (by
-default ``RUN_DIR/report.html``); an existing file is replaced only with ``--overwrite``
-and only if it is a report desurv wrote.
+default ``RUN_DIR/report.html``, only into a desurv run folder, i.e. one holding
+``desurv_run.json``; elsewhere ``--out FILE.html`` is required); an existing file is
+replaced only with ``--overwrite`` and only if it is a report desurv wrote. Warnings raised
+while building the report are printed as ``desurv: warning: ...`` lines.
 """
 
 from __future__ import annotations
@@ -29,6 +31,21 @@ def _floats(text):
         import argparse
 
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+
+
+def _jobs(text):
+    """``--jobs``: a positive number of workers, or -1 for all cores."""
+    import argparse
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value < 1 and value != -1:
+        raise argparse.ArgumentTypeError(
+            f"expected a positive number of workers or -1 for all cores, got {value}"
+        )
+    return value
 
 
 def add_parsers(sub, positive_int):
@@ -148,7 +165,13 @@ def add_parsers(sub, positive_int):
         metavar="N",
         help="random starts of the final refit on all samples (default 20)",
     )
-    cv.add_argument("--jobs", type=int, default=1, help="parallel workers (default 1; -1 = all)")
+    cv.add_argument(
+        "--jobs",
+        type=_jobs,
+        default=1,
+        metavar="N",
+        help="parallel workers: a positive number, or -1 for all cores (default 1)",
+    )
     cv.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     cv.add_argument(
         "--n-top",
@@ -278,7 +301,7 @@ def _load_cohorts(args):
         name = _cohort_name(e)
         if name in cohorts:
             raise CLIError(f"cohort {name!r} given twice")
-        X, y, _ = _load(e, c, args.time_col, args.event_col)
+        X, y, _ = _load(e, c, args.time_col, args.event_col, args.sample_col)
         _require_events(y, f"cohort {name!r} ({c})")
         cohorts[name] = (X, y)
     return cohorts
@@ -325,6 +348,7 @@ def cmd_cv(args):
     import pandas as pd
 
     from . import plotting
+    from ._folds import check_folds_have_events
     from .cli import CLIError, _check_out, _fit_with_progress, _gene_names, _staged_output
     from .datasets import pool_cohorts
     from .estimator import DeSurv
@@ -334,6 +358,7 @@ def cmd_cv(args):
     _check_out(args)
     cohorts = _load_cohorts(args)
     X, y, groups, dropped = pool_cohorts(cohorts)
+    check_folds_have_events(y["event"], args.folds)  # before any fit
     for other in args.intersect_with:
         shared = X.columns.intersection(_gene_names(other), sort=False)
         if len(shared) == 0:
@@ -464,15 +489,24 @@ def cmd_report(args):
     if not run_dir.is_dir():
         what = "is not a folder" if run_dir.exists() else "does not exist"
         raise CLIError(f"run folder {run_dir} {what}")
+    if args.out is None and _output.read_manifest(run_dir) is None:
+        raise CLIError(
+            f"{run_dir} is not a desurv run folder (no {_output.MANIFEST}); pass "
+            "--out FILE.html to write the report elsewhere"
+        )
     given = Path(args.out) if args.out is not None else run_dir / "report.html"
     target = _output.check_output_file(given, overwrite=args.overwrite)
     shown = given / target.name if given.is_dir() else given
     from .report import write_report
 
-    try:
-        out = write_report(run_dir, target, title=args.title)
-    except OSError as exc:  # name the user's file, not the temporary one beside it
-        raise CLIError(f"cannot write {shown}: {exc.strerror or exc}") from None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            out = write_report(run_dir, target, title=args.title)
+        except OSError as exc:  # name the user's file, not the temporary one beside it
+            _print_warnings(caught)
+            raise CLIError(f"cannot write {shown}: {exc.strerror or exc}") from None
+    _print_warnings(caught)
     # write_report uses a private temporary file (0600): give it the umask's permissions
     out.chmod(0o666 & ~_output.current_umask())
     if out.resolve().parent == run_dir.resolve():

@@ -20,7 +20,28 @@ def _check_n_folds(n_folds, n_samples):
         raise ValueError(f"n_folds={n_folds} is larger than the number of samples ({n_samples})")
 
 
-def stratified_folds(event, n_folds=5, *, groups=None, random_state=None, warn=True):
+def check_folds_have_events(event, n_folds):
+    """Reject more folds than events (or samples): some validation fold would have no event.
+
+    Raises
+    ------
+    ValueError
+        ``"50 folds is too many for 115 samples with 38 events: every validation fold needs
+        events; use at most 38 folds (5 or 10 are usual)"``.
+    """
+    event = np.asarray(event).astype(bool)
+    n, n_events = int(event.shape[0]), int(event.sum())
+    limit = min(n, n_events)
+    if n_folds > limit:
+        raise ValueError(
+            f"{n_folds} folds is too many for {n} samples with {n_events} events: every "
+            f"validation fold needs events; use at most {limit} folds (5 or 10 are usual)"
+        )
+
+
+def stratified_folds(
+    event, n_folds=5, *, groups=None, random_state=None, warn=True, require_events=False
+):
     """Assign samples to folds stratified by event status (and by cohort).
 
     Samples are split into strata (event status × cohort label). Within each stratum the
@@ -40,6 +61,9 @@ def stratified_folds(event, n_folds=5, *, groups=None, random_state=None, warn=T
         Seed of the shuffle; the same seed always gives the same folds.
     warn : bool, default=True
         Emit a :class:`~desurv.exceptions.DataWarning` when a fold has no events.
+    require_events : bool, default=False
+        Raise a ValueError (see :func:`check_folds_have_events`) when ``n_folds`` exceeds
+        the number of events, instead of building folds of which some must lack events.
 
     Returns
     -------
@@ -49,7 +73,8 @@ def stratified_folds(event, n_folds=5, *, groups=None, random_state=None, warn=T
     Raises
     ------
     ValueError
-        Bad ``n_folds`` or mismatched ``groups`` length.
+        Bad ``n_folds``, more folds than events with ``require_events=True``, or mismatched
+        ``groups`` length.
     """
     event = np.asarray(event)
     if event.ndim != 1:
@@ -57,6 +82,8 @@ def stratified_folds(event, n_folds=5, *, groups=None, random_state=None, warn=T
     event = event.astype(bool)
     n = event.shape[0]
     _check_n_folds(n_folds, n)
+    if require_events:
+        check_folds_have_events(event, n_folds)
     if groups is None:
         group_codes = np.zeros(n, dtype=np.int64)
     else:

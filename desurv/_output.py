@@ -11,7 +11,9 @@ Rules (every command that writes: ``fit``, ``predict``, ``cv``, ``validate``, ``
 * desurv never replaces ``.``, the working directory or any folder above it, the home
   folder or a folder above it, ``/``, or a folder that holds (at any depth) an input file of
   the command (``--expression``, ``--clinical``, ``--model``, ``--intersect-with``).
-* ``--out`` that is an existing file or a symbolic link is refused.
+* ``--out`` that is an existing file or a symbolic link is refused, and so is an ``--out``
+  that cannot be created: its nearest existing ancestor must be a folder in which a folder
+  can be created (probed by creating and removing a temporary folder there).
 * Results are written to a hidden staging folder ``.NAME.partial-XXXX`` beside ``--out``
   that becomes ``--out`` by a rename only when complete; it is removed on every failure
   (errors, Ctrl-C: the interrupt is deferred while the folders are swapped or the staging
@@ -141,6 +143,7 @@ def check_output_folder(out, *, overwrite=False, inputs=(), option="--out") -> P
             f"(choose a new folder, e.g. {option} results)"
         )
     if not target.exists():
+        _check_creatable(target, given, option)
         return target
     if not target.is_dir():
         raise OutputError(
@@ -151,6 +154,7 @@ def check_output_folder(out, *, overwrite=False, inputs=(), option="--out") -> P
     except OSError as exc:
         raise OutputError(f"cannot read {option} {given}: {exc.strerror or exc}") from None
     if not names:
+        _check_creatable(target, given, option)  # the staging folder goes beside it
         return target
     if not overwrite:
         raise OutputError(
@@ -170,7 +174,26 @@ def check_output_folder(out, *, overwrite=False, inputs=(), option="--out") -> P
             f"--overwrite refuses to replace {given}: it holds files desurv did not write "
             f"({_fmt_names(extra)}); move them away or choose a new folder"
         )
+    _check_creatable(target, given, option)
     return target
+
+
+def _check_creatable(target: Path, given: str, option: str) -> None:
+    """Refuse a new ``target`` that cannot be created: its nearest existing ancestor must be
+    a folder in which desurv can create (and remove) a folder."""
+    ancestor = target.parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise OutputError(f"cannot write {option} {given}: {ancestor} is a file, not a folder")
+    try:
+        probe = tempfile.mkdtemp(prefix=".desurv-probe-", dir=ancestor)
+        os.rmdir(probe)
+    except OSError as exc:
+        reason = exc.strerror or exc.__class__.__name__
+        raise OutputError(
+            f"cannot write {option} {given}: {reason} (cannot create a folder in {ancestor})"
+        ) from None
 
 
 def check_output_file(out, *, overwrite=False, default_name="report.html", option="--out"):

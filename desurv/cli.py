@@ -59,15 +59,24 @@ def _positive_int(text):
     return value
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors as one line ``desurv CMD: error: ... (see desurv CMD --help)``, exit 2
+    (argparse would print the whole usage block first)."""
+
+    def error(self, message):
+        message = " ".join(str(message).split())
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def _build_parser():
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="desurv",
         description="Survival-driven deconvolution: gene programs that explain survival.",
     )
     from . import __version__
 
     parser.add_argument("--version", action="version", version=f"desurv {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
     fit = sub.add_parser(
@@ -241,6 +250,13 @@ def _survival_column_args(p):
         metavar="NAME",
         help="column of the clinical TSV with the event indicator, 1 = event (default event)",
     )
+    p.add_argument(
+        "--sample-col",
+        default="sample",
+        metavar="NAME",
+        help="column of the clinical TSV with the sample ids, matched to the columns of the "
+        "expression file (default sample)",
+    )
 
 
 def _out_args(p):
@@ -370,10 +386,27 @@ class _VerboseLog:
         self.stage(f"iteration {it}: objective {obj.loss:.8e}")
 
 
-def _load(expression, clinical, time_col, event_col):
+_API_COLUMN_HINT = "set time_col=/event_col=/sample_col= to the right names"
+_CLI_COLUMN_HINT = "use --time-col/--event-col/--sample-col to give the right names"
+
+
+def _load(expression, clinical, time_col, event_col, sample_col="sample", require_event=True):
     from .datasets import load_cohort
 
-    return load_cohort(expression, clinical, time_col=time_col, event_col=event_col)
+    try:
+        return load_cohort(
+            expression,
+            clinical,
+            time_col=time_col,
+            event_col=event_col,
+            sample_col=sample_col,
+            require_event=require_event,
+        )
+    except ValueError as exc:  # the API's remedy, in the options of the command line
+        message = str(exc)
+        if _API_COLUMN_HINT not in message:
+            raise
+        raise CLIError(message.replace(_API_COLUMN_HINT, _CLI_COLUMN_HINT)) from None
 
 
 def _gene_names(path):
@@ -433,9 +466,13 @@ def _missing_genes_hint(message):
     import re
 
     found = re.search(r"(\d+) of (\d+) model genes are missing", message)
-    if found is None:
-        return message
-    head = message.split("; pass fill_value=")[0]
+    if found is not None:
+        head = message.split("; pass fill_value=")[0]
+    else:  # desurv.validation: "X lacks N of the M genes the model needs (...); refit ..."
+        found = re.search(r"lacks (\d+) of the (\d+) genes the model needs", message)
+        if found is None:
+            return message
+        head = message.split("; refit on the genes shared")[0]
     if found.group(1) == found.group(2):  # filling every gene would be meaningless
         return (
             f"{head}: none of the model's genes is in the file (is it an expression file "
@@ -455,7 +492,9 @@ def cmd_fit(args):
 
     _check_out(args)
     log.stage("modules imported")
-    X, y, clinical = _load(args.expression, args.clinical, args.time_col, args.event_col)
+    X, y, clinical = _load(
+        args.expression, args.clinical, args.time_col, args.event_col, args.sample_col
+    )
     log.stage(f"read {X.shape[0]} samples x {X.shape[1]} genes")
     _require_events(y, args.clinical)
     for other in args.intersect_with:
@@ -566,8 +605,14 @@ def cmd_predict(args):
     model = load_model(path)
     pre = model.preprocessor_
     if args.clinical is not None:
-        X, y, _ = _load(args.expression, args.clinical, args.time_col, args.event_col)
-        _require_events(y, args.clinical)
+        X, y, _ = _load(
+            args.expression,
+            args.clinical,
+            args.time_col,
+            args.event_col,
+            args.sample_col,
+            require_event=False,  # scored anyway; the C-index is reported as undefined
+        )
     else:
         X, y = read_expression(args.expression), None
     with warnings.catch_warnings(record=True) as caught:
@@ -579,16 +624,34 @@ def cmd_predict(args):
     for w in caught:
         print(f"desurv: warning: {w.message}", file=sys.stderr)
     eta = model.predict(Xt)
-    result = {"n_samples": int(Xt.shape[0]), "model": str(path)}
+    result = {
+        "n_samples": int(Xt.shape[0]),
+        "model": str(path),
+        "model_path_absolute": str(path.resolve()),
+    }
     if y is not None:
-        result["cindex"] = concordance_index(y["time"], y["event"], eta)
-        result["n_events"] = int(y["event"].sum())
+        # the risk scores are written whatever the events; the C-index only when defined
+        n_events = int(y["event"].sum())
+        cindex = None
+        if n_events == 0:
+            why = f"no events in {args.clinical}"
+        else:
+            try:
+                cindex = float(concordance_index(y["time"], y["event"], eta))
+            except ValueError:
+                why = f"no comparable pairs in {args.clinical} ({n_events} event(s))"
+        if cindex is None:
+            print(f"desurv: warning: {why}: the C-index is undefined", file=sys.stderr)
+        result["cindex"] = cindex
+        result["n_events"] = n_events
     with _staged_output(args) as tmp:
         _risk_table(Xt.index, eta, y).to_csv(tmp / "risk_scores.tsv", sep="\t", index=False)
         (tmp / "summary.json").write_text(json.dumps(result, indent=2))
     print(f"risk scores for {Xt.shape[0]} samples written to {args.out}")
-    if "cindex" in result:
+    if result.get("cindex") is not None:
         print(f"validation C-index: {result['cindex']:.4f} ({result['n_events']} events)")
+    elif "cindex" in result:
+        print(f"validation C-index: undefined ({result['n_events']} events)")
     return 0
 
 
@@ -646,6 +709,14 @@ def cmd_demo(args):
     return 0
 
 
+def _unquote(message):
+    """Remove the quotes of a whole-message repr (``str(KeyError('x'))`` is ``'x'``), and
+    only those: ``... in column 'sample'`` keeps its closing quote."""
+    if len(message) >= 2 and message[0] == message[-1] and message[0] in "'\"":
+        return message[1:-1]
+    return message
+
+
 def main(argv=None):
     """Run the command line; returns the exit code (0, 2 for bad input, 130 on Ctrl-C)."""
     parser = _build_parser()
@@ -665,7 +736,10 @@ def main(argv=None):
     try:
         return handlers[args.command](args)
     except (CLIError, _output.OutputError, ValueError, OSError, KeyError) as exc:
-        message = str(exc).strip().strip("'\"") or exc.__class__.__name__
+        message = str(exc).strip()
+        if isinstance(exc, KeyError):  # str(KeyError) is the repr of its argument
+            message = _unquote(message)
+        message = message or exc.__class__.__name__
         print(f"desurv: error: {message.splitlines()[0]}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from desurv._validation import make_survival_y
+from desurv._validation import SURV_DTYPE, check_time_event, make_survival_y
 
 __all__ = [
     "SIMULATION_SCENARIOS",
@@ -474,6 +474,8 @@ def _read_table(path, what):
     reported) instead of being renamed by pandas. Missing trailing fields read as "".
     """
     path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"cannot read {what} file {str(path)!r}: it is a directory, not a file")
     if not path.is_file():
         raise ValueError(f"cannot read {what} file {str(path)!r}: no such file")
     try:
@@ -516,6 +518,15 @@ def _check_field_counts(path, what, n_fields):
             f"fields, first line {line} ({int(counts[short[0]])} fields, expected {n_fields}); "
             "a row must have one value per column (write NA for a missing value)"
         )
+
+
+def _fmt_columns(columns, limit=10):
+    """``['a', 'b', …]`` with an explicit ``… (N in all)`` when the list is cut short."""
+    names = [str(c) for c in columns]
+    shown = ", ".join(repr(c) for c in names[:limit])
+    if len(names) > limit:
+        shown += f", … ({len(names)} columns in all)"
+    return f"[{shown}]"
 
 
 def _dup_message(values):
@@ -613,7 +624,7 @@ def read_clinical(path, time_col="time", event_col="event", sample_col="sample")
     missing = [c for c in (sample_col, time_col, event_col) if c not in df.columns]
     if missing:
         raise ValueError(
-            f"{where} lacks column(s) {missing}; found {list(df.columns)[:10]} (set "
+            f"{where} lacks column(s) {missing}; found {_fmt_columns(df.columns)} (set "
             "time_col=/event_col=/sample_col= to the right names)"
         )
     if df.shape[0] == 0:
@@ -657,7 +668,7 @@ def read_clinical(path, time_col="time", event_col="event", sample_col="sample")
     return out
 
 
-def load_cohort(expression_path, clinical_path, **clinical_kwargs):
+def load_cohort(expression_path, clinical_path, *, require_event=True, **clinical_kwargs):
     """Read an expression file and its clinical file, aligned by sample id.
 
     Parameters
@@ -666,6 +677,9 @@ def load_cohort(expression_path, clinical_path, **clinical_kwargs):
         Expression TSV (genes x samples), see :func:`read_expression`.
     clinical_path : str or Path
         Clinical TSV, see :func:`read_clinical`.
+    require_event : bool, default=True
+        Reject a cohort without any observed event (set False to read one, e.g. to score
+        it without a C-index).
     **clinical_kwargs
         ``time_col``, ``event_col``, ``sample_col`` passed to :func:`read_clinical`.
 
@@ -706,7 +720,14 @@ def load_cohort(expression_path, clinical_path, **clinical_kwargs):
             + " (subset both files to the shared samples explicitly)"
         )
     clinical = clinical.loc[X.index]
-    y = make_survival_y(clinical["time"].to_numpy(), clinical["event"].to_numpy())
+    if require_event:
+        y = make_survival_y(clinical["time"].to_numpy(), clinical["event"].to_numpy())
+    else:
+        time, event = check_time_event(
+            clinical["time"].to_numpy(), clinical["event"].to_numpy(), require_event=False
+        )
+        y = np.empty(time.shape[0], dtype=SURV_DTYPE)
+        y["event"], y["time"] = event, time
     return X, y, clinical
 
 

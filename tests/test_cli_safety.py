@@ -356,7 +356,7 @@ def test_predict_suggests_fill_missing_only_for_missing_genes(fitted, capsys, tm
     assert "--fill-missing" not in err and "fill_value" not in err
 
 
-@pytest.mark.parametrize("command", ["fit", "predict", "cv", "validate"])
+@pytest.mark.parametrize("command", ["fit", "cv", "validate"])  # predict: see below
 def test_one_event_is_named_as_such(fitted, capsys, tmp_path, command):
     root, _, _, run = fitted
     events = [0] * 11 + [1]
@@ -364,11 +364,10 @@ def test_one_event_is_named_as_such(fitted, capsys, tmp_path, command):
     cohort = ["--expression", e1, "--clinical", c1]
     argv = {
         "fit": ["fit", *cohort, *FAST],
-        "predict": ["predict", "--model", run, *cohort],
         "cv": ["cv", *cohort, "--k", "2", "--max-iter", "5"],
         "validate": ["validate", "--model", run, *cohort],
     }[command]
-    code, _, err = _run([*argv, "--out", "o", "-q"][: None if command != "predict" else -1], capsys)
+    code, _, err = _run([*argv, "--out", "o", "-q"], capsys)
     _assert_one_line_error(code, err, "only 1 event", "at least 2")
     assert "no events" not in err
 
@@ -498,6 +497,8 @@ _CASE_NAMES = [
 @pytest.mark.parametrize("command", ["fit", "cv", "validate", "predict"])
 @pytest.mark.parametrize("case", _CASE_NAMES)
 def test_malformed_input_is_one_line_exit_2(bad_inputs, fitted, capsys, case, command):
+    if case == "all_zero_events" and command == "predict":
+        pytest.skip("predict scores a cohort without events (C-index undefined), see below")
     root, _, _, run = fitted
     e, c, extra = bad_inputs[case]
     cohort = ["--expression", e, "--clinical", c, *extra]
@@ -623,3 +624,187 @@ def test_progress_bar_starts_its_clock_after_the_first_step(capsys):
     off.update()
     assert off.bar is None
     capsys.readouterr()
+
+
+# ----------------------------------------------------------------------------- user trial
+@pytest.mark.parametrize("under", ["file", "proc"])
+def test_out_that_cannot_be_created_is_refused_before_the_fit(work, capsys, monkeypatch, under):
+    root, e, c = work
+    if under == "file":
+        Path("base.tsv").write_text("x\n")
+        out, fragment = Path("base.tsv") / "sub", "base.tsv is a file, not a folder"
+    else:
+        if not Path("/proc/self").is_dir():
+            pytest.skip("no /proc")
+        out, fragment = Path("/proc/desurv-x"), "cannot write --out /proc/desurv-x"
+
+    def boom(*a, **k):
+        raise AssertionError("fitted before checking --out")
+
+    monkeypatch.setattr("desurv.estimator.DeSurv.fit", boom)
+    before = _snapshot(root)
+    code, _, err = _run(_fit_argv(e, c, out), capsys)
+    _assert_one_line_error(code, err, str(out), fragment)
+    assert _snapshot(root) == before and _partials(root) == []
+
+
+def test_report_needs_a_run_folder_unless_out_is_given(work, capsys):
+    root, e, c = work
+    before = _snapshot(root)
+    code, _, err = _run(["report", "data"], capsys)
+    _assert_one_line_error(
+        code, err, "data is not a desurv run folder (no desurv_run.json)", "--out FILE.html"
+    )
+    assert _snapshot(root) == before
+    code, _, err = _run(["report", "data", "--out", "elsewhere.html"], capsys)
+    assert code == 0, err
+    assert Path("elsewhere.html").is_file() and not Path("data/report.html").exists()
+
+
+def test_report_warnings_are_desurv_warning_lines(fitted, capsys):
+    root, e, c, run = fitted
+    folder = Path("odd")
+    folder.mkdir()
+    (folder / "summary.json").write_text("{not json")
+    code, _, err = _run(["report", folder, "--out", "odd.html"], capsys)
+    assert code == 0, err
+    lines = err.splitlines()
+    assert lines and all(line.startswith("desurv: warning: ") for line in lines), err
+    assert any("could not read" in line for line in lines), err
+
+
+def test_validate_suggests_fill_missing_not_the_python_api(fitted, capsys, tmp_path):
+    root, _, _, run = fitted
+    e2, c2 = _write_cohort(tmp_path / "other", n_genes=5, name="o")
+    code, _, err = _run(
+        ["validate", "--model", run, "--expression", e2, "--clinical", c2, "--out", "v"], capsys
+    )
+    _assert_one_line_error(code, err, "--fill-missing")
+    assert "fill_value" not in err and "align_genes" not in err
+
+
+@pytest.mark.parametrize("command", ["fit", "predict", "cv", "validate"])
+def test_sample_col_option_and_cli_remedy_for_columns(fitted, capsys, tmp_path, command):
+    root, e, c, run = fitted
+    table = pd.read_csv(c, sep="\t").rename(columns={"sample": "patient"})
+    c2 = tmp_path / "renamed.clinical.tsv"
+    table.to_csv(c2, sep="\t", index=False)
+    cohort = ["--expression", e, "--clinical", c2]
+    argv = {
+        "fit": ["fit", *cohort, *FAST],
+        "predict": ["predict", "--model", run, *cohort],
+        "cv": ["cv", *cohort, "--k", "2", "--folds", "2", "--seeds", "1", "--max-iter", "3",
+               "--refit-n-init", "1", "--alpha", "0.5"],
+        "validate": ["validate", "--model", run, *cohort],
+    }[command]  # fmt: skip
+    quiet = [] if command == "predict" else ["-q"]
+    code, _, err = _run([*argv, "--out", "o1", *quiet], capsys)
+    _assert_one_line_error(code, err, "--time-col/--event-col/--sample-col", "'sample'")
+    assert "time_col=" not in err
+    code, _, err = _run([*argv, "--out", "o2", *quiet, "--sample-col", "patient"], capsys)
+    assert code == 0, err
+
+
+def test_cv_rejects_more_folds_than_events(work, capsys, monkeypatch):
+    root, e, c = work  # 12 samples, 6 events
+
+    def boom(*a, **k):
+        raise AssertionError("fitted with impossible folds")
+
+    monkeypatch.setattr("desurv.estimator.DeSurv.fit", boom)
+    code, _, err = _run(
+        ["cv", "--expression", e, "--clinical", c, "--k", "2", "--folds", "8", "--out", "o"],
+        capsys,
+    )
+    _assert_one_line_error(
+        code,
+        err,
+        "8 folds is too many for 12 samples with 6 events: every validation fold needs "
+        "events; use at most 6 folds (5 or 10 are usual)",
+    )
+
+
+def test_directory_as_expression_is_named_a_directory(work, capsys):
+    root, e, c = work
+    code, _, err = _run(_fit_argv("data", c, "o"), capsys)
+    _assert_one_line_error(code, err, "is a directory, not a file")
+    assert "no such file" not in err
+
+
+def test_usage_errors_are_one_line_with_a_help_hint(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["fit", "--expression", "e", "--clinical", "c", "-k", "0", "--out", "o"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "usage:" not in err, err
+    assert err.startswith("desurv fit: error: argument --n-components/-k:"), err
+    assert err.rstrip().endswith("(see desurv fit --help)"), err
+    with pytest.raises(SystemExit) as exc:
+        main(["nonsense"])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and err.startswith("desurv: error:") and err.count("\n") == 1
+
+
+def test_error_messages_keep_their_closing_quote(work, capsys):
+    root, e, c = work
+    text = Path(c).read_text().splitlines()
+    text.append(text[1])  # a duplicated sample id: "... in column 'sample'"
+    Path(c).write_text("\n".join(text) + "\n")
+    code, _, err = _run(_fit_argv(e, c, "o"), capsys)
+    _assert_one_line_error(code, err, "in column 'sample'")
+    assert err.rstrip().endswith("'sample'"), err
+
+
+def test_keyerror_quotes_are_removed(capsys, monkeypatch):
+    def raise_keyerror(args):
+        raise KeyError("no such thing")
+
+    monkeypatch.setattr("desurv.cli.cmd_demo", raise_keyerror)
+    code, _, err = _run(["demo"], capsys)
+    assert code == 2 and err == "desurv: error: no such thing\n", err
+
+
+@pytest.mark.parametrize("events", [[0] * 12, [0] * 11 + [1], [1] + [0] * 11])
+def test_predict_without_events_writes_scores_and_an_undefined_cindex(
+    fitted, capsys, tmp_path, events
+):
+    root, e, c, run = fitted
+    table = pd.read_csv(c, sep="\t")
+    table["event"] = events
+    table["time"] = np.arange(1.0, 13.0)
+    c2 = tmp_path / "few.clinical.tsv"
+    table.to_csv(c2, sep="\t", index=False)
+    code, out, err = _run(
+        ["predict", "--model", run, "--expression", e, "--clinical", c2, "--out", "p"], capsys
+    )
+    assert code == 0, err
+    summary = json.loads(Path("p/summary.json").read_text())
+    assert len(pd.read_csv("p/risk_scores.tsv", sep="\t")) == 12
+    if events[-1] == 1:  # the only event is the longest time: no comparable pair
+        assert summary["cindex"] is None
+        assert "desurv: warning: no comparable pairs in" in err, err
+    elif sum(events) == 0:
+        assert summary["cindex"] is None
+        assert f"desurv: warning: no events in {c2}: the C-index is undefined" in err, err
+    else:  # one event at the shortest time: comparable with every other sample
+        assert 0.0 <= summary["cindex"] <= 1.0 and "warning" not in err, err
+
+
+def test_cv_jobs_zero_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["cv", "--expression", "e", "--clinical", "c", "--jobs", "0", "--out", "o"])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and "--jobs" in err and "-1 for all cores" in err, err
+    args = _build_parser().parse_args(
+        ["cv", "--expression", "e", "--clinical", "c", "--jobs", "-1", "--out", "o"]
+    )
+    assert args.jobs == -1
+
+
+def test_predict_summary_has_the_absolute_model_path(fitted, capsys):
+    root, e, c, run = fitted
+    code, _, err = _run(["predict", "--model", run, "--expression", e, "--out", "p"], capsys)
+    assert code == 0, err
+    summary = json.loads(Path("p/summary.json").read_text())
+    assert summary["model_path_absolute"] == str((run / "model.npz").resolve())
+    assert Path(summary["model_path_absolute"]).is_absolute()

@@ -293,3 +293,34 @@ def test_load_cohort_mismatched_samples(tmp_path):
     msg = str(info.value)
     assert "1 sample(s) only in" in msg and "'Z'" in msg
     assert "2 sample(s) only in" in msg and "'C'" in msg and "'Q'" in msg
+
+
+def test_clinical_column_list_is_cut_explicitly(tmp_path):
+    from desurv.datasets import read_clinical
+
+    path = tmp_path / "wide.clinical.tsv"
+    cols = ["sample"] + [f"col{i}" for i in range(14)]
+    path.write_text("\t".join(cols) + "\n" + "\t".join(["A"] + ["1"] * 14) + "\n")
+    with pytest.raises(ValueError, match=r"found \[.*'col8', … \(15 columns in all\)\]"):
+        read_clinical(path)
+
+
+def test_directory_given_as_a_file_is_named_a_directory(tmp_path):
+    from desurv.datasets import read_clinical, read_expression
+
+    with pytest.raises(ValueError, match="is a directory, not a file"):
+        read_expression(tmp_path)
+    with pytest.raises(ValueError, match="is a directory, not a file"):
+        read_clinical(tmp_path)
+
+
+def test_load_cohort_without_events_only_when_asked(tmp_path):
+    from desurv.datasets import load_cohort
+
+    e, c = tmp_path / "e.tsv", tmp_path / "c.tsv"
+    e.write_text("gene\tA\tB\nG1\t1\t2\nG2\t3\t4\n")
+    c.write_text("sample\ttime\tevent\nA\t1\t0\nB\t2\t0\n")
+    with pytest.raises(ValueError, match="no events"):
+        load_cohort(e, c)
+    X, y, _ = load_cohort(e, c, require_event=False)
+    assert X.shape == (2, 2) and not y["event"].any() and list(y["time"]) == [1.0, 2.0]

@@ -1,5 +1,6 @@
 """Model selection: folds, grid search with warm starts, selection rules, optuna."""
 
+import re
 import warnings
 
 import numpy as np
@@ -86,6 +87,23 @@ def test_folds_warn_without_events_and_reject_bad_input():
         stratified_folds(event, 21)
     with pytest.raises(ValueError, match="groups has 3 labels"):
         stratified_folds(event, 2, groups=[1, 2, 3])
+
+
+def test_folds_reject_more_folds_than_events():
+    from desurv._folds import check_folds_have_events
+
+    event = np.zeros(115, dtype=bool)
+    event[:38] = True
+    message = (
+        "50 folds is too many for 115 samples with 38 events: every validation fold needs "
+        "events; use at most 38 folds (5 or 10 are usual)"
+    )
+    with pytest.raises(ValueError, match=re.escape(message)):
+        check_folds_have_events(event, 50)
+    with pytest.raises(ValueError, match="50 folds is too many"):
+        stratified_folds(event, 50, require_events=True)
+    folds = stratified_folds(event, 38, require_events=True, random_state=0)
+    assert all(event[folds == f].any() for f in range(38))
 
 
 # ----------------------------------------------------------------------------- grid
