@@ -312,7 +312,9 @@ def _fold_data(X, time, event, folds, n_folds, preprocessor, groups):
 def _make_folds(event, n_folds, groups, folds, random_state):
     """Stratified folds, or user-given fold ids after checking them."""
     if folds is None:
-        return stratified_folds(event, n_folds, groups=groups, random_state=random_state)
+        return stratified_folds(
+            event, n_folds, groups=groups, random_state=random_state, require_events=True
+        )
     n = event.shape[0]
     folds = np.asarray(folds)
     if folds.shape != (n,) or not np.array_equal(np.unique(folds), np.arange(n_folds)):

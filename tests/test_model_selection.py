@@ -519,3 +519,11 @@ def test_progress_bar_counts_paths_from_the_first_finished_one(sim, capsys, monk
     assert starts == [(1, 1, None)]
     err = capsys.readouterr().err
     assert "1/3" in err and "path/s" in err  # 3 folds × 1 seed × 1 path, on stderr
+
+
+def test_cross_validate_refuses_more_folds_than_events(sim):
+    from desurv import make_survival_y
+
+    y = make_survival_y(sim.y["time"], np.arange(sim.y.shape[0]) < 3)  # 3 events
+    with pytest.raises(ValueError, match="too many"):
+        cross_validate(sim.X, y, param_grid={"n_components": [2]}, n_folds=5)
