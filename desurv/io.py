@@ -182,12 +182,17 @@ def save_model(model, path, preprocessor=None, *, overwrite=False):
     ------
     ValueError
         If the model is not fitted, ``path`` exists and ``overwrite`` is False, or
-        ``path`` exists and is not a desurv model file.
+        ``path`` exists and is not a desurv model file, or its folder does not exist.
     """
     from . import __version__
 
     model._check_fitted()
     path = Path(path)
+    if not path.parent.is_dir():
+        raise ValueError(
+            f"cannot save the model to {path}: folder {path.parent} does not exist "
+            "(create it first)"
+        )
     _check_overwrite(path, overwrite)
     if preprocessor is None:
         preprocessor = getattr(model, "preprocessor_", None)

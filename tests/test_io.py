@@ -585,3 +585,9 @@ def test_unexpected_member_message_is_well_formed(good_file, tmp_path):
     msg = str(exc.value)
     assert "unexpected member 'a.npy'" in msg
     assert msg.count("'") % 2 == 0 and not msg.endswith("'")
+
+
+def test_save_into_a_missing_folder_names_the_folder(tmp_path, model):
+    with pytest.raises(ValueError, match="does not exist") as info:
+        model.save(tmp_path / "nodir" / "x" / "model.npz")
+    assert "tmp.npz" not in str(info.value) and not (tmp_path / "nodir").exists()
