@@ -20,7 +20,7 @@ Targets (the ``--only`` numbers):
 2. α = 0 iteration vs scikit-learn ``NMF(solver="mu")`` from the same start, and whether both
    reach the same factors after ``--long-iters`` iterations;
 3. whole fit (α = 0.5, ``--fit-iters`` iterations) vs the plain NumPy
-   ``desurv._ref_solver.fit_desurv_reference``;
+   ``desurv._reference.solver.fit_desurv_reference``;
 4. throughput of ``desurv.model_selection.cross_validate`` (5 folds × ``--seeds`` seeds × 9 α,
    warm starts, ``max_iter=500``) with 1 and 2 workers — minutes: only with ``--throughput``
    or ``--only 4``;
@@ -269,7 +269,7 @@ def target_sklearn(args):
 
 # ------------------------------------------------------------- 3. whole fit vs NumPy ref
 def target_reference_fit(args):
-    from desurv._ref_solver import fit_desurv_reference
+    from desurv._reference.solver import fit_desurv_reference
 
     d = _bench_data()
     n = args.fit_iters

@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 
-from desurv import _ref_cox as ref
 from desurv._kernels import _cox as K
+from desurv._reference import cox as ref
 from desurv.cox import (
     CoxnetResult,
     SortedSurvival,

@@ -10,8 +10,8 @@ import pytest
 from conftest import EXPR, require
 from numpy.testing import assert_allclose, assert_array_equal
 
-from desurv import _ref_coxnet as ref
 from desurv._kernels import _coxnet_path as K
+from desurv._reference import coxnet as ref
 from desurv._validation import make_survival_y
 from desurv.coxnet import CoxNet, CoxnetPath, _saturated_loglik, coxnet_path
 from desurv.exceptions import ConvergenceWarning

@@ -11,9 +11,9 @@ from scipy.optimize import linear_sum_assignment as scipy_lsa
 from sklearn.metrics import silhouette_samples
 from sklearn.metrics.pairwise import cosine_similarity as sk_cosine
 
-from desurv import _ref_matching as ref
 from desurv import matching as m
 from desurv._kernels import _hungarian
+from desurv._reference import matching as ref
 from desurv.exceptions import ConvergenceWarning, DataWarning
 
 

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from lifelines.utils import concordance_index as lifelines_cindex
 
 from desurv._kernels._concordance import concordance_counts, dense_ranks
-from desurv._ref_metrics import concordance_counts_ref, concordance_index_ref
+from desurv._reference.concordance import concordance_counts_ref, concordance_index_ref
 from desurv.metrics import ConcordanceCounts, concordance_index
 
 

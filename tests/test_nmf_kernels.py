@@ -1,10 +1,10 @@
-"""Compiled NMF kernels against their NumPy references (desurv._ref_nmf)."""
+"""Compiled NMF kernels against their NumPy references (desurv._reference.nmf)."""
 
 import numpy as np
 import pytest
 
-from desurv import _ref_nmf as ref
 from desurv._kernels import _nmf
+from desurv._reference import nmf as ref
 
 EPS = 1e-12
 

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from desurv import _ref_products as ref
 from desurv._kernels import _products
+from desurv._reference import products as ref
 
 
 @pytest.mark.parametrize("p", [1, 3, 4, 9, 257])

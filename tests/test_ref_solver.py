@@ -1,5 +1,5 @@
-"""The plain NumPy DeSurv fit (desurv._ref_solver): its pieces against the textbook oracles and
-the R reference, and the fast solver against it step for step."""
+"""The plain NumPy DeSurv fit (desurv._reference.solver): its pieces against the textbook
+oracles and the R reference, and the fast solver against it step for step."""
 
 import warnings
 
@@ -8,8 +8,10 @@ import pandas as pd
 import pytest
 from conftest import EXPR, REF, require
 
-from desurv import ConvergenceWarning, _ref_cox, _ref_coxnet, fit_desurv
-from desurv._ref_solver import SortedSurvival, coxnet_newton, fit_desurv_reference, objective
+from desurv import ConvergenceWarning, fit_desurv
+from desurv._reference import cox as _ref_cox
+from desurv._reference import coxnet as _ref_coxnet
+from desurv._reference.solver import SortedSurvival, coxnet_newton, fit_desurv_reference, objective
 
 # Both β solvers stop when a step is below beta_tol; the fast one's inner sweeps can stop
 # early on collinear Z (error ~1e-8 at the default 1e-6), and F is flat in β at the optimum,

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from desurv import ConvergenceWarning, DeSurv, concordance_index
-from desurv import _ref_cox as ref
+from desurv._reference import cox as ref
 from desurv.cox import breslow_baseline_hazard, cox_information, cox_partial_log_likelihood
 from desurv.nmf_baseline import NMFCox
 from desurv.survival_functions import (

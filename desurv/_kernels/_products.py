@@ -10,7 +10,7 @@ k = 3–10 (benchmarks/compare.py). Sums always accumulate in float64; X may be 
 float32 (then only the storage of X is single precision). ``fastmath`` is limited to
 reassociation and contraction, so the reductions vectorise (the summation order differs from a
 plain loop, like any BLAS) while NaN/inf semantics stay IEEE; results are deterministic.
-NumPy twins: ``desurv._ref_products``.
+NumPy twins: ``desurv._reference.products``.
 """
 
 import numpy as np

@@ -1,6 +1,7 @@
 """Plain NumPy oracles of every compiled kernel (DESIGN.md §3); used by the tests only.
 
-Each compiled kernel has its twin here, grouped by topic in the ``_ref_*`` modules:
+Each compiled kernel has its twin here, one module per kernel module (imported
+directly, e.g. ``from desurv._reference import cox``):
 
 * ``nmf``: multiplicative H update, balanced W ratio, damped W trial, trial projections
   (twins of ``desurv._kernels._nmf``);
@@ -10,7 +11,7 @@ Each compiled kernel has its twin here, grouped by topic in the ``_ref_*`` modul
   ``desurv._solver.run_loop``; also the baseline of ``benchmarks/compare.py`` target 3);
 * ``cox``: Cox log partial likelihood, gradient, diagonal majorizer, exact Hessian,
   reference coordinate descent, Breslow baseline hazard (twins of ``desurv._kernels._cox``);
-* ``metrics``: Harrell's concordance by the O(n²) definition (twin of
+* ``concordance``: Harrell's concordance by the O(n²) definition (twin of
   ``desurv._kernels._concordance``);
 * ``coxnet``: elastic-net Cox path (glmnet-style coordinate descent, diagonal or exact
   curvature), twin of ``desurv._kernels._coxnet_path``;
@@ -20,13 +21,3 @@ Each compiled kernel has its twin here, grouped by topic in the ``_ref_*`` modul
 
 They favour the formulas as written over speed: O(n²) loops and explicit products.
 """
-
-from . import _ref_cox as cox
-from . import _ref_coxnet as coxnet
-from . import _ref_matching as matching
-from . import _ref_metrics as metrics
-from . import _ref_nmf as nmf
-from . import _ref_products as products
-from . import _ref_solver as solver
-
-__all__ = ["cox", "coxnet", "matching", "metrics", "nmf", "products", "solver"]

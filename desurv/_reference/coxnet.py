@@ -1,7 +1,7 @@
 """Plain NumPy twin of the elastic-net Cox path kernel ``desurv._kernels._coxnet_path``.
 
 Used by the tests only.  Written from the formulas, with no screening, no active sets and
-O(n²) likelihood derivatives from :mod:`desurv._ref_cox` (inputs in any sample order).
+O(n²) likelihood derivatives from :mod:`desurv._reference.cox` (inputs in any sample order).
 
 Objective (per λ)::
 
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _ref_cox
+from . import cox as _ref_cox
 
 
 def loglik(eta, time, event, efron=False):

@@ -13,7 +13,7 @@ Two uses:
 
 The Cox pieces are vectorised NumPy over time-sorted samples (reverse cumulative sums over the
 risk sets, Breslow ties); ``ties="efron"`` falls back to the textbook oracle
-:mod:`desurv._ref_cox`, which loops over the distinct event times. The β step is a proximal
+:mod:`desurv._reference.cox`, which loops over the distinct event times. The β step is a proximal
 Newton method on the standardised projections (the minimiser of the same elastic-net Cox
 problem that :func:`desurv._kernels._cox.coxnet_newton` solves), its quadratic models solved
 by coordinate descent and finished exactly on the active set (checked by the KKT conditions).
@@ -26,9 +26,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _ref_cox
-from ._solver import HISTORY_FIELDS  # field names only: the math here is independent
-from .exceptions import ConvergenceWarning
+from .._solver import HISTORY_FIELDS  # field names only: the math here is independent
+from ..exceptions import ConvergenceWarning
+from . import cox as _ref_cox
 
 __all__ = ["fit_desurv_reference", "objective", "SortedSurvival"]
 
