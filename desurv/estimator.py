@@ -19,7 +19,6 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._validation import (
     check_hyperparameter_types,
-    check_scale,
     check_values,
     columns_for_model,
     extract_X,
@@ -343,7 +342,7 @@ class DeSurv(TransformerMixin, BaseEstimator):
             self, reals=_REAL_PARAMS, ints=_INT_PARAMS, optional_ints=("n_threads",)
         )
         Xa, names = _as_matrix(X, layer=layer)
-        check_scale(Xa)
+        # the scale checks (all zero, constant genes, overflow/underflow) run once, in fit_desurv
         time_, event_ = survival_from_y(
             y, time, event, n_samples=Xa.shape[0], obs=_obs(X), min_events=2
         )
