@@ -207,6 +207,21 @@ def _check_baseline(eta, unique_times, cumulative_hazard):
     return eta, times, h0
 
 
+def _baseline_and_risk(eta, unique_times, cumulative_hazard):
+    """Checked baseline arrays and the relative risks e^η (inf where η overflows)."""
+    eta, times, h0 = _check_baseline(eta, unique_times, cumulative_hazard)
+    with np.errstate(over="ignore"):
+        return times, h0, np.exp(eta)
+
+
+def _step_functions(times, per_sample):
+    """Object array of one :class:`StepFunction` on ``times`` per keyword set."""
+    funcs = np.empty(len(per_sample), dtype=object)
+    for i, kw in enumerate(per_sample):
+        funcs[i] = StepFunction(x=times, **kw)
+    return funcs
+
+
 def _cumhaz(risk, h0):
     """``risk[:, None] * h0`` with 0 (not NaN) where H0 = 0, even for an infinite risk."""
     with np.errstate(invalid="ignore", over="ignore"):
@@ -241,15 +256,10 @@ def cumulative_hazard_functions(eta, unique_times, cumulative_hazard, return_arr
     ValueError
         ``eta`` not 1-D or not finite; baseline arrays empty or of different shapes.
     """
-    eta, times, h0 = _check_baseline(eta, unique_times, cumulative_hazard)
-    with np.errstate(over="ignore"):
-        risk = np.exp(eta)
+    times, h0, risk = _baseline_and_risk(eta, unique_times, cumulative_hazard)
     if return_array:
         return _cumhaz(risk, h0)
-    funcs = np.empty(eta.shape[0], dtype=object)
-    for i, r in enumerate(risk):
-        funcs[i] = StepFunction(x=times, y=h0, a=float(r))
-    return funcs
+    return _step_functions(times, [dict(y=h0, a=float(r)) for r in risk])
 
 
 def survival_functions(eta, unique_times, cumulative_hazard, return_array=False):
@@ -279,16 +289,11 @@ def survival_functions(eta, unique_times, cumulative_hazard, return_array=False)
     ValueError
         ``eta`` not 1-D or not finite; baseline arrays empty or of different shapes.
     """
-    eta, times, h0 = _check_baseline(eta, unique_times, cumulative_hazard)
-    with np.errstate(over="ignore"):
-        risk = np.exp(eta)
+    times, h0, risk = _baseline_and_risk(eta, unique_times, cumulative_hazard)
     surv = np.exp(-_cumhaz(risk, h0))
     if return_array:
         return surv
-    funcs = np.empty(eta.shape[0], dtype=object)
-    for i in range(eta.shape[0]):
-        funcs[i] = StepFunction(x=times, y=surv[i])
-    return funcs
+    return _step_functions(times, [dict(y=row) for row in surv])
 
 
 # --------------------------------------------------------------------------------------------
