@@ -19,6 +19,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._validation import (
     check_hyperparameter_types,
+    check_scale,
     check_values,
     columns_for_model,
     extract_X,
@@ -342,7 +343,7 @@ class DeSurv(TransformerMixin, BaseEstimator):
             self, reals=_REAL_PARAMS, ints=_INT_PARAMS, optional_ints=("n_threads",)
         )
         Xa, names = _as_matrix(X, layer=layer)
-        # the scale checks (all zero, constant genes, overflow/underflow) run once, in fit_desurv
+        check_scale(Xa)
         time_, event_ = survival_from_y(
             y, time, event, n_samples=Xa.shape[0], obs=_obs(X), min_events=2
         )
