@@ -1,0 +1,2 @@
+"""Variant registry and benchmark runner: every method of the family on the same data, splits,
+seeds and metrics."""

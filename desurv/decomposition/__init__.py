@@ -1,0 +1,6 @@
+"""The NMF family: plain NMF and its supervised and constrained variants.
+
+Estimators take X as samples × features (scikit-learn's convention) and share the pieces of
+this wing: multiplicative updates, coordinate descent, initialisations and the batched NNLS
+that computes exposures of new samples.
+"""
