@@ -328,7 +328,7 @@ def target_throughput(args):
 def _concordance(args):
     from lifelines.utils import concordance_index as lifelines_cindex
 
-    from desurv.metrics import concordance_index
+    from desurv.survival.concordance import concordance_index
 
     rng = np.random.default_rng(1)
     n = 100_000
@@ -362,7 +362,7 @@ def _standardised_z(d):
 
 def _coxnet_objective(Zs, d, lam, xi):
     """β ↦ −ℓ(Zβ)/n_event + λ[ξ‖β‖₁ + (1−ξ)/2‖β‖²] (Breslow), the β step's objective."""
-    from desurv.cox import cox_partial_log_likelihood
+    from desurv.survival.cox import cox_partial_log_likelihood
 
     def f(beta):
         pen = xi * np.abs(beta).sum() + 0.5 * (1.0 - xi) * beta @ beta
@@ -376,7 +376,7 @@ def _beta_step(args):
 
     from desurv import make_survival_y
     from desurv._kernels import _cox
-    from desurv.coxnet import coxnet_path
+    from desurv.survival.coxnet import coxnet_path
 
     d = _bench_data()
     Zs = _standardised_z(d)
@@ -397,7 +397,7 @@ def _beta_step(args):
         b = np.zeros(K)
         return b, kernel(Zf, ts, es, b, lam, xi, np.ones(K), tol, 500, False)
 
-    def glmnet_cd():  # desurv.coxnet's cyclic coordinate descent (public API), one λ
+    def glmnet_cd():  # desurv.survival.coxnet's cyclic coordinate descent (public API), one λ
         path = coxnet_path(Zs, d.time, d.event, l1_ratio=xi, alphas=[lam], standardize=False,
                            tol=tol, screening=False)  # fmt: skip
         return path.coef[:, 0]
@@ -420,7 +420,7 @@ def _beta_step(args):
     return [
         _row("5b", f"{case}: coxnet_newton (solver default) vs sksurv", newton, ref, ref / newton,
              (">=", 1.0), "x speed-up (sksurv / ours)", note_nt),
-        _row("5b", f"{case}: desurv.coxnet.coxnet_path coordinate descent vs sksurv", gl, ref,
+        _row("5b", f"{case}: desurv.survival.coxnet.coxnet_path coordinate descent vs sksurv", gl, ref,
              ref / gl, (">=", 1.0), "x speed-up (sksurv / ours)",
              f"cyclic CD, exact curvature, public API incl. checks; max|Δβ| vs sksurv 1e-12 "
              f"{np.abs(b_gl - b_tight).max():.1e}"),
@@ -569,7 +569,7 @@ def _has_dtype():
 
 
 def _float32_agreement(d, n_iter):
-    from desurv.metrics import concordance_index
+    from desurv.survival.concordance import concordance_index
 
     a, b = _fit(d, n_iter), _fit(d, n_iter, dtype="float32")
     eta_a, eta_b = d.X.T @ a.W @ a.beta, d.X.T @ b.W @ b.beta

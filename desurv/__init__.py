@@ -17,7 +17,7 @@ desurv.validation
     External cohorts: C-index, hazard ratios per SD, Kaplan–Meier groups, log-rank.
 desurv.matching
     Hungarian matching of factors, stability, consensus across fits.
-desurv.coxnet, desurv.nmf_baseline
+desurv.survival.coxnet, desurv.nmf_baseline
     Baselines: elastic-net Cox on genes, plain NMF (+ rank-selection metrics) + Cox.
 desurv.plotting, desurv.report
     Figures (matplotlib, extra "plot") and a self-contained HTML report of a run folder.
@@ -35,13 +35,13 @@ __version__ = "0.1.0"
 
 # public name -> submodule defining it (imported on first access)
 _LAZY_NAMES = {
-    "CoxNet": "coxnet",
+    "CoxNet": "survival.coxnet",
     "DeSurv": "estimator",
     "DeSurvCV": "model_selection",
     "DeSurvResult": "solver",
     "NMFCox": "nmf_baseline",
     "ScoreBasedPredictor": "validation",
-    "concordance_index": "metrics",
+    "concordance_index": "survival.concordance",
     "fit_desurv": "solver",
     "load_model": "io",
     "make_survival_y": "_validation",
@@ -50,28 +50,25 @@ _LAZY_NAMES = {
     "top_genes": "estimator",
     "validate_cohorts": "validation",
     "write_to_anndata": "_anndata",
-    "StepFunction": "survival_functions",
+    "StepFunction": "survival.functions",
 }
 
 # public submodules, reachable as attributes (``desurv.matching``) without an import
 _SUBMODULES = frozenset(
     {
         "cli",
-        "cox",
-        "coxnet",
         "datasets",
         "estimator",
         "exceptions",
         "io",
         "matching",
-        "metrics",
         "model_selection",
         "nmf_baseline",
         "plotting",
         "preprocessing",
         "report",
         "solver",
-        "survival_functions",
+        "survival",
         "validation",
     }
 )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._validation import extract_X, is_anndata
+from desurv._validation import extract_X, is_anndata
 
 __all__ = ["write_to_anndata"]
 

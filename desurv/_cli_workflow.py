@@ -269,13 +269,13 @@ def _cohort_args(p):
         metavar="C.tsv",
         help="clinical TSV for each --expression, in the same order",
     )
-    from .cli import _survival_column_args
+    from desurv.cli import _survival_column_args
 
     _survival_column_args(p)
 
 
 def _out_args(p):
-    from .cli import _out_args as out_args
+    from desurv.cli import _out_args as out_args
 
     out_args(p)
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bars, shorter output")
@@ -289,7 +289,7 @@ def _cohort_name(path):
 
 
 def _load_cohorts(args):
-    from .cli import CLIError, _load, _require_events
+    from desurv.cli import CLIError, _load, _require_events
 
     if len(args.expression) != len(args.clinical):
         raise CLIError(
@@ -308,7 +308,7 @@ def _load_cohorts(args):
 
 
 def _metadata(argv_extra=None):
-    from . import __version__
+    from desurv import __version__
 
     return {
         "command": " ".join(["desurv", *sys.argv[1:]]) if argv_extra is None else argv_extra,
@@ -347,13 +347,13 @@ def cmd_cv(args):
     import numpy as np
     import pandas as pd
 
-    from . import plotting
-    from ._folds import check_folds_have_events
-    from .cli import CLIError, _check_out, _fit_with_progress, _gene_names, _staged_output
-    from .datasets import pool_cohorts
-    from .estimator import DeSurv
-    from .model_selection import DeSurvCV
-    from .preprocessing import Preprocessor
+    from desurv import plotting
+    from desurv._folds import check_folds_have_events
+    from desurv.cli import CLIError, _check_out, _fit_with_progress, _gene_names, _staged_output
+    from desurv.datasets import pool_cohorts
+    from desurv.estimator import DeSurv
+    from desurv.model_selection import DeSurvCV
+    from desurv.preprocessing import Preprocessor
 
     _check_out(args)
     cohorts = _load_cohorts(args)
@@ -482,8 +482,8 @@ def cmd_cv(args):
 
 # ----------------------------------------------------------------------------- report
 def cmd_report(args):
-    from . import _output
-    from .cli import CLIError
+    from desurv import _output
+    from desurv.cli import CLIError
 
     run_dir = Path(args.run_dir)
     if not run_dir.is_dir():
@@ -497,7 +497,7 @@ def cmd_report(args):
     given = Path(args.out) if args.out is not None else run_dir / "report.html"
     target = _output.check_output_file(given, overwrite=args.overwrite)
     shown = given / target.name if given.is_dir() else given
-    from .report import write_report
+    from desurv.report import write_report
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -530,10 +530,10 @@ def _training_risk(model_dir):
 
 
 def cmd_validate(args):
-    from . import plotting
-    from .cli import CLIError, _check_out, _missing_genes_hint, _model_path, _staged_output
-    from .io import load_model
-    from .validation import ScoreBasedPredictor, learn_cutpoint, validate_cohorts
+    from desurv import plotting
+    from desurv.cli import CLIError, _check_out, _missing_genes_hint, _model_path, _staged_output
+    from desurv.io import load_model
+    from desurv.validation import ScoreBasedPredictor, learn_cutpoint, validate_cohorts
 
     _check_out(args)
     path = _model_path(args.model)

@@ -8,7 +8,7 @@ import warnings
 
 import numpy as np
 
-from .exceptions import DataWarning
+from desurv.exceptions import DataWarning
 
 
 def _check_n_folds(n_folds, n_samples):

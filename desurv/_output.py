@@ -281,7 +281,7 @@ def apply_umask(folder: Path, mask: int | None = None) -> None:
 
 def write_manifest(folder: Path, command: str | None, extra: dict | None = None) -> dict:
     """Write ``desurv_run.json`` into ``folder``, listing the files it holds."""
-    from . import __version__
+    from desurv import __version__
 
     data = {
         "format": MANIFEST_FORMAT,

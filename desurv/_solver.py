@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._kernels import _cox, _nmf, _products
-from .exceptions import ConvergenceWarning
+from desurv._kernels import _cox, _nmf, _products
+from desurv.exceptions import ConvergenceWarning
 
 EPS = 1e-12
 # Up to this many factors the products with X use the compiled kernels (_kernels/_products.py)

@@ -35,8 +35,8 @@ import time as _time
 import warnings
 from pathlib import Path
 
-from . import _output
-from ._progress import Progress as _Progress
+from desurv import _output
+from desurv._progress import Progress as _Progress
 
 # origin of the --verbose clock where /proc is not available (only the standard library,
 # a few milliseconds, is imported above; numpy, pandas and desurv's modules come later)
@@ -73,7 +73,7 @@ def _build_parser():
         prog="desurv",
         description="Survival-driven deconvolution: gene programs that explain survival.",
     )
-    from . import __version__
+    from desurv import __version__
 
     parser.add_argument("--version", action="version", version=f"desurv {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -231,7 +231,7 @@ def _build_parser():
     )
     demo.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
 
-    from ._cli_workflow import add_parsers
+    from desurv._cli_workflow import add_parsers
 
     add_parsers(sub, _positive_int)
     return parser
@@ -391,7 +391,7 @@ _CLI_COLUMN_HINT = "use --time-col/--event-col/--sample-col to give the right na
 
 
 def _load(expression, clinical, time_col, event_col, sample_col="sample", require_event=True):
-    from .datasets import load_cohort
+    from desurv.datasets import load_cohort
 
     try:
         return load_cohort(
@@ -486,9 +486,9 @@ def cmd_fit(args):
     log = _VerboseLog(args.verbose)
     import pandas as pd
 
-    from .estimator import DeSurv
-    from .metrics import concordance_index
-    from .preprocessing import Preprocessor
+    from desurv.estimator import DeSurv
+    from desurv.survival.concordance import concordance_index
+    from desurv.preprocessing import Preprocessor
 
     _check_out(args)
     log.stage("modules imported")
@@ -594,9 +594,9 @@ def _risk_table(samples, eta, y=None):
 
 
 def cmd_predict(args):
-    from .datasets import read_expression
-    from .io import load_model
-    from .metrics import concordance_index
+    from desurv.datasets import read_expression
+    from desurv.io import load_model
+    from desurv.survival.concordance import concordance_index
 
     _check_out(args)
     path = _model_path(args.model)
@@ -659,9 +659,9 @@ def cmd_demo(args):
     import numpy as np
     from scipy.optimize import linear_sum_assignment
 
-    from .datasets import simulate_desurv
-    from .estimator import DeSurv
-    from .metrics import concordance_index
+    from desurv.datasets import simulate_desurv
+    from desurv.estimator import DeSurv
+    from desurv.survival.concordance import concordance_index
 
     sim = simulate_desurv(random_state=args.seed)
     X, y = sim.X, sim.y
@@ -723,7 +723,7 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
     args = parser.parse_args(argv)
     args.command_line = shlex.join(["desurv", *argv])
-    from ._cli_workflow import cmd_cv, cmd_report, cmd_validate
+    from desurv._cli_workflow import cmd_cv, cmd_report, cmd_validate
 
     handlers = {
         "fit": cmd_fit,

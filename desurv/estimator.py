@@ -17,7 +17,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.validation import check_is_fitted
 
-from ._validation import (
+from desurv._validation import (
     check_hyperparameter_types,
     check_scale,
     check_values,
@@ -26,7 +26,7 @@ from ._validation import (
     is_anndata,
     survival_from_y,
 )
-from .solver import HISTORY_FIELDS, fit_desurv
+from desurv.solver import HISTORY_FIELDS, fit_desurv
 
 __all__ = ["DeSurv", "top_genes"]
 
@@ -578,7 +578,7 @@ class DeSurv(TransformerMixin, BaseEstimator):
         time, event : ndarray of shape (n_samples,)
             Validated training survival data.
         """
-        from .survival_functions import breslow_baseline, coef_covariance
+        from desurv.survival.functions import breslow_baseline, coef_covariance
 
         Z = Xa @ self.W_
         eta = (Z - self.mean_z_) @ self.coef_
@@ -602,7 +602,7 @@ class DeSurv(TransformerMixin, BaseEstimator):
             )
 
     def _baseline_step(self, y):
-        from .survival_functions import StepFunction
+        from desurv.survival.functions import StepFunction
 
         if not hasattr(self, "baseline_cumulative_hazard_"):
             raise AttributeError("no baseline hazard: fit the model first")
@@ -625,7 +625,7 @@ class DeSurv(TransformerMixin, BaseEstimator):
 
         Refers to η = 0 of :meth:`predict`, i.e. the average training sample (scikit-survival's
         refers to Z = 0 instead; the predicted survival functions are the same).  See
-        :class:`desurv.survival_functions.StepFunction`.
+        :class:`desurv.survival.functions.StepFunction`.
         """
         return self._baseline_step(self.baseline_cumulative_hazard_)
 
@@ -646,7 +646,7 @@ class DeSurv(TransformerMixin, BaseEstimator):
         X : array-like or pandas.DataFrame of shape (n_samples, n_genes)
             Expression, as for :meth:`predict`.
         return_array : bool, default=False
-            ``False``: one :class:`~desurv.survival_functions.StepFunction` per sample
+            ``False``: one :class:`~desurv.survival.functions.StepFunction` per sample
             (``x = unique_times_``, ``y = H0``, ``a = exp(η)``; callable on times in
             ``[0, unique_times_[-1]]``, time in the units of the training times).
             ``True``: the values at ``unique_times_``.
@@ -663,7 +663,7 @@ class DeSurv(TransformerMixin, BaseEstimator):
         ValueError
             Not fitted, no baseline (model file from an older desurv), or bad X.
         """
-        from .survival_functions import cumulative_hazard_functions
+        from desurv.survival.functions import cumulative_hazard_functions
 
         self._check_baseline()
         return cumulative_hazard_functions(
@@ -687,7 +687,7 @@ class DeSurv(TransformerMixin, BaseEstimator):
         X : array-like or pandas.DataFrame of shape (n_samples, n_genes)
             Expression, as for :meth:`predict`.
         return_array : bool, default=False
-            ``False``: one :class:`~desurv.survival_functions.StepFunction` per sample
+            ``False``: one :class:`~desurv.survival.functions.StepFunction` per sample
             (``x = unique_times_``, ``y = S(unique_times_ | x)``; callable on times in
             ``[0, unique_times_[-1]]``).  ``True``: the values at ``unique_times_``.
         layer : str, optional
@@ -704,7 +704,7 @@ class DeSurv(TransformerMixin, BaseEstimator):
         ValueError
             Not fitted, no baseline (model file from an older desurv), or bad X.
         """
-        from .survival_functions import survival_functions
+        from desurv.survival.functions import survival_functions
 
         self._check_baseline()
         return survival_functions(
@@ -734,7 +734,7 @@ class DeSurv(TransformerMixin, BaseEstimator):
         float
             Harrell's C in [0, 1].
         """
-        from .metrics import concordance_index
+        from desurv.survival.concordance import concordance_index
 
         eta = np.asarray(self.predict(_with_layer(X, self._layer(X, layer))), dtype=np.float64)
         time_, event_ = survival_from_y(
@@ -784,7 +784,7 @@ class DeSurv(TransformerMixin, BaseEstimator):
         ValueError
             Not fitted, or ``level`` outside (0, 1).
         """
-        from .survival_functions import wald_table
+        from desurv.survival.functions import wald_table
 
         self._check_fitted()
         k = self.coef_.shape[0]
@@ -807,7 +807,7 @@ class DeSurv(TransformerMixin, BaseEstimator):
         file : file-like, optional
             Where to print (default ``sys.stdout``).
         """
-        from .survival_functions import format_summary
+        from desurv.survival.functions import format_summary
 
         table = self.summary(level=level)
         text = format_summary(
@@ -833,13 +833,13 @@ class DeSurv(TransformerMixin, BaseEstimator):
         An existing ``path`` is an error unless ``overwrite=True``, and even then only a
         desurv model file is replaced (see :func:`desurv.io.save_model`).
         """
-        from .io import save_model
+        from desurv.io import save_model
 
         save_model(self, path, preprocessor=preprocessor, overwrite=overwrite)
 
     @classmethod
     def load(cls, path):
         """Load a model saved with :meth:`save` (the preprocessing is on ``preprocessor_``)."""
-        from .io import load_model
+        from desurv.io import load_model
 
         return load_model(path)

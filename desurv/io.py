@@ -184,7 +184,7 @@ def save_model(model, path, preprocessor=None, *, overwrite=False):
         If the model is not fitted, ``path`` exists and ``overwrite`` is False, or
         ``path`` exists and is not a desurv model file, or its folder does not exist.
     """
-    from . import __version__
+    from desurv import __version__
 
     model._check_fitted()
     path = Path(path)
@@ -367,7 +367,7 @@ _json_scalar.expect = "a JSON scalar"
 def _check_params(params):
     import inspect
 
-    from .estimator import DeSurv
+    from desurv.estimator import DeSurv
 
     if not isinstance(params, dict):
         raise _Invalid("'params' is not an object")
@@ -503,8 +503,8 @@ def _check_arrays(arrays, params, meta):
 
 
 def _build(path):
-    from .estimator import DeSurv
-    from .preprocessing import Preprocessor
+    from desurv.estimator import DeSurv
+    from desurv.preprocessing import Preprocessor
 
     arrays = _read_archive(path)
     meta = _meta_from(arrays)

@@ -31,14 +31,14 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from ._folds import fold_indices, stratified_folds
-from ._progress import Progress
-from ._validation import check_scale, check_values, extract_X, is_anndata, survival_from_y
-from .cox import cox_partial_log_likelihood
-from .estimator import DeSurv, _as_matrix
-from .exceptions import ConvergenceWarning, DataWarning
-from .metrics import concordance_index
-from .solver import fit_desurv
+from desurv._folds import fold_indices, stratified_folds
+from desurv._progress import Progress
+from desurv._validation import check_scale, check_values, extract_X, is_anndata, survival_from_y
+from desurv.survival.cox import cox_partial_log_likelihood
+from desurv.estimator import DeSurv, _as_matrix
+from desurv.exceptions import ConvergenceWarning, DataWarning
+from desurv.survival.concordance import concordance_index
+from desurv.solver import fit_desurv
 
 __all__ = [
     "GRID_PARAMS",
@@ -994,7 +994,7 @@ class DeSurvCV(BaseEstimator):
         directory = Path(directory)
         model_path = directory / "model.npz"
         if hasattr(self, "best_estimator_"):
-            from .io import _check_overwrite
+            from desurv.io import _check_overwrite
 
             _check_overwrite(model_path, overwrite)
         directory.mkdir(parents=True, exist_ok=True)

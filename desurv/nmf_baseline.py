@@ -23,9 +23,9 @@ import pandas as pd
 from scipy.cluster.hierarchy import cophenet, fcluster, linkage
 from scipy.spatial.distance import squareform
 
-from .estimator import DeSurv, _as_matrix
-from .exceptions import ConvergenceWarning
-from .solver import fit_desurv
+from desurv.estimator import DeSurv, _as_matrix
+from desurv.exceptions import ConvergenceWarning
+from desurv.solver import fit_desurv
 
 __all__ = [
     "NMFCox",

@@ -28,7 +28,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from .exceptions import DataWarning
+from desurv.exceptions import DataWarning
 
 __all__ = [
     "plot_cindex_vs_alpha",
@@ -403,7 +403,7 @@ def plot_kaplan_meier(
         Mismatched lengths, invalid times or events, missing group values, or labels that do
         not match the groups.
     """
-    from ._validation import check_time_event
+    from desurv._validation import check_time_event
 
     try:
         from lifelines import KaplanMeierFitter
@@ -695,7 +695,7 @@ def plot_gene_programs(W, gene_names=None, *, n_top=10, ax=None):
     ValueError
         W not 2-D, empty, non-finite or negative; gene_names of the wrong length; n_top < 1.
     """
-    from .estimator import top_genes
+    from desurv.estimator import top_genes
 
     factor_names = None
     if isinstance(W, pd.DataFrame):

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .exceptions import DataWarning
+from desurv.exceptions import DataWarning
 
 __all__ = ["write_report"]
 
@@ -260,7 +260,7 @@ def _r_json(entry, data, figs, max_rows):
 
 
 def _r_cv_summary(entry, df, figs, max_rows):
-    from . import plotting
+    from desurv import plotting
 
     n_alpha = df["alpha"].nunique() if "alpha" in df.columns else 5
     n_k = df["n_components"].nunique() if "n_components" in df.columns else 4
@@ -320,7 +320,7 @@ def _r_cv_results(entry, df, figs, max_rows):
 
 
 def _r_loss_history(entry, df, figs, max_rows):
-    from . import plotting
+    from desurv import plotting
 
     parts = [
         figs.render(
@@ -335,7 +335,7 @@ def _r_loss_history(entry, df, figs, max_rows):
 
 
 def _r_gene_programs(entry, df, figs, max_rows):
-    from . import plotting
+    from desurv import plotting
 
     W = df.set_index(df.columns[0]) if not pd.api.types.is_numeric_dtype(df.iloc[:, 0]) else df
     W = W.select_dtypes("number")
@@ -354,7 +354,7 @@ def _r_gene_programs(entry, df, figs, max_rows):
 
 
 def _r_hazard_ratios(entry, df, figs, max_rows):
-    from . import plotting
+    from desurv import plotting
 
     # Univariable and multivariable rows of one term would collide: one plot per model.
     if "model" in df.columns and df["model"].nunique() > 1:
@@ -504,7 +504,7 @@ def _lookup(table, cohort):
 
 def _r_km_curves(entry, df, figs, max_rows):
     """Kaplan–Meier figure per cohort from the curves of the log-rank table's groups."""
-    from . import plotting
+    from desurv import plotting
 
     need = {"group", "time", "n_events", "n_censored"}
     if not need <= set(df.columns):
@@ -575,7 +575,7 @@ def _r_km_curves(entry, df, figs, max_rows):
 
 
 def _r_risk_scores(entry, df, figs, max_rows):
-    from . import plotting
+    from desurv import plotting
 
     parts = []
     lp_col = next((c for c in ("linear_predictor", "eta") if c in df.columns), None)
@@ -952,7 +952,7 @@ def write_report(run_dir, out=None, *, title=None, max_rows=50) -> Path:
         ``run_dir`` does not exist or is not a folder, it contains nothing reportable (no
         CSV, TSV, JSON or PNG file), or ``max_rows`` < 1.
     """
-    from . import __version__
+    from desurv import __version__
 
     run_dir = Path(run_dir)
     if not run_dir.exists():

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._solver import HISTORY_FIELDS, SolverParams, _Problem, run_loop
-from ._validation import (
+from desurv._solver import HISTORY_FIELDS, SolverParams, _Problem, run_loop
+from desurv._validation import (
     check_nonnegative_matrix,
     check_real_param,
     check_scale,
@@ -426,7 +426,7 @@ def _multi_start(
         if init_select == "objective":
             score = res.objective.loss
         else:  # training concordance of η (higher is better): store its negative
-            from .metrics import concordance_index
+            from desurv.survival.concordance import concordance_index
 
             eta = prob.project(np.ascontiguousarray(res.W.T)) @ res.beta
             score = -concordance_index(prob.time, prob.event.astype(bool), eta)

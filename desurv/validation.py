@@ -33,10 +33,10 @@ import pandas as pd
 from scipy.stats import rankdata
 
 from desurv._validation import check_time_event, survival_from_y
-from desurv.cox import cox_partial_log_likelihood
+from desurv.survival.cox import cox_partial_log_likelihood
 from desurv.estimator import top_genes
 from desurv.exceptions import ConvergenceWarning, DataWarning
-from desurv.metrics import concordance_index
+from desurv.survival.concordance import concordance_index
 from desurv.preprocessing import align_genes
 
 __all__ = [
@@ -456,7 +456,7 @@ def validate_cohorts(
 
     * Harrell's C-index of η (:func:`desurv.concordance_index`);
     * the Cox log partial likelihood ℓ(η) at the fitted β and ℓ(0) of the null model
-      (Breslow ties, :func:`desurv.cox.cox_partial_log_likelihood`);
+      (Breslow ties, :func:`desurv.survival.cox.cox_partial_log_likelihood`);
     * the hazard ratio per standard deviation of η: a univariable Cox model on η
       standardised within the cohort (mean 0, SD 1 with ddof=1);
     * hazard ratios per SD of each factor: one multivariable Cox model on all columns of Z,
@@ -1507,9 +1507,9 @@ def evaluate_risk_score(eta, time, event, *, name="risk_score"):
     ValueError
         Mismatched lengths, non-finite η, or no events.
     """
-    from ._validation import check_time_event
-    from .cox import cox_partial_log_likelihood
-    from .metrics import concordance_index
+    from desurv._validation import check_time_event
+    from desurv.survival.cox import cox_partial_log_likelihood
+    from desurv.survival.concordance import concordance_index
 
     time, event = check_time_event(time, event)
     eta = _check_eta(eta)

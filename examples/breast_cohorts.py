@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from desurv import DeSurv
-from desurv.coxnet import CoxNet
+from desurv.survival.coxnet import CoxNet
 from desurv.datasets import load_cohort, pool_cohorts
 from desurv.model_selection import DeSurvCV, select_config
 from desurv.nmf_baseline import nmf_rank_survey

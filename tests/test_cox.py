@@ -1,4 +1,4 @@
-"""Tests of the Cox kernels, their NumPy references and the public wrappers in desurv.cox."""
+"""Tests of the Cox kernels, their NumPy references and the public wrappers in desurv.survival.cox."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 from desurv._kernels import _cox as K
 from desurv._reference import cox as ref
-from desurv.cox import (
+from desurv.survival.cox import (
     CoxnetResult,
     SortedSurvival,
     _coxnet_sorted,

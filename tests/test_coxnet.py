@@ -13,9 +13,9 @@ from numpy.testing import assert_allclose, assert_array_equal
 from desurv._kernels import _coxnet_path as K
 from desurv._reference import coxnet as ref
 from desurv._validation import make_survival_y
-from desurv.coxnet import CoxNet, CoxnetPath, _saturated_loglik, coxnet_path
+from desurv.survival.coxnet import CoxNet, CoxnetPath, _saturated_loglik, coxnet_path
 from desurv.exceptions import ConvergenceWarning
-from desurv.metrics import concordance_index
+from desurv.survival.concordance import concordance_index
 
 TIES = [False, True]  # efron
 
@@ -242,7 +242,7 @@ def test_edge_cases_one_event_and_constant_column(efron):
 
 
 def test_unpenalised_feature_is_fitted_at_lambda_max():
-    from desurv.cox import coxnet_fit
+    from desurv.survival.cox import coxnet_fit
 
     X, time, event = surv_data(11, n=80, p=5)
     pf = np.array([0.0, 1.0, 1.0, 1.0, 1.0])

@@ -15,7 +15,7 @@ from desurv.datasets import (
     read_expression,
     simulate_desurv,
 )
-from desurv.metrics import concordance_index
+from desurv.survival.concordance import concordance_index
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "expression"
 

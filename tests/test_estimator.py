@@ -187,7 +187,7 @@ def test_summary_zeroed_coefficients_get_no_inference(frame):
         assert s.loc[zero, col].isna().all(), col
     assert s.loc[~zero, ["se", "z", "p"]].notna().all().all()
     # active-set inference: the covariance of the Cox model on the nonzero factors only
-    from desurv.survival_functions import coef_covariance
+    from desurv.survival.functions import coef_covariance
 
     Z = m.transform(df)
     cov = coef_covariance(Z[:, ~zero], y["time"], y["event"], m.coef_[~zero])

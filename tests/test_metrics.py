@@ -1,4 +1,4 @@
-"""Tests for desurv.metrics.concordance_index and its Numba kernel."""
+"""Tests for desurv.survival.concordance.concordance_index and its Numba kernel."""
 
 import numpy as np
 import pytest
@@ -8,7 +8,7 @@ from lifelines.utils import concordance_index as lifelines_cindex
 
 from desurv._kernels._concordance import concordance_counts, dense_ranks
 from desurv._reference.concordance import concordance_counts_ref, concordance_index_ref
-from desurv.metrics import ConcordanceCounts, concordance_index
+from desurv.survival.concordance import ConcordanceCounts, concordance_index
 
 
 def _kernel_counts(time, event, risk):

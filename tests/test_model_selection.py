@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from desurv import fit_desurv
 from desurv.datasets import simulate_desurv
 from desurv.exceptions import ConvergenceWarning, DataWarning
-from desurv.metrics import concordance_index
+from desurv.survival.concordance import concordance_index
 from desurv.model_selection import (
     GRID_PARAMS,
     DeSurvCV,

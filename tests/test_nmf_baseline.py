@@ -258,7 +258,7 @@ def test_nmfcox_is_desurv_with_alpha_zero(small_problem):
     assert_array_equal(a.coef_, b.coef_)
     assert a.alpha == 0.0 and "alpha" not in a.get_params()
     # β is the elastic-net Cox fit on the final projections Z = X·W (nothing else)
-    from desurv.cox import coxnet_fit
+    from desurv.survival.cox import coxnet_fit
 
     fit = coxnet_fit(X.T @ a.W_, time, event, a.penalty, a.l1_ratio, tol=1e-6, max_iter=500)
     assert_allclose(a.coef_, fit.coef, rtol=1e-6, atol=1e-10)

@@ -11,7 +11,7 @@ from scipy.optimize import linear_sum_assignment
 
 from desurv import ConvergenceWarning, fit_desurv
 from desurv._solver import SolverParams, _Problem
-from desurv.cox import cox_gradient, cox_partial_log_likelihood
+from desurv.survival.cox import cox_gradient, cox_partial_log_likelihood
 
 
 # --------------------------------------------------------------------------- R reference

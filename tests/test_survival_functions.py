@@ -13,9 +13,9 @@ import pytest
 
 from desurv import ConvergenceWarning, DeSurv, concordance_index
 from desurv._reference import cox as ref
-from desurv.cox import breslow_baseline_hazard, cox_information, cox_partial_log_likelihood
+from desurv.survival.cox import breslow_baseline_hazard, cox_information, cox_partial_log_likelihood
 from desurv.nmf_baseline import NMFCox
-from desurv.survival_functions import (
+from desurv.survival.functions import (
     StepFunction,
     breslow_baseline,
     coef_covariance,

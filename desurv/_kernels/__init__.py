@@ -5,6 +5,6 @@ Before any kernel module is imported (and its ``njit(cache=True)`` functions dec
 back to a private temporary folder, or to uncached kernels with one warning.
 """
 
-from .._numba_cache import configure as _configure_numba_cache
+from desurv._numba_cache import configure as _configure_numba_cache
 
 _configure_numba_cache()

@@ -4,8 +4,8 @@
 - :mod:`desurv.datasets.readers`: expression and clinical TSV readers (:func:`load_cohort`).
 """
 
-from .readers import load_cohort, pool_cohorts, read_clinical, read_expression
-from .simulation import SIMULATION_SCENARIOS, SimulatedData, simulate_desurv
+from desurv.datasets.readers import load_cohort, pool_cohorts, read_clinical, read_expression
+from desurv.datasets.simulation import SIMULATION_SCENARIOS, SimulatedData, simulate_desurv
 
 __all__ = [
     "SIMULATION_SCENARIOS",

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr, ndtri
 
-from .cox import breslow_baseline_hazard, cox_information
+from desurv.survival.cox import breslow_baseline_hazard, cox_information
 
 __all__ = [
     "StepFunction",
@@ -42,7 +42,7 @@ __all__ = [
     "wald_table",
 ]
 
-_SD_MIN = 1e-12  # as desurv.cox: columns with sd <= this are constant (coef 0, no inference)
+_SD_MIN = 1e-12  # as desurv.survival.cox: columns with sd <= this are constant (coef 0, no inference)
 _RCOND = 1e-10  # information of standardised Z with eigenvalue ratio below this is singular
 
 INFERENCE_CAVEAT = (
@@ -186,7 +186,7 @@ def breslow_baseline(eta, time, event):
     ------
     ValueError
         Invalid or mismatched inputs, NaN/inf, negative times, no event
-        (see :func:`desurv.cox.breslow_baseline_hazard`).
+        (see :func:`desurv.survival.cox.breslow_baseline_hazard`).
     """
     return breslow_baseline_hazard(time, event, eta, all_times=True)
 
@@ -332,7 +332,7 @@ def coef_covariance(Z, time, event, coef, ties="breslow"):
     Raises
     ------
     ValueError
-        As :func:`desurv.cox.cox_information`.
+        As :func:`desurv.survival.cox.cox_information`.
     """
     Z = np.asarray(Z, dtype=np.float64)
     coef = np.asarray(coef, dtype=np.float64)

@@ -2,7 +2,7 @@
 
 The baseline DeSurv is compared with (DESIGN.md §6): the same elastic-net Cox model, fitted on
 all genes instead of on the k DeSurv projections.  For each penalty λ of a decreasing path it
-minimises (the scaling of :func:`desurv.cox.coxnet_fit`)::
+minimises (the scaling of :func:`desurv.survival.cox.coxnet_fit`)::
 
     f(β) = −ℓ(Xβ) / n_event + λ Σ_j pf_j [ ξ |β_j| + (1 − ξ)/2 · β_j² ]
 
@@ -30,9 +30,9 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from ._folds import fold_indices, stratified_folds
-from ._kernels import _coxnet_path as _K
-from ._validation import (
+from desurv._folds import fold_indices, stratified_folds
+from desurv._kernels import _coxnet_path as _K
+from desurv._validation import (
     check_scale,
     check_values,
     columns_for_model,
@@ -40,9 +40,9 @@ from ._validation import (
     is_anndata,
     survival_from_y,
 )
-from .cox import SortedSurvival
-from .exceptions import ConvergenceWarning
-from .metrics import concordance_index
+from desurv.survival.cox import SortedSurvival
+from desurv.exceptions import ConvergenceWarning
+from desurv.survival.concordance import concordance_index
 
 __all__ = ["CoxNet", "CoxnetPath", "coxnet_path"]
 
@@ -270,7 +270,7 @@ class CoxnetPath:
     Attributes
     ----------
     alphas : ndarray of float64, shape (n_alphas,)
-        Penalties λ, decreasing (scaling of :func:`desurv.cox.coxnet_fit`).
+        Penalties λ, decreasing (scaling of :func:`desurv.survival.cox.coxnet_fit`).
     coef : ndarray of float64, shape (n_features, n_alphas)
         Coefficients on the original scale of X, one column per λ (0 for constant columns).
     mean, scale : ndarray of float64, shape (n_features,)

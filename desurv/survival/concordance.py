@@ -85,7 +85,7 @@ def concordance_index(time, event, risk_score, *, return_counts=False):
 
     Examples
     --------
-    >>> from desurv.metrics import concordance_index
+    >>> from desurv.survival.concordance import concordance_index
     >>> concordance_index([1, 2, 3, 4], [1, 1, 0, 1], [4.0, 3.0, 2.0, 1.0])
     1.0
     """
