@@ -4,7 +4,7 @@
 
 All inputs are sorted by time ascending; tied times are exactly equal adjacent values and form a
 *tie group*.  The risk set of a group is the suffix of samples starting at the group's first
-index.  No validation happens here: the wrappers in :mod:`desurv.cox` check everything.
+index.  No validation happens here: the wrappers in :mod:`desurv.survival.cox` check everything.
 
 Numerical scheme (stable for |eta| up to ~1e3 and beyond):
 

@@ -34,7 +34,7 @@ Numerics: everything is kept relative to the risk-set sum S0 of the current tie 
 so large |η| neither overflows nor underflows the sums.
 
 Inputs are sorted by time (ascending), X is Fortran-ordered (columns contiguous).  No
-validation happens here: :mod:`desurv.coxnet` checks everything.  The NumPy twin of these
+validation happens here: :mod:`desurv.survival.coxnet` checks everything.  The NumPy twin of these
 kernels is :mod:`desurv._reference.coxnet`.
 """
 

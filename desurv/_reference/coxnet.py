@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import cox as _ref_cox
+from desurv._reference import cox as _ref_cox
 
 
 def loglik(eta, time, event, efron=False):

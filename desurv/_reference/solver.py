@@ -26,9 +26,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._solver import HISTORY_FIELDS  # field names only: the math here is independent
-from ..exceptions import ConvergenceWarning
-from . import cox as _ref_cox
+from desurv._reference import cox as _ref_cox
+from desurv._solver import HISTORY_FIELDS  # field names only: the math here is independent
+from desurv.exceptions import ConvergenceWarning
 
 __all__ = ["fit_desurv_reference", "objective", "SortedSurvival"]
 
