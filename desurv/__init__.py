@@ -17,7 +17,7 @@ desurv.validation
     External cohorts: C-index, hazard ratios per SD, Kaplan–Meier groups, log-rank.
 desurv.matching
     Hungarian matching of factors, stability, consensus across fits.
-desurv.survival.coxnet, desurv.nmf_baseline
+desurv.survival.coxnet, desurv.deconvolution.nmf_cox
     Baselines: elastic-net Cox on genes, plain NMF (+ rank-selection metrics) + Cox.
 desurv.plotting, desurv.report
     Figures (matplotlib, extra "plot") and a self-contained HTML report of a run folder.
@@ -36,18 +36,18 @@ __version__ = "0.1.0"
 # public name -> submodule defining it (imported on first access)
 _LAZY_NAMES = {
     "CoxNet": "survival.coxnet",
-    "DeSurv": "estimator",
+    "DeSurv": "deconvolution.estimator",
     "DeSurvCV": "model_selection",
-    "DeSurvResult": "solver",
-    "NMFCox": "nmf_baseline",
+    "DeSurvResult": "deconvolution.solver",
+    "NMFCox": "deconvolution.nmf_cox",
     "ScoreBasedPredictor": "validation",
     "concordance_index": "survival.concordance",
-    "fit_desurv": "solver",
-    "load_model": "io",
+    "fit_desurv": "deconvolution.solver",
+    "load_model": "deconvolution.estimator",
     "make_survival_y": "_validation",
-    "nmf_rank_survey": "nmf_baseline",
-    "save_model": "io",
-    "top_genes": "estimator",
+    "nmf_rank_survey": "deconvolution.nmf_cox",
+    "save_model": "deconvolution.model_file",
+    "top_genes": "deconvolution.estimator",
     "validate_cohorts": "validation",
     "write_to_anndata": "_anndata",
     "StepFunction": "survival.functions",
@@ -58,16 +58,13 @@ _SUBMODULES = frozenset(
     {
         "cli",
         "datasets",
-        "estimator",
+        "deconvolution",
         "exceptions",
-        "io",
         "matching",
         "model_selection",
-        "nmf_baseline",
         "plotting",
         "preprocessing",
         "report",
-        "solver",
         "survival",
         "validation",
     }

@@ -351,7 +351,7 @@ def cmd_cv(args):
     from desurv._folds import check_folds_have_events
     from desurv.cli import CLIError, _check_out, _fit_with_progress, _gene_names, _staged_output
     from desurv.datasets import pool_cohorts
-    from desurv.estimator import DeSurv
+    from desurv.deconvolution.estimator import DeSurv
     from desurv.model_selection import DeSurvCV
     from desurv.preprocessing import Preprocessor
 
@@ -532,7 +532,7 @@ def _training_risk(model_dir):
 def cmd_validate(args):
     from desurv import plotting
     from desurv.cli import CLIError, _check_out, _missing_genes_hint, _model_path, _staged_output
-    from desurv.io import load_model
+    from desurv.deconvolution.estimator import load_model
     from desurv.validation import ScoreBasedPredictor, learn_cutpoint, validate_cohorts
 
     _check_out(args)

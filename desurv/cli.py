@@ -486,7 +486,7 @@ def cmd_fit(args):
     log = _VerboseLog(args.verbose)
     import pandas as pd
 
-    from desurv.estimator import DeSurv
+    from desurv.deconvolution.estimator import DeSurv
     from desurv.survival.concordance import concordance_index
     from desurv.preprocessing import Preprocessor
 
@@ -595,7 +595,7 @@ def _risk_table(samples, eta, y=None):
 
 def cmd_predict(args):
     from desurv.datasets import read_expression
-    from desurv.io import load_model
+    from desurv.deconvolution.estimator import load_model
     from desurv.survival.concordance import concordance_index
 
     _check_out(args)
@@ -660,7 +660,7 @@ def cmd_demo(args):
     from scipy.optimize import linear_sum_assignment
 
     from desurv.datasets import simulate_desurv
-    from desurv.estimator import DeSurv
+    from desurv.deconvolution.estimator import DeSurv
     from desurv.survival.concordance import concordance_index
 
     sim = simulate_desurv(random_state=args.seed)

@@ -35,10 +35,10 @@ from desurv._folds import fold_indices, stratified_folds
 from desurv._progress import Progress
 from desurv._validation import check_scale, check_values, extract_X, is_anndata, survival_from_y
 from desurv.survival.cox import cox_partial_log_likelihood
-from desurv.estimator import DeSurv, _as_matrix
+from desurv.deconvolution.estimator import DeSurv, _as_matrix
 from desurv.exceptions import ConvergenceWarning, DataWarning
 from desurv.survival.concordance import concordance_index
-from desurv.solver import fit_desurv
+from desurv.deconvolution.solver import fit_desurv
 
 __all__ = [
     "GRID_PARAMS",
@@ -840,7 +840,7 @@ class DeSurvCV(BaseEstimator):
         Raises
         ------
         ValueError
-            Bad X or survival data (see :class:`~desurv.estimator.DeSurv`), bad grid or
+            Bad X or survival data (see :class:`~desurv.deconvolution.estimator.DeSurv`), bad grid or
             options.
         """
         if self.rule not in _RULES:
@@ -989,12 +989,12 @@ class DeSurvCV(BaseEstimator):
         when refitted, ``model.npz`` (with the preprocessing) into ``directory``.
 
         An existing ``model.npz`` is an error unless ``overwrite=True`` (and then only a
-        desurv model file is replaced; see :func:`desurv.io.save_model`); the check happens
+        desurv model file is replaced; see :func:`desurv.deconvolution.model_file.save_model`); the check happens
         before anything is written."""
         directory = Path(directory)
         model_path = directory / "model.npz"
         if hasattr(self, "best_estimator_"):
-            from desurv.io import _check_overwrite
+            from desurv.deconvolution.model_file import _check_overwrite
 
             _check_overwrite(model_path, overwrite)
         directory.mkdir(parents=True, exist_ok=True)

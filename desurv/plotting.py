@@ -695,7 +695,7 @@ def plot_gene_programs(W, gene_names=None, *, n_top=10, ax=None):
     ValueError
         W not 2-D, empty, non-finite or negative; gene_names of the wrong length; n_top < 1.
     """
-    from desurv.estimator import top_genes
+    from desurv.deconvolution.estimator import top_genes
 
     factor_names = None
     if isinstance(W, pd.DataFrame):

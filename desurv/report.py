@@ -849,7 +849,7 @@ def _validated_model_problems(run_dir) -> list[str]:
 
 
 def _npz_meta(path) -> dict:
-    """The JSON ``meta`` record of a saved model (``desurv.io``), or {}."""
+    """The JSON ``meta`` record of a saved model (``desurv.deconvolution.model_file``), or {}."""
     try:
         with np.load(path, allow_pickle=False) as z:
             meta = json.loads(str(z["meta"])) if "meta" in z.files else {}

@@ -34,7 +34,7 @@ from scipy.stats import rankdata
 
 from desurv._validation import check_time_event, survival_from_y
 from desurv.survival.cox import cox_partial_log_likelihood
-from desurv.estimator import top_genes
+from desurv.deconvolution.estimator import top_genes
 from desurv.exceptions import ConvergenceWarning, DataWarning
 from desurv.survival.concordance import concordance_index
 from desurv.preprocessing import align_genes

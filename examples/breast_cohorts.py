@@ -34,7 +34,7 @@ from desurv import DeSurv
 from desurv.survival.coxnet import CoxNet
 from desurv.datasets import load_cohort, pool_cohorts
 from desurv.model_selection import DeSurvCV, select_config
-from desurv.nmf_baseline import nmf_rank_survey
+from desurv.deconvolution.nmf_cox import nmf_rank_survey
 from desurv.preprocessing import Preprocessor
 from desurv.validation import (
     evaluate_risk_score,

@@ -223,7 +223,7 @@ def test_out_is_checked_before_any_work(fitted, capsys, command, monkeypatch):
     def boom(*a, **k):  # any fit would be a bug
         raise AssertionError("fitted before checking --out")
 
-    monkeypatch.setattr("desurv.estimator.DeSurv.fit", boom)
+    monkeypatch.setattr("desurv.deconvolution.estimator.DeSurv.fit", boom)
     cohort = ["--expression", "nope.tsv", "--clinical", "nope_c.tsv"]
     argv = {
         "fit": ["fit", *cohort, "-k", "2"],
@@ -263,7 +263,7 @@ def test_interrupt_or_error_while_writing_leaves_nothing(work, capsys, monkeypat
     target = {
         "manifest": "desurv._output.write_manifest",
         "umask": "desurv._output.apply_umask",
-        "body": "desurv.estimator.DeSurv.save",
+        "body": "desurv.deconvolution.estimator.DeSurv.save",
     }[where]
     monkeypatch.setattr(target, interrupt)
     code, _, err = _run(_fit_argv(e, c, "new"), capsys)
@@ -641,7 +641,7 @@ def test_out_that_cannot_be_created_is_refused_before_the_fit(work, capsys, monk
     def boom(*a, **k):
         raise AssertionError("fitted before checking --out")
 
-    monkeypatch.setattr("desurv.estimator.DeSurv.fit", boom)
+    monkeypatch.setattr("desurv.deconvolution.estimator.DeSurv.fit", boom)
     before = _snapshot(root)
     code, _, err = _run(_fit_argv(e, c, out), capsys)
     _assert_one_line_error(code, err, str(out), fragment)
@@ -711,7 +711,7 @@ def test_cv_rejects_more_folds_than_events(work, capsys, monkeypatch):
     def boom(*a, **k):
         raise AssertionError("fitted with impossible folds")
 
-    monkeypatch.setattr("desurv.estimator.DeSurv.fit", boom)
+    monkeypatch.setattr("desurv.deconvolution.estimator.DeSurv.fit", boom)
     code, _, err = _run(
         ["cv", "--expression", e, "--clinical", c, "--k", "2", "--folds", "8", "--out", "o"],
         capsys,

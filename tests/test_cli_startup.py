@@ -92,12 +92,12 @@ def test_every_public_name_resolves_lazily_in_a_fresh_process():
 
 
 def test_lazy_names_match_their_modules_and_dir():
-    import desurv.estimator
+    import desurv.deconvolution.estimator
     import desurv.survival.concordance
-    import desurv.solver
+    import desurv.deconvolution.solver
 
-    assert desurv.DeSurv is desurv.estimator.DeSurv
-    assert desurv.fit_desurv is desurv.solver.fit_desurv
+    assert desurv.DeSurv is desurv.deconvolution.estimator.DeSurv
+    assert desurv.fit_desurv is desurv.deconvolution.solver.fit_desurv
     assert desurv.concordance_index is desurv.survival.concordance.concordance_index
     listed = dir(desurv)
     assert set(desurv.__all__) <= set(listed)

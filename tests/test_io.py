@@ -1,4 +1,4 @@
-"""Model files (desurv.io): round trip and rejection of damaged or hostile files.
+"""Model files (desurv.deconvolution.model_file): round trip and rejection of damaged or hostile files.
 
 Every bad file must give ``ValueError("not a valid desurv model file: <path>: <reason>")``,
 never advise ``allow_pickle``, never allocate more than the file's size and never leave a
@@ -489,7 +489,7 @@ def test_parameter_table_covers_desurv_and_nmfcox():
     import inspect
 
     from desurv import NMFCox
-    from desurv.io import _PARAM_CHECKS
+    from desurv.deconvolution.model_file import _PARAM_CHECKS
 
     desurv_params = set(inspect.signature(DeSurv.__init__).parameters) - {"self"}
     nmfcox_params = set(inspect.signature(NMFCox.__init__).parameters) - {"self"}

@@ -555,7 +555,7 @@ def test_topgene_cooccurrence_and_jaccard_match_definitions():
     fits = rng.gamma(0.5, size=(6, 25, 3))
     n_top = 5
     sets = []
-    from desurv.estimator import top_genes
+    from desurv.deconvolution.estimator import top_genes
 
     for W in fits:
         tg = top_genes(W, n_top).to_numpy().astype(int)

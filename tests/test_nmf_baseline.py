@@ -12,7 +12,7 @@ from scipy.optimize import linear_sum_assignment
 
 from desurv import DeSurv, fit_desurv, load_model
 from desurv.exceptions import ConvergenceWarning
-from desurv.nmf_baseline import (
+from desurv.deconvolution.nmf_cox import (
     NMFCox,
     connectivity_matrix,
     consensus_matrix,

@@ -10,7 +10,7 @@ from conftest import REF, require
 from scipy.optimize import linear_sum_assignment
 
 from desurv import ConvergenceWarning, fit_desurv
-from desurv._solver import SolverParams, _Problem
+from desurv.deconvolution._loop import SolverParams, _Problem
 from desurv.survival.cox import cox_gradient, cox_partial_log_likelihood
 
 
@@ -378,7 +378,7 @@ def test_blas_and_compiled_products_give_the_same_fit(small_problem, dtype):
 
 def test_many_factors_use_blas_products(small_problem):
     """k above the compiled kernels' limit still fits, and F never increases."""
-    from desurv._solver import MAX_COMPILED_K
+    from desurv.deconvolution._loop import MAX_COMPILED_K
 
     X, time, event, _ = small_problem
     k = MAX_COMPILED_K + 1
@@ -389,7 +389,7 @@ def test_many_factors_use_blas_products(small_problem):
 
 
 def test_sorted_columns_for_c_and_f_ordered_input():
-    from desurv.solver import _sorted_columns
+    from desurv.deconvolution.solver import _sorted_columns
 
     rng = np.random.default_rng(0)
     X = rng.uniform(size=(600, 7))
@@ -425,7 +425,7 @@ def test_objective_components_are_not_named_like_parameters():
     # a run with λ_W = λ_H = 0 once showed "penalty_h": 3.6e6 in summary.json: the components
     # are the terms before their weights and must not share the parameters' names
     from desurv import DeSurv
-    from desurv.solver import HISTORY_FIELDS
+    from desurv.deconvolution.solver import HISTORY_FIELDS
 
     params = set(DeSurv().get_params())
     assert not params & set(HISTORY_FIELDS)

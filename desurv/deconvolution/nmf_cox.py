@@ -1,6 +1,6 @@
 """Plain NMF baseline: NMF (α = 0) followed by a Cox fit, and rank-selection metrics.
 
-* :class:`NMFCox` is :class:`~desurv.estimator.DeSurv` with α fixed at 0: the solver runs
+* :class:`NMFCox` is :class:`~desurv.deconvolution.estimator.DeSurv` with α fixed at 0: the solver runs
   unsupervised multiplicative-update NMF, then fits the elastic-net Cox model once on the
   projections Z = X·W.  This is the "NMF, then ask whether the programs predict survival"
   approach DeSurv is compared with.
@@ -23,9 +23,9 @@ import pandas as pd
 from scipy.cluster.hierarchy import cophenet, fcluster, linkage
 from scipy.spatial.distance import squareform
 
-from desurv.estimator import DeSurv, _as_matrix
+from desurv.deconvolution.estimator import DeSurv, _as_matrix
 from desurv.exceptions import ConvergenceWarning
-from desurv.solver import fit_desurv
+from desurv.deconvolution.solver import fit_desurv
 
 __all__ = [
     "NMFCox",
@@ -61,7 +61,7 @@ class NMFCox(DeSurv):
 
     The factorisation X ≈ WH is fitted without any survival information (multiplicative
     updates of :func:`desurv.fit_desurv` with α = 0, same random starts and stopping rule as
-    :class:`~desurv.estimator.DeSurv`); then β is fitted once by elastic-net Cox regression on
+    :class:`~desurv.deconvolution.estimator.DeSurv`); then β is fitted once by elastic-net Cox regression on
     Z = X·W with penalty λ = ``penalty`` and mixing ξ = ``l1_ratio`` (standardised Z).
 
     Parameters
@@ -74,20 +74,20 @@ class NMFCox(DeSurv):
         λ_W, λ_H, ridge penalties on W and H.
     n_init, init, max_iter, tol, random_state, ties, init_max_iter, init_tol, n_threads,
         dtype
-        As in :class:`~desurv.estimator.DeSurv` (the short starts are ranked by the NMF
+        As in :class:`~desurv.deconvolution.estimator.DeSurv` (the short starts are ranked by the NMF
         objective).
 
     Attributes
     ----------
     W_, H_, components_, coef_, mean_z_, sd_z_, n_iter_, converged_, loss_history_
-        As in :class:`~desurv.estimator.DeSurv`; ``loss_history_`` holds the NMF objective.
+        As in :class:`~desurv.deconvolution.estimator.DeSurv`; ``loss_history_`` holds the NMF objective.
     n_features_in_, feature_names_in_
-        As in :class:`~desurv.estimator.DeSurv`.
+        As in :class:`~desurv.deconvolution.estimator.DeSurv`.
 
     Input conventions (arrays, DataFrames, AnnData with ``layer=`` and ``adata.obs``
     columns for ``time``/``event``; survival ``y`` with any two field names), the
     scikit-learn protocol (``clone``, ``Pipeline``, ``set_output``, NotFittedError) and the
-    rejected inputs are those of :class:`~desurv.estimator.DeSurv`.
+    rejected inputs are those of :class:`~desurv.deconvolution.estimator.DeSurv`.
 
     Notes
     -----

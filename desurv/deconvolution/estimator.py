@@ -1,4 +1,4 @@
-"""scikit-learn style estimator over the functional core (:mod:`desurv.solver`).
+"""scikit-learn style estimator over the functional core (:mod:`desurv.deconvolution.solver`).
 
 Orientation: the estimator takes X as samples × genes (scikit-learn / AnnData convention)
 and converts once to the paper's genes × samples for the solver.
@@ -26,7 +26,8 @@ from desurv._validation import (
     is_anndata,
     survival_from_y,
 )
-from desurv.solver import HISTORY_FIELDS, fit_desurv
+from desurv.deconvolution.model_file import read_model_file, save_model
+from desurv.deconvolution.solver import HISTORY_FIELDS, fit_desurv
 
 __all__ = ["DeSurv", "top_genes"]
 
@@ -132,7 +133,7 @@ class DeSurv(TransformerMixin, BaseEstimator):
     Learns gene programs W (genes × k) and exposures H (k × samples) with X ≈ WH, and Cox
     coefficients β on the projections Z = X·W, so that the programs both describe the data
     and predict survival (Young et al., "Survival driven deconvolution (deSurv) reveals
-    prognostic and interpretable tumor gene signatures"). See :func:`desurv.solver.fit_desurv`
+    prognostic and interpretable tumor gene signatures"). See :func:`desurv.deconvolution.solver.fit_desurv`
     for the objective and the algorithm.
 
     Parameters
@@ -831,15 +832,41 @@ class DeSurv(TransformerMixin, BaseEstimator):
         """Save the fitted model (and optional preprocessing) to one ``.npz`` file.
 
         An existing ``path`` is an error unless ``overwrite=True``, and even then only a
-        desurv model file is replaced (see :func:`desurv.io.save_model`).
+        desurv model file is replaced (see :func:`desurv.deconvolution.model_file.save_model`).
         """
-        from desurv.io import save_model
-
         save_model(self, path, preprocessor=preprocessor, overwrite=overwrite)
 
     @classmethod
     def load(cls, path):
         """Load a model saved with :meth:`save` (the preprocessing is on ``preprocessor_``)."""
-        from desurv.io import load_model
-
         return load_model(path)
+
+
+def load_model(path):
+    """Read a model written by :func:`save_model` (or :meth:`DeSurv.save`).
+
+    The file is treated as untrusted: nothing is unpickled, no array larger than the file
+    is allocated, and the metadata and arrays are validated (format:
+    :mod:`desurv.deconvolution.model_file`).
+
+    Parameters
+    ----------
+    path : str or path-like
+
+    Returns
+    -------
+    DeSurv
+        Fitted estimator; ``preprocessor_`` holds the saved preprocessing (or None), and
+        ``baseline_time_`` / ``baseline_cumulative_hazard_`` when the file has them.
+
+    Raises
+    ------
+    ValueError
+        ``"not a valid desurv model file: <path>: <reason>"`` if the file is missing,
+        unreadable, damaged or not a desurv model of a known version.
+    """
+    params, fitted = read_model_file(path, DeSurv._get_param_names())
+    model = DeSurv(**params)
+    for attr, value in fitted.items():
+        setattr(model, attr, value)
+    return model

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from desurv._solver import HISTORY_FIELDS, SolverParams, _Problem, run_loop
+from desurv.deconvolution._loop import HISTORY_FIELDS, SolverParams, _Problem, run_loop
 from desurv._validation import (
     check_nonnegative_matrix,
     check_real_param,

@@ -17,9 +17,9 @@ written without pickling, holding
   has it, ``n_events`` (attribute ``n_events_``) and ``fit_layer`` (the AnnData layer of
   the fit, attribute ``fit_layer_``; absent means ``.X``).
 
-Everything a fitted :class:`~desurv.estimator.DeSurv` holds round-trips exactly.
+Everything a fitted :class:`~desurv.deconvolution.estimator.DeSurv` holds round-trips exactly.
 
-Loading treats the file as untrusted: :func:`load_model` reads the zip itself, checks every
+Loading treats the file as untrusted: :func:`read_model_file` reads the zip itself, checks every
 member's ``.npy`` header (no object dtypes, a declared size matching the bytes actually
 stored) before allocating anything, so it never allocates more than the file's size, and it
 validates the metadata and every array (shapes, finiteness, W ≥ 0, parameter types and
@@ -159,7 +159,7 @@ def _check_overwrite(path, overwrite):
     if not path.is_file():
         raise ValueError(f"not replacing {path}: it is not a desurv model file (not a file)")
     try:
-        load_model(path)
+        read_model_file(path, None)
     except ValueError:
         raise ValueError(f"not replacing {path}: it is not a desurv model file") from None
 
@@ -364,20 +364,11 @@ def _json_scalar(v):
 _json_scalar.expect = "a JSON scalar"
 
 
-def _check_params(params):
-    import inspect
-
-    from desurv.estimator import DeSurv
-
+def _check_params(params, known):
     if not isinstance(params, dict):
         raise _Invalid("'params' is not an object")
-    known = {
-        name
-        for name, p in inspect.signature(DeSurv.__init__).parameters.items()
-        if name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
-    }
     for key, value in params.items():
-        if key not in known:
+        if known is not None and key not in known:
             raise _Invalid(f"unknown parameter {str(key)[:40]!r}")
         check = _PARAM_CHECKS.get(key, _json_scalar)  # a parameter newer than this table
         if not check(value):
@@ -385,12 +376,12 @@ def _check_params(params):
     return params
 
 
-def _check_meta_fields(meta):
+def _check_meta_fields(meta, known):
     required = ("params", "n_iter", "converged", "n_features_in", "objective")
     missing = [k for k in required if k not in meta]
     if missing:
         raise _Invalid(f"metadata lacks {missing}")
-    params = _check_params(meta["params"])
+    params = _check_params(meta["params"], known)
     if not (_is_int(meta["n_iter"]) and meta["n_iter"] >= 0):
         raise _Invalid("'n_iter' is not an integer >= 0")
     if not isinstance(meta["converged"], bool):
@@ -502,13 +493,12 @@ def _check_arrays(arrays, params, meta):
     return out
 
 
-def _build(path):
-    from desurv.estimator import DeSurv
+def _read_parts(path, param_names):
     from desurv.preprocessing import Preprocessor
 
     arrays = _read_archive(path)
     meta = _meta_from(arrays)
-    params = _check_meta_fields(meta)
+    params = _check_meta_fields(meta, param_names)
     fitted = _check_arrays(arrays, params, meta)
     prep = meta.get("preprocessing")
     try:
@@ -520,34 +510,44 @@ def _build(path):
         raise _Invalid(
             f"the preprocessing keeps {n_out} genes but the model has {meta['n_features_in']}"
         )
-    model = DeSurv(**params)
-    hist = fitted.pop("hist")
-    for attr, value in fitted.items():
-        setattr(model, attr, value)
-    model.loss_history_ = pd.DataFrame(hist)
-    model.loss_history_.index = pd.RangeIndex(1, len(model.loss_history_) + 1, name="iteration")
-    model.n_iter_ = meta["n_iter"]
-    model.converged_ = meta["converged"]
-    model.n_features_in_ = meta["n_features_in"]
-    model.objective_ = dict(meta["objective"])
-    model.preprocessor_ = preprocessor
-    model.fit_layer_ = meta.get("fit_layer")
+    hist = pd.DataFrame(fitted.pop("hist"))
+    hist.index = pd.RangeIndex(1, len(hist) + 1, name="iteration")
+    fitted["loss_history_"] = hist
+    fitted["n_iter_"] = meta["n_iter"]
+    fitted["converged_"] = meta["converged"]
+    fitted["n_features_in_"] = meta["n_features_in"]
+    fitted["objective_"] = dict(meta["objective"])
+    fitted["preprocessor_"] = preprocessor
+    fitted["fit_layer_"] = meta.get("fit_layer")
     if meta.get("n_events") is not None:
-        model.n_events_ = meta["n_events"]
-    return model
+        fitted["n_events_"] = meta["n_events"]
+    return params, fitted
 
 
-def load_model(path):
-    """Read a model written by :func:`save_model`.
+def read_model_file(path, param_names):
+    """Read and validate a model file written by :func:`save_model`.
+
+    This is the format layer: :meth:`desurv.DeSurv.load` (and :func:`desurv.load_model`)
+    build the estimator from what it returns.
+
+    Parameters
+    ----------
+    path : str or path-like
+    param_names : collection of str or None
+        Constructor parameters the file may hold (the estimator's ``_get_param_names()``);
+        None accepts any name (used to recognise a model file before replacing it).
 
     The file is treated as untrusted: nothing is unpickled, no array larger than the file
     is allocated, and the metadata and arrays are validated (see the module docstring).
 
     Returns
     -------
-    DeSurv
-        Fitted estimator; ``preprocessor_`` holds the saved preprocessing (or None), and
-        ``baseline_time_`` / ``baseline_cumulative_hazard_`` when the file has them.
+    params : dict
+        Constructor parameters.
+    fitted : dict
+        Fitted attributes (names ending in ``_``): ``preprocessor_`` holds the saved
+        preprocessing (or None); ``baseline_time_`` / ``baseline_cumulative_hazard_`` are
+        present when the file has them.
 
     Raises
     ------
@@ -557,7 +557,7 @@ def load_model(path):
     """
     path = Path(path)
     try:
-        return _build(path)
+        return _read_parts(path, None if param_names is None else frozenset(param_names))
     except _Invalid as exc:
         reason = str(exc)
     except FileNotFoundError:

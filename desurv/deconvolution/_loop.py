@@ -1,7 +1,7 @@
 """The DeSurv alternating solver (DESIGN.md §2) on arrays in the paper's orientation.
 
 Layer 3 of the architecture: NumPy in, NumPy out, no pandas and no global state. The public
-entry point is :func:`desurv.solver.fit_desurv`; this module holds the loop itself.
+entry point is :func:`desurv.deconvolution.solver.fit_desurv`; this module holds the loop itself.
 
 Work per outer iteration (p genes, n samples, k factors):
 
