@@ -224,3 +224,10 @@ def test_bad_input_raises(change, match):
     ties = args.pop("ties")
     with pytest.raises(ValueError, match=match):
         fit_desurv_reference(**args, ties=ties, max_iter=1)
+
+
+def test_reference_history_fields_match_the_fast_loop():
+    from desurv._reference.solver import HISTORY_FIELDS as ref_fields
+    from desurv.deconvolution._loop import HISTORY_FIELDS
+
+    assert ref_fields == HISTORY_FIELDS

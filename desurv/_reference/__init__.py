@@ -8,7 +8,7 @@ directly, e.g. ``from desurv._reference import cox``):
 * ``products``: the two products with X of an iteration (twins of
   ``desurv._kernels._products``);
 * ``solver``: the whole DeSurv fit with the formulas as written, forming W·H (twin of
-  ``desurv._solver.run_loop``; also the baseline of ``benchmarks/compare.py`` target 3);
+  ``desurv.deconvolution._loop.run_loop``; also the baseline of ``benchmarks/compare.py`` target 3);
 * ``cox``: Cox log partial likelihood, gradient, diagonal majorizer, exact Hessian,
   reference coordinate descent, Breslow baseline hazard (twins of ``desurv._kernels._cox``);
 * ``concordance``: Harrell's concordance by the O(n²) definition (twin of

@@ -2,7 +2,8 @@
 
 Two uses:
 
-* the **oracle** of the fast solver (``desurv._solver.run_loop``): the same algorithm, step for
+* the **oracle** of the fast solver (``desurv.deconvolution._loop.run_loop``): the same
+  algorithm, step for
   step (column normalisation, damping θ₀ = 0.5 with ρ = 0.5 and at most 10 halvings, trial
   accepted when F ≤ F before the step, β step kept only if F does not increase, sd of the
   trial's own projections in the penalty, final Cox refit, ε = 1e-12 floors, ratio clamp 1e6,
@@ -27,10 +28,21 @@ from dataclasses import dataclass
 import numpy as np
 
 from desurv._reference import cox as _ref_cox
-from desurv._solver import HISTORY_FIELDS  # field names only: the math here is independent
 from desurv.exceptions import ConvergenceWarning
 
 __all__ = ["fit_desurv_reference", "objective", "SortedSurvival"]
+
+# the history columns of the fast loop (tests check that the two lists agree)
+HISTORY_FIELDS = (
+    "loss",
+    "nmf_loss",
+    "cox_loss",
+    "enet_beta",
+    "sqnorm_w",
+    "sqnorm_h",
+    "theta",
+    "backtracks",
+)
 
 EPS = 1e-12
 
