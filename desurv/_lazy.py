@@ -16,7 +16,8 @@ def lazy_exports(package, names, submodules=()):
     package : str
         The package's ``__name__``.
     names : dict of str -> str
-        Public name -> submodule (relative to ``package``) that defines it.
+        Public name -> submodule that defines it, relative to ``package`` or absolute
+        (``"desurv._folds"``) for a name re-exported from a lower layer.
     submodules : iterable of str
         Submodules reachable as attributes without an explicit import.
     """
@@ -25,7 +26,10 @@ def lazy_exports(package, names, submodules=()):
 
     def __getattr__(name):
         if name in names:
-            value = getattr(import_module(f"{package}.{names[name]}"), name)
+            module = names[name]
+            if not module.startswith("desurv."):  # relative to the package
+                module = f"{package}.{module}"
+            value = getattr(import_module(module), name)
         elif name in submodules:
             value = import_module(f"{package}.{name}")
         else:

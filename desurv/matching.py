@@ -866,7 +866,9 @@ class TopGeneSeed:
 
 def _top_gene_membership(stack, n_top):
     """Boolean (n_fits·k, p): set s = (fit i, factor f) ∋ gene g, by the s_gf rule."""
-    from desurv.deconvolution.estimator import top_genes  # the single definition of the paper's rule
+    from desurv.deconvolution.estimator import (
+        top_genes,
+    )  # the single definition of the paper's rule
 
     n_fits, p, k = stack.shape
     M = np.zeros((n_fits * k, p), dtype=bool)

@@ -295,7 +295,7 @@ def test_fold_without_events_is_warned_and_skipped(sim):
 
 
 def test_in_fold_preprocessing_learns_on_the_training_part_only(sim):
-    from desurv.model_selection import _fold_data
+    from desurv.model_selection.cross_validation import _fold_data
 
     rng = np.random.default_rng(0)
     raw = pd.DataFrame(np.log(sim.X + 0.5) + rng.normal(0, 0.1, sim.X.shape))  # has negatives

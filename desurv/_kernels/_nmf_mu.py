@@ -21,8 +21,9 @@ def fro_factor(F, num, G, l1, l2, eps):  # pragma: no cover - compiled
     """Frobenius MU of a row factor, in place: F <- F * num / ((F G + l1) + l2 F).
 
     F, num : (m, k); G : (k, k) Gram matrix of the other factor. ``den == 0`` becomes eps.
-    Returns (FtF, cross, s1, s2): FtF = FᵀF of the new F (k, k, float64), cross = <num, F_old>
-    (the cross term of the objective at the old F), s1 = sum(F_new), s2 = sum(F_new²).
+    Returns (FtF, cross, s1, s2): FtF = FᵀF of the new F (k, k, float64), cross = <num, F_new>
+    (with num = X Hᵀ this is the cross term of ½‖X - WH‖² at the new point), s1 = sum(F_new)
+    and s2 = sum(F_new²).
     """
     m, k = F.shape
     row = np.empty(k, dtype=F.dtype)
@@ -33,7 +34,6 @@ def fro_factor(F, num, G, l1, l2, eps):  # pragma: no cover - compiled
     for i in range(m):
         for f in range(k):
             row[f] = F[i, f]
-            cross += num[i, f] * row[f]
         for f in range(k):
             d = row[0] * G[0, f]
             for g in range(1, k):
@@ -43,8 +43,9 @@ def fro_factor(F, num, G, l1, l2, eps):  # pragma: no cover - compiled
                 d = eps
             v = row[f] * (num[i, f] / d)
             F[i, f] = v
+            cross += np.float64(num[i, f]) * v
             s1 += v
-            s2 += v * v
+            s2 += np.float64(v) * v
         for f in range(k):
             a = np.float64(F[i, f])
             for g in range(f, k):

@@ -25,7 +25,16 @@ _NAMES = {
     "save_model": "model_file",
     "top_genes": "estimator",
 }
-__all__ = sorted(_NAMES)
+__all__ = [
+    "DeSurv",
+    "DeSurvResult",
+    "NMFCox",
+    "fit_desurv",
+    "load_model",
+    "nmf_rank_survey",
+    "save_model",
+    "top_genes",
+]
 
 if TYPE_CHECKING:
     from .estimator import DeSurv, load_model, top_genes

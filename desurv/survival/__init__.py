@@ -16,7 +16,11 @@ _NAMES = {
     "StepFunction": "functions",
     "concordance_index": "concordance",
 }
-__all__ = sorted(_NAMES)
+__all__ = [
+    "CoxNet",
+    "StepFunction",
+    "concordance_index",
+]
 
 if TYPE_CHECKING:
     from .concordance import concordance_index

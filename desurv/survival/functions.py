@@ -42,7 +42,9 @@ __all__ = [
     "wald_table",
 ]
 
-_SD_MIN = 1e-12  # as desurv.survival.cox: columns with sd <= this are constant (coef 0, no inference)
+_SD_MIN = (
+    1e-12  # as desurv.survival.cox: columns with sd <= this are constant (coef 0, no inference)
+)
 _RCOND = 1e-10  # information of standardised Z with eigenvalue ratio below this is singular
 
 INFERENCE_CAVEAT = (
