@@ -195,7 +195,7 @@ def _fit(d: BenchData, max_iter, *, alpha=0.5, **kw):
 
 
 def _matched_cosines(A, B):
-    from desurv.matching import match_factors
+    from desurv.evaluation.matching import match_factors
 
     return match_factors(A, B).similarity
 
@@ -450,7 +450,7 @@ def _scipy_loop(A, B):
 
 
 def _hungarian(args, n_pairs, p, k=10):
-    from desurv.matching import match_factors_batched
+    from desurv.evaluation.matching import match_factors_batched
 
     A, B = _factor_pairs(n_pairs, p, k)
     ours_perm = match_factors_batched(A, B).perm

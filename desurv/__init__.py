@@ -13,9 +13,9 @@ Workflow modules (imported on demand)
 -------------------------------------
 desurv.model_selection
     Cross-validation over k, α, λ, ξ (warm starts along α, "max"/"1se" rules, optuna).
-desurv.validation
+desurv.evaluation
     External cohorts: C-index, hazard ratios per SD, Kaplan–Meier groups, log-rank.
-desurv.matching
+desurv.evaluation.matching
     Hungarian matching of factors, stability, consensus across fits.
 desurv.survival.coxnet, desurv.deconvolution.nmf_cox
     Baselines: elastic-net Cox on genes, plain NMF (+ rank-selection metrics) + Cox.
@@ -23,7 +23,7 @@ desurv.plotting, desurv.report
     Figures (matplotlib, extra "plot") and a self-contained HTML report of a run folder.
 
 Imports are lazy (PEP 562): ``import desurv`` loads no NumPy, pandas, SciPy or Numba code;
-each name below (and each submodule, e.g. ``desurv.matching``) is imported on first use, so
+each name below (and each submodule, e.g. ``desurv.evaluation.matching``) is imported on first use, so
 a command line run or a worker process pays only for what it uses.
 """
 
@@ -40,7 +40,7 @@ _LAZY_NAMES = {
     "DeSurvCV": "model_selection",
     "DeSurvResult": "deconvolution.solver",
     "NMFCox": "deconvolution.nmf_cox",
-    "ScoreBasedPredictor": "validation",
+    "ScoreBasedPredictor": "evaluation.score_predictor",
     "concordance_index": "survival.concordance",
     "fit_desurv": "deconvolution.solver",
     "load_model": "deconvolution.estimator",
@@ -48,25 +48,24 @@ _LAZY_NAMES = {
     "nmf_rank_survey": "deconvolution.nmf_cox",
     "save_model": "deconvolution.model_file",
     "top_genes": "deconvolution.estimator",
-    "validate_cohorts": "validation",
+    "validate_cohorts": "evaluation.external",
     "write_to_anndata": "_anndata",
     "StepFunction": "survival.functions",
 }
 
-# public submodules, reachable as attributes (``desurv.matching``) without an import
+# public submodules, reachable as attributes (``desurv.evaluation.matching``) without an import
 _SUBMODULES = frozenset(
     {
         "cli",
         "datasets",
         "deconvolution",
         "exceptions",
-        "matching",
         "model_selection",
         "plotting",
         "preprocessing",
         "report",
         "survival",
-        "validation",
+        "evaluation",
     }
 )
 

@@ -533,7 +533,7 @@ def cmd_validate(args):
     from desurv import plotting
     from desurv.cli import CLIError, _check_out, _missing_genes_hint, _model_path, _staged_output
     from desurv.deconvolution.estimator import load_model
-    from desurv.validation import ScoreBasedPredictor, learn_cutpoint, validate_cohorts
+    from desurv.evaluation import ScoreBasedPredictor, learn_cutpoint, validate_cohorts
 
     _check_out(args)
     path = _model_path(args.model)

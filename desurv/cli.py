@@ -468,7 +468,7 @@ def _missing_genes_hint(message):
     found = re.search(r"(\d+) of (\d+) model genes are missing", message)
     if found is not None:
         head = message.split("; pass fill_value=")[0]
-    else:  # desurv.validation: "X lacks N of the M genes the model needs (...); refit ..."
+    else:  # desurv.evaluation: "X lacks N of the M genes the model needs (...); refit ..."
         found = re.search(r"lacks (\d+) of the (\d+) genes the model needs", message)
         if found is None:
             return message
@@ -487,8 +487,8 @@ def cmd_fit(args):
     import pandas as pd
 
     from desurv.deconvolution.estimator import DeSurv
-    from desurv.survival.concordance import concordance_index
     from desurv.preprocessing import Preprocessor
+    from desurv.survival.concordance import concordance_index
 
     _check_out(args)
     log.stage("modules imported")

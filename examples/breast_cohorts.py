@@ -36,7 +36,7 @@ from desurv.datasets import load_cohort, pool_cohorts
 from desurv.model_selection import DeSurvCV, select_config
 from desurv.deconvolution.nmf_cox import nmf_rank_survey
 from desurv.preprocessing import Preprocessor
-from desurv.validation import (
+from desurv.evaluation import (
     evaluate_risk_score,
     learn_cutpoint,
     logrank,

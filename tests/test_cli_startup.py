@@ -101,15 +101,15 @@ def test_lazy_names_match_their_modules_and_dir():
     assert desurv.concordance_index is desurv.survival.concordance.concordance_index
     listed = dir(desurv)
     assert set(desurv.__all__) <= set(listed)
-    assert {"matching", "validation", "model_selection", "plotting"} <= set(listed)
+    assert {"evaluation", "model_selection", "survival", "deconvolution"} <= set(listed)
     assert listed == sorted(listed)
     # every lazy name is public and exists in the module it points to
     assert set(desurv._LAZY_NAMES) <= set(desurv.__all__)
 
 
 def test_submodule_attribute_and_unknown_attribute():
-    assert _run_python("import desurv; print(desurv.matching.__name__)").stdout.strip() == (
-        "desurv.matching"
+    assert _run_python("import desurv; print(desurv.evaluation.matching.__name__)").stdout.strip() == (
+        "desurv.evaluation.matching"
     )
     with pytest.raises(AttributeError, match="no attribute 'not_a_name'"):
         desurv.not_a_name  # noqa: B018

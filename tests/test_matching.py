@@ -1,4 +1,4 @@
-"""Hungarian matching, cosine matching, stability and consensus (desurv.matching)."""
+"""Hungarian matching, cosine matching, stability and consensus (desurv.evaluation.matching)."""
 
 import warnings
 
@@ -11,7 +11,7 @@ from scipy.optimize import linear_sum_assignment as scipy_lsa
 from sklearn.metrics import silhouette_samples
 from sklearn.metrics.pairwise import cosine_similarity as sk_cosine
 
-from desurv import matching as m
+from desurv.evaluation import matching as m
 from desurv._kernels import _hungarian
 from desurv._reference import matching as ref
 from desurv.exceptions import ConvergenceWarning, DataWarning

@@ -321,12 +321,12 @@ def test_hazard_ratios_per_model_and_risk_scores_per_cohort(tmp_path):
 # Issue 9 §6: a report that does not contradict itself
 # --------------------------------------------------------------------------------------------
 def _validate_folder(root, cut_shift=0.6, seed=3):
-    """A folder as 'desurv validate --cutpoint median' writes it, from desurv.validation.
+    """A folder as 'desurv validate --cutpoint median' writes it, from desurv.evaluation.
 
     The training cut point is far from the cohort's median, so a median split of the risk
     scores would give other groups (and another log-rank p) than the tables.
     """
-    from desurv.validation import ValidationResult
+    from desurv.evaluation import ValidationResult
 
     rng = np.random.default_rng(seed)
     n = 120
@@ -376,7 +376,7 @@ def _capture_km(monkeypatch):
 
 
 def test_validation_km_figure_uses_the_groups_and_p_of_the_logrank_table(tmp_path, monkeypatch):
-    from desurv.validation import logrank
+    from desurv.evaluation import logrank
 
     run = tmp_path / "val"
     km, cut = _validate_folder(run)

@@ -1,4 +1,4 @@
-"""Tests of desurv.validation: external validation, risk groups, Kaplan–Meier, log-rank,
+"""Tests of desurv.evaluation: external validation, risk groups, Kaplan–Meier, log-rank,
 maximally selected cut points and the score-based predictor.
 
 Hazard ratios are checked against independent computations (our Cox MLE, scikit-survival's
@@ -26,7 +26,7 @@ from desurv.survival.cox import cox_gradient, cox_partial_log_likelihood, coxnet
 from desurv.datasets import simulate_desurv
 from desurv.exceptions import DataWarning
 from desurv.preprocessing import Preprocessor
-from desurv.validation import (
+from desurv.evaluation import (
     ScoreBasedPredictor,
     evaluate_cohort,
     kaplan_meier,
@@ -670,7 +670,7 @@ def test_real_cohort_validation(real):
 
 
 def test_evaluate_risk_score_matches_validate_cohorts_row():
-    from desurv.validation import evaluate_risk_score
+    from desurv.evaluation import evaluate_risk_score
 
     rng = np.random.default_rng(4)
     n = 80

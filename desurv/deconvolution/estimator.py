@@ -68,7 +68,7 @@ def check_rank_input(Xa, what="X"):
         raise ValueError(
             f"{what} does not look like the model's preprocessed input (within-sample ranks of "
             f"its {p} genes); this model carries its preprocessing: use "
-            f"model.preprocessor_.transform({what}) first (desurv.validation.validate_cohorts "
+            f"model.preprocessor_.transform({what}) first (desurv.evaluation.validate_cohorts "
             "and `desurv predict` do this)"
         )
     return Xa

@@ -24,8 +24,8 @@ from scipy.cluster.hierarchy import cophenet, fcluster, linkage
 from scipy.spatial.distance import squareform
 
 from desurv.deconvolution.estimator import DeSurv, _as_matrix
-from desurv.exceptions import ConvergenceWarning
 from desurv.deconvolution.solver import fit_desurv
+from desurv.exceptions import ConvergenceWarning
 
 __all__ = [
     "NMFCox",

@@ -12,13 +12,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from desurv.deconvolution._loop import HISTORY_FIELDS, SolverParams, _Problem, run_loop
 from desurv._validation import (
     check_nonnegative_matrix,
     check_real_param,
     check_scale,
     check_time_event,
 )
+from desurv.deconvolution._loop import HISTORY_FIELDS, SolverParams, _Problem, run_loop
 
 __all__ = ["DeSurvResult", "fit_desurv", "HISTORY_FIELDS"]
 

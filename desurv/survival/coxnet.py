@@ -40,9 +40,9 @@ from desurv._validation import (
     is_anndata,
     survival_from_y,
 )
-from desurv.survival.cox import SortedSurvival
 from desurv.exceptions import ConvergenceWarning
 from desurv.survival.concordance import concordance_index
+from desurv.survival.cox import SortedSurvival
 
 __all__ = ["CoxNet", "CoxnetPath", "coxnet_path"]
 

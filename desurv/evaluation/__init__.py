@@ -1,0 +1,72 @@
+"""Evaluation: external validation, risk groups and survival curves, matching and consensus.
+
+- :mod:`desurv.evaluation.external`: a fitted model on independent cohorts (C-index, hazard
+  ratios per SD with lifelines, pooled with the cohort as stratum): :func:`validate_cohorts`.
+- :mod:`desurv.evaluation.stratification`: risk groups of η, cut points, Kaplan–Meier, log-rank.
+- :mod:`desurv.evaluation.score_predictor`: the authors' score-based validation.
+- :mod:`desurv.evaluation.matching`: Hungarian matching of factors across seeds, folds and
+  cohorts, stability and consensus factors.
+"""
+
+from desurv._lazy import lazy_exports
+
+_NAMES = {
+    "BatchedFactorMatch": "matching",
+    "ConsensusResult": "matching",
+    "FactorMatch": "matching",
+    "LogRankResult": "stratification",
+    "RiskGroupSurvival": "external",
+    "ScoreBasedPredictor": "score_predictor",
+    "StabilityResult": "matching",
+    "TopGeneSeed": "matching",
+    "ValidationResult": "external",
+    "average_cosine_similarity": "matching",
+    "consensus_factors": "matching",
+    "cosine_similarity": "matching",
+    "evaluate_cohort": "external",
+    "evaluate_risk_score": "score_predictor",
+    "factor_stability": "matching",
+    "kaplan_meier": "stratification",
+    "learn_cutpoint": "stratification",
+    "linear_sum_assignment": "matching",
+    "linear_sum_assignment_batched": "matching",
+    "logrank": "stratification",
+    "match_factors": "matching",
+    "match_factors_batched": "matching",
+    "match_to_reference": "matching",
+    "risk_groups": "stratification",
+    "topgene_consensus_seed": "matching",
+    "validate_cohorts": "external",
+}
+__all__ = [
+    "BatchedFactorMatch",
+    "ConsensusResult",
+    "FactorMatch",
+    "LogRankResult",
+    "RiskGroupSurvival",
+    "ScoreBasedPredictor",
+    "StabilityResult",
+    "TopGeneSeed",
+    "ValidationResult",
+    "average_cosine_similarity",
+    "consensus_factors",
+    "cosine_similarity",
+    "evaluate_cohort",
+    "evaluate_risk_score",
+    "factor_stability",
+    "kaplan_meier",
+    "learn_cutpoint",
+    "linear_sum_assignment",
+    "linear_sum_assignment_batched",
+    "logrank",
+    "match_factors",
+    "match_factors_batched",
+    "match_to_reference",
+    "risk_groups",
+    "topgene_consensus_seed",
+    "validate_cohorts",
+]
+
+__getattr__, __dir__ = lazy_exports(
+    __name__, _NAMES, ("external", "matching", "score_predictor", "stratification")
+)
