@@ -19,7 +19,7 @@ desurv.evaluation.matching
     Hungarian matching of factors, stability, consensus across fits.
 desurv.survival.coxnet, desurv.deconvolution.nmf_cox
     Baselines: elastic-net Cox on genes, plain NMF (+ rank-selection metrics) + Cox.
-desurv.plotting, desurv.report
+desurv.reporting.plots, desurv.reporting.html
     Figures (matplotlib, extra "plot") and a self-contained HTML report of a run folder.
 
 Imports are lazy (PEP 562): ``import desurv`` loads no NumPy, pandas, SciPy or Numba code;
@@ -61,9 +61,8 @@ _SUBMODULES = frozenset(
         "deconvolution",
         "exceptions",
         "model_selection",
-        "plotting",
         "preprocessing",
-        "report",
+        "reporting",
         "survival",
         "evaluation",
     }

@@ -347,7 +347,7 @@ def cmd_cv(args):
     import numpy as np
     import pandas as pd
 
-    from desurv import plotting
+    from desurv.reporting import plots as plotting
     from desurv._folds import check_folds_have_events
     from desurv.cli import CLIError, _check_out, _fit_with_progress, _gene_names, _staged_output
     from desurv.datasets import pool_cohorts
@@ -497,7 +497,7 @@ def cmd_report(args):
     given = Path(args.out) if args.out is not None else run_dir / "report.html"
     target = _output.check_output_file(given, overwrite=args.overwrite)
     shown = given / target.name if given.is_dir() else given
-    from desurv.report import write_report
+    from desurv.reporting.html import write_report
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -530,7 +530,7 @@ def _training_risk(model_dir):
 
 
 def cmd_validate(args):
-    from desurv import plotting
+    from desurv.reporting import plots as plotting
     from desurv.cli import CLIError, _check_out, _missing_genes_hint, _model_path, _staged_output
     from desurv.deconvolution.estimator import load_model
     from desurv.evaluation import ScoreBasedPredictor, learn_cutpoint, validate_cohorts

@@ -42,7 +42,7 @@ from pathlib import Path
 MANIFEST = "desurv_run.json"
 MANIFEST_FORMAT = "desurv-run"
 MANIFEST_VERSION = 1
-REPORT_MARKER = "desurv report"  # page header written by desurv.report.write_report
+REPORT_MARKER = "desurv report"  # page header written by desurv.reporting.html.write_report
 
 
 class OutputError(Exception):

@@ -209,8 +209,8 @@ def main():
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 
-        from desurv import plotting
-        from desurv.report import write_report
+        from desurv.reporting import plots as plotting
+        from desurv.reporting.html import write_report
 
         def save(ax, name):
             ax.figure.savefig(out / name, dpi=150, bbox_inches="tight")

@@ -1,4 +1,4 @@
-"""desurv.plotting: each figure draws what its inputs say (checked on the Axes' artists)."""
+"""desurv.reporting.plots: each figure draws what its inputs say (checked on the Axes' artists)."""
 
 import re
 import sys
@@ -12,7 +12,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
-from desurv import plotting  # noqa: E402
+from desurv.reporting import plots as plotting  # noqa: E402
 from desurv.exceptions import DataWarning  # noqa: E402
 
 

@@ -1,4 +1,4 @@
-"""desurv.report.write_report: every known file shows up, escaped, in a self-contained page."""
+"""desurv.reporting.html.write_report: every known file shows up, escaped, in a self-contained page."""
 
 import base64
 import html
@@ -12,7 +12,7 @@ import pytest
 
 from desurv import __version__
 from desurv.exceptions import DataWarning
-from desurv.report import write_report
+from desurv.reporting.html import write_report
 
 matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
@@ -352,7 +352,7 @@ def _validate_folder(root, cut_shift=0.6, seed=3):
 
 def _capture_km(monkeypatch):
     """Record every Kaplan–Meier figure the report draws (its data and what it prints)."""
-    from desurv import plotting
+    from desurv.reporting import plots as plotting
 
     calls = []
     original = plotting.plot_kaplan_meier

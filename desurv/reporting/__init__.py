@@ -1,1 +1,7 @@
-"""Figures (matplotlib) and self-contained HTML reports."""
+"""Interfaces for people: figures (matplotlib, the ``plot`` extra) and HTML reports.
+
+- :mod:`desurv.reporting.plots`: loss curves, factor heat maps, Kaplan–Meier curves, CV
+  surfaces, consensus maps.
+- :mod:`desurv.reporting.html`: a self-contained HTML report of a run folder
+  (``desurv report``).
+"""

@@ -2,7 +2,7 @@
 
 :func:`write_report` collects the tables, JSON files and PNG figures a run wrote (model
 selection, fitted model, validation, method comparison), draws the standard figures from the
-tables (:mod:`desurv.plotting`) and writes one HTML file: figures are embedded as base64 PNG,
+tables (:mod:`desurv.reporting.plots`) and writes one HTML file: figures are embedded as base64 PNG,
 tables are escaped HTML, the style is inline CSS, and nothing is loaded from elsewhere (no
 scripts, fonts or links), so the file can be mailed or archived on its own.
 """
@@ -260,7 +260,7 @@ def _r_json(entry, data, figs, max_rows):
 
 
 def _r_cv_summary(entry, df, figs, max_rows):
-    from desurv import plotting
+    from desurv.reporting import plots as plotting
 
     n_alpha = df["alpha"].nunique() if "alpha" in df.columns else 5
     n_k = df["n_components"].nunique() if "n_components" in df.columns else 4
@@ -320,7 +320,7 @@ def _r_cv_results(entry, df, figs, max_rows):
 
 
 def _r_loss_history(entry, df, figs, max_rows):
-    from desurv import plotting
+    from desurv.reporting import plots as plotting
 
     parts = [
         figs.render(
@@ -335,7 +335,7 @@ def _r_loss_history(entry, df, figs, max_rows):
 
 
 def _r_gene_programs(entry, df, figs, max_rows):
-    from desurv import plotting
+    from desurv.reporting import plots as plotting
 
     W = df.set_index(df.columns[0]) if not pd.api.types.is_numeric_dtype(df.iloc[:, 0]) else df
     W = W.select_dtypes("number")
@@ -354,7 +354,7 @@ def _r_gene_programs(entry, df, figs, max_rows):
 
 
 def _r_hazard_ratios(entry, df, figs, max_rows):
-    from desurv import plotting
+    from desurv.reporting import plots as plotting
 
     # Univariable and multivariable rows of one term would collide: one plot per model.
     if "model" in df.columns and df["model"].nunique() > 1:
@@ -504,7 +504,7 @@ def _lookup(table, cohort):
 
 def _r_km_curves(entry, df, figs, max_rows):
     """Kaplan–Meier figure per cohort from the curves of the log-rank table's groups."""
-    from desurv import plotting
+    from desurv.reporting import plots as plotting
 
     need = {"group", "time", "n_events", "n_censored"}
     if not need <= set(df.columns):
@@ -575,7 +575,7 @@ def _r_km_curves(entry, df, figs, max_rows):
 
 
 def _r_risk_scores(entry, df, figs, max_rows):
-    from desurv import plotting
+    from desurv.reporting import plots as plotting
 
     parts = []
     lp_col = next((c for c in ("linear_predictor", "eta") if c in df.columns), None)
@@ -923,7 +923,7 @@ def write_report(run_dir, out=None, *, title=None, max_rows=50) -> Path:
     reported on the page (and with a :class:`~desurv.exceptions.DataWarning`) and a figure
     that cannot be drawn from a table says why, instead of stopping the report.
 
-    Figures are drawn with :mod:`desurv.plotting` (matplotlib, optional: without it the page
+    Figures are drawn with :mod:`desurv.reporting.plots` (matplotlib, optional: without it the page
     says so and shows the tables) and embedded as base64 PNG; tables are escaped by pandas
     ``to_html`` and every name by :func:`html.escape`; the page uses inline CSS only and loads
     no external resource or script. It records its generation time and the desurv version.

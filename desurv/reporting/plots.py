@@ -73,7 +73,7 @@ def _pyplot():
         import matplotlib.pyplot as plt
     except ImportError as exc:
         raise ImportError(
-            "desurv.plotting needs matplotlib, which is not installed: "
+            "desurv.reporting.plots needs matplotlib, which is not installed: "
             "pip install 'desurv[plot]' (or pip install matplotlib)"
         ) from exc
     return plt
