@@ -9,22 +9,26 @@ fit_desurv
 concordance_index, make_survival_y
     Harrell's C and the scikit-survival style survival target.
 
-Workflow modules (imported on demand)
--------------------------------------
-desurv.model_selection
-    Cross-validation over k, α, λ, ξ (warm starts along α, "max"/"1se" rules, optuna).
-desurv.evaluation
-    External cohorts: C-index, hazard ratios per SD, Kaplan–Meier groups, log-rank.
-desurv.evaluation.matching
-    Hungarian matching of factors, stability, consensus across fits.
-desurv.survival.coxnet, desurv.deconvolution.nmf_cox
-    Baselines: elastic-net Cox on genes, plain NMF (+ rank-selection metrics) + Cox.
-desurv.reporting.plots, desurv.reporting.html
-    Figures (matplotlib, extra "plot") and a self-contained HTML report of a run folder.
+Wings (sub-packages, imported on demand; imports only go down this list)
+-------------------------------------------------------------------------
+desurv._kernels, desurv._reference
+    Compiled loops (Numba, Cython) and their plain NumPy twins.
+desurv.survival
+    Cox partial likelihood, CoxNet (elastic-net Cox), concordance, Breslow baseline.
+desurv.decomposition
+    The NMF family: NMF (Frobenius and KL, multiplicative updates and coordinate descent),
+    batched NNLS.
+desurv.deconvolution
+    DeSurv itself: functional solver, estimator, model files, NMF + Cox baseline.
+desurv.model_selection, desurv.evaluation, desurv.datasets, desurv.benchmark
+    Cross-validation and searches; external validation, risk groups, matching and
+    consensus; simulations and readers; the variant registry and benchmark runner.
+desurv.cli, desurv.reporting
+    The command line; figures and HTML reports.
 
 Imports are lazy (PEP 562): ``import desurv`` loads no NumPy, pandas, SciPy or Numba code;
-each name below (and each submodule, e.g. ``desurv.evaluation.matching``) is imported on first use, so
-a command line run or a worker process pays only for what it uses.
+each name below (and each wing, e.g. ``desurv.evaluation``) is imported on first use, so a
+command line run or a worker process pays only for what it uses.
 """
 
 from typing import TYPE_CHECKING
@@ -56,15 +60,17 @@ _LAZY_NAMES = {
 # public submodules, reachable as attributes (``desurv.evaluation.matching``) without an import
 _SUBMODULES = frozenset(
     {
+        "benchmark",
         "cli",
         "datasets",
+        "decomposition",
         "deconvolution",
+        "evaluation",
         "exceptions",
         "model_selection",
         "preprocessing",
         "reporting",
         "survival",
-        "evaluation",
     }
 )
 
@@ -93,15 +99,16 @@ __all__ = [
 if TYPE_CHECKING:  # static analysers and IDEs see ordinary imports
     from ._anndata import write_to_anndata
     from ._validation import make_survival_y
-    from .coxnet import CoxNet
-    from .estimator import DeSurv, top_genes
-    from .io import load_model, save_model
-    from .metrics import concordance_index
-    from .model_selection import DeSurvCV
-    from .nmf_baseline import NMFCox, nmf_rank_survey
-    from .solver import DeSurvResult, fit_desurv
-    from .survival_functions import StepFunction
-    from .validation import ScoreBasedPredictor, validate_cohorts
+    from .deconvolution.estimator import DeSurv, load_model, top_genes
+    from .deconvolution.model_file import save_model
+    from .deconvolution.nmf_cox import NMFCox, nmf_rank_survey
+    from .deconvolution.solver import DeSurvResult, fit_desurv
+    from .evaluation.external import validate_cohorts
+    from .evaluation.score_predictor import ScoreBasedPredictor
+    from .model_selection.search import DeSurvCV
+    from .survival.concordance import concordance_index
+    from .survival.coxnet import CoxNet
+    from .survival.functions import StepFunction
 
 
 def __getattr__(name):

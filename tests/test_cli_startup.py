@@ -18,11 +18,11 @@ import pandas as pd
 import pytest
 
 import desurv
-from desurv import cli
+from desurv.cli import _common as cli
 
 # the desurv this test session imports (installed in CI, built in place in development):
 # subprocesses must import the same one, not the uncompiled source tree under the cwd
-PKG_PARENT = Path(cli.__file__).resolve().parents[1]
+PKG_PARENT = Path(cli.__file__).resolve().parents[2]
 
 # optional or workflow-only dependencies that a fit must not pay for (scikit-learn, and
 # joblib through it, is loaded: every estimator inherits its BaseEstimator)

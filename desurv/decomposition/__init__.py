@@ -4,3 +4,8 @@ Estimators take X as samples × features (scikit-learn's convention) and share t
 this wing: multiplicative updates, coordinate descent, initialisations and the batched NNLS
 that computes exposures of new samples.
 """
+
+from ._nnls import nnls
+from .nmf import NMF
+
+__all__ = ["NMF", "nnls"]

@@ -269,13 +269,13 @@ def _cohort_args(p):
         metavar="C.tsv",
         help="clinical TSV for each --expression, in the same order",
     )
-    from desurv.cli import _survival_column_args
+    from desurv.cli._common import _survival_column_args
 
     _survival_column_args(p)
 
 
 def _out_args(p):
-    from desurv.cli import _out_args as out_args
+    from desurv.cli._common import _out_args as out_args
 
     out_args(p)
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bars, shorter output")
@@ -289,7 +289,7 @@ def _cohort_name(path):
 
 
 def _load_cohorts(args):
-    from desurv.cli import CLIError, _load, _require_events
+    from desurv.cli._common import CLIError, _load, _require_events
 
     if len(args.expression) != len(args.clinical):
         raise CLIError(
@@ -347,13 +347,19 @@ def cmd_cv(args):
     import numpy as np
     import pandas as pd
 
-    from desurv.reporting import plots as plotting
     from desurv._folds import check_folds_have_events
-    from desurv.cli import CLIError, _check_out, _fit_with_progress, _gene_names, _staged_output
+    from desurv.cli._common import (
+        CLIError,
+        _check_out,
+        _fit_with_progress,
+        _gene_names,
+        _staged_output,
+    )
     from desurv.datasets import pool_cohorts
     from desurv.deconvolution.estimator import DeSurv
     from desurv.model_selection import DeSurvCV
     from desurv.preprocessing import Preprocessor
+    from desurv.reporting import plots as plotting
 
     _check_out(args)
     cohorts = _load_cohorts(args)
@@ -483,7 +489,7 @@ def cmd_cv(args):
 # ----------------------------------------------------------------------------- report
 def cmd_report(args):
     from desurv import _output
-    from desurv.cli import CLIError
+    from desurv.cli._common import CLIError
 
     run_dir = Path(args.run_dir)
     if not run_dir.is_dir():
@@ -530,10 +536,16 @@ def _training_risk(model_dir):
 
 
 def cmd_validate(args):
-    from desurv.reporting import plots as plotting
-    from desurv.cli import CLIError, _check_out, _missing_genes_hint, _model_path, _staged_output
+    from desurv.cli._common import (
+        CLIError,
+        _check_out,
+        _missing_genes_hint,
+        _model_path,
+        _staged_output,
+    )
     from desurv.deconvolution.estimator import load_model
     from desurv.evaluation import ScoreBasedPredictor, learn_cutpoint, validate_cohorts
+    from desurv.reporting import plots as plotting
 
     _check_out(args)
     path = _model_path(args.model)
