@@ -97,16 +97,16 @@ def kl_ratio(X, B, eps, want_loss):  # pragma: no cover - compiled
     lg = 0.0
     sx = 0.0
     for i in range(n):
+        # branch-free ratio loop (vectorises); the logs only when the loss is wanted
         for j in range(p):
-            x = X[i, j]
             wh = B[i, j]
-            if wh < eps:
-                wh = eps
-            r = x / wh
-            B[i, j] = r
-            if want_loss and x > eps:
-                lg += np.float64(x) * np.log(np.float64(r))
-                sx += x
+            B[i, j] = X[i, j] / (wh if wh >= eps else eps)
+        if want_loss:
+            for j in range(p):
+                x = X[i, j]
+                if x > eps:
+                    lg += np.float64(x) * np.log(np.float64(B[i, j]))
+                    sx += x
     return lg, sx
 
 
