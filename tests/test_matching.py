@@ -11,9 +11,10 @@ from scipy.optimize import linear_sum_assignment as scipy_lsa
 from sklearn.metrics import silhouette_samples
 from sklearn.metrics.pairwise import cosine_similarity as sk_cosine
 
-from desurv.evaluation import matching as m
+from desurv import evaluation as m
 from desurv._kernels import _hungarian
 from desurv._reference import matching as ref
+from desurv.evaluation import consensus, matching
 from desurv.exceptions import ConvergenceWarning, DataWarning
 
 
@@ -425,11 +426,11 @@ def test_cosine_silhouette_matches_sklearn_and_definition():
     X = np.vstack([X, rng.normal(size=(5, 15)), np.zeros((1, 15))])  # mixed signs, a zero row
     labels = np.r_[np.repeat([0, 1, 2], 10), [0, 1, 3, 3, 2], 1]
     labels[7] = 4  # a singleton cluster
-    s = m._cosine_silhouette(X, labels)
+    s = matching._cosine_silhouette(X, labels)
     np.testing.assert_allclose(s, silhouette_samples(X, labels, metric="cosine"), atol=1e-12)
     np.testing.assert_allclose(s, ref.silhouette_cosine_ref(X, labels), atol=1e-12)
     assert s[7] == 0.0
-    assert np.all(np.isnan(m._cosine_silhouette(X, np.zeros(len(X)))))
+    assert np.all(np.isnan(matching._cosine_silhouette(X, np.zeros(len(X)))))
 
 
 def test_factor_stability_first_reference_vs_sklearn():
@@ -544,8 +545,8 @@ def test_topgene_seed_recovers_marker_blocks():
     W_init = seed.W_init
     assert W_init.shape == (60, 3)
     np.testing.assert_allclose(W_init.max(axis=0), 1.0)
-    assert W_init.min() >= m._SEED_FLOOR
-    np.testing.assert_array_equal(W_init[24:], m._SEED_FLOOR)  # never selected: floor only
+    assert W_init.min() >= consensus._SEED_FLOOR
+    np.testing.assert_array_equal(W_init[24:], consensus._SEED_FLOOR)  # never selected: floor only
     np.testing.assert_array_equal(np.argmax(W_init[:24], axis=1), lab)
     np.testing.assert_array_equal(seed.frequency[:24], 10)
 
@@ -570,7 +571,8 @@ def test_topgene_cooccurrence_and_jaccard_match_definitions():
     # column c = mean co-occurrence row of cluster c's genes, scaled to max 1
     for c in range(3):
         col = (counts / len(sets))[:, g[seed.labels[g] == c]].mean(axis=1)
-        np.testing.assert_allclose(seed.W_init[:, c], np.maximum(col / col.max(), m._SEED_FLOOR))
+        floor = consensus._SEED_FLOOR
+        np.testing.assert_allclose(seed.W_init[:, c], np.maximum(col / col.max(), floor))
     jac = m.topgene_consensus_seed(fits, n_top=n_top, method="jaccard", linkage="complete")
     np.testing.assert_allclose(jac.similarity, ref.jaccard_ref(sets))
     assert jac.labels.shape == (6, 3)

@@ -5,27 +5,28 @@
 - :mod:`desurv.evaluation.stratification`: risk groups of η, cut points, Kaplan–Meier, log-rank.
 - :mod:`desurv.evaluation.score_predictor`: the authors' score-based validation.
 - :mod:`desurv.evaluation.matching`: Hungarian matching of factors across seeds, folds and
-  cohorts, stability and consensus factors.
+  cohorts (batched compiled assignment, cosine similarity).
+- :mod:`desurv.evaluation.consensus`: consensus factors, stability, top-gene consensus seeds.
 """
 
 from desurv._lazy import lazy_exports
 
 _NAMES = {
     "BatchedFactorMatch": "matching",
-    "ConsensusResult": "matching",
+    "ConsensusResult": "consensus",
     "FactorMatch": "matching",
     "LogRankResult": "stratification",
     "RiskGroupSurvival": "external",
     "ScoreBasedPredictor": "score_predictor",
-    "StabilityResult": "matching",
-    "TopGeneSeed": "matching",
+    "StabilityResult": "consensus",
+    "TopGeneSeed": "consensus",
     "ValidationResult": "external",
     "average_cosine_similarity": "matching",
-    "consensus_factors": "matching",
+    "consensus_factors": "consensus",
     "cosine_similarity": "matching",
     "evaluate_cohort": "external",
     "evaluate_risk_score": "score_predictor",
-    "factor_stability": "matching",
+    "factor_stability": "consensus",
     "kaplan_meier": "stratification",
     "learn_cutpoint": "stratification",
     "linear_sum_assignment": "matching",
@@ -35,7 +36,7 @@ _NAMES = {
     "match_factors_batched": "matching",
     "match_to_reference": "matching",
     "risk_groups": "stratification",
-    "topgene_consensus_seed": "matching",
+    "topgene_consensus_seed": "consensus",
     "validate_cohorts": "external",
 }
 __all__ = [
@@ -68,5 +69,5 @@ __all__ = [
 ]
 
 __getattr__, __dir__ = lazy_exports(
-    __name__, _NAMES, ("external", "matching", "score_predictor", "stratification")
+    __name__, _NAMES, ("consensus", "external", "matching", "score_predictor", "stratification")
 )

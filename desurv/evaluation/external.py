@@ -10,10 +10,11 @@ fitted W and β, never refitted.  The tables returned are tidy and plot-ready:
   log-likelihood of η (Breslow), hazard ratios per standard deviation of η and of each
   factor with 95% confidence intervals and Wald p-values (lifelines ``CoxPHFitter``), and the
   same pooled over cohorts with the cohort as stratum;
-* risk groups and their survival (:mod:`desurv.evaluation.stratification`): Kaplan–Meier curves of risk groups (quantiles of η or a cut point learned in training,
-  optionally the maximally selected log-rank statistic) and log-rank tests;
-* :class:`~desurv.evaluation.score_predictor.ScoreBasedPredictor`: the authors' score-based validation, which needs only each
-  factor's top genes (the s_gf rule) in the new cohort.
+* risk groups (:mod:`desurv.evaluation.stratification`): Kaplan–Meier curves of risk
+  groups (quantiles of η or a cut point learned in training, optionally the maximally
+  selected log-rank statistic) and log-rank tests;
+* :class:`~desurv.evaluation.score_predictor.ScoreBasedPredictor`: the authors' score-based
+  validation, which needs only each factor's top genes (the s_gf rule) in the new cohort.
 
 Everything here is bookkeeping around well-kept libraries (lifelines for Cox fits,
 Kaplan–Meier and log-rank tests) and desurv's own Cox and concordance kernels; nothing is
@@ -38,6 +39,7 @@ from desurv.evaluation._common import (
     _nan_rows,
     _zscore,
 )
+from desurv.evaluation.score_predictor import ScoreBasedPredictor
 from desurv.evaluation.stratification import (
     _cuts_text,
     _describe_grouping,
@@ -46,7 +48,6 @@ from desurv.evaluation.stratification import (
     kaplan_meier,
     logrank,
 )
-from desurv.evaluation.score_predictor import ScoreBasedPredictor
 from desurv.exceptions import DataWarning
 from desurv.preprocessing import align_genes
 from desurv.survival.concordance import concordance_index
