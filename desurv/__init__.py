@@ -49,7 +49,7 @@ _LAZY_NAMES = {
     "fit_desurv": "deconvolution.solver",
     "load_model": "deconvolution.estimator",
     "make_survival_y": "_validation",
-    "nmf_rank_survey": "deconvolution.nmf_cox",
+    "nmf_rank_survey": "model_selection.rank",
     "save_model": "deconvolution.model_file",
     "top_genes": "deconvolution.estimator",
     "validate_cohorts": "evaluation.external",
@@ -101,10 +101,11 @@ if TYPE_CHECKING:  # static analysers and IDEs see ordinary imports
     from ._validation import make_survival_y
     from .deconvolution.estimator import DeSurv, load_model, top_genes
     from .deconvolution.model_file import save_model
-    from .deconvolution.nmf_cox import NMFCox, nmf_rank_survey
+    from .deconvolution.nmf_cox import NMFCox
     from .deconvolution.solver import DeSurvResult, fit_desurv
     from .evaluation.external import validate_cohorts
     from .evaluation.score_predictor import ScoreBasedPredictor
+    from .model_selection.rank import nmf_rank_survey
     from .model_selection.search import DeSurvCV
     from .survival.concordance import concordance_index
     from .survival.coxnet import CoxNet

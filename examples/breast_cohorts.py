@@ -34,7 +34,7 @@ from desurv import DeSurv
 from desurv.survival.coxnet import CoxNet
 from desurv.datasets import load_cohort, pool_cohorts
 from desurv.model_selection import DeSurvCV, select_config
-from desurv.deconvolution.nmf_cox import nmf_rank_survey
+from desurv.model_selection.rank import nmf_rank_survey
 from desurv.preprocessing import Preprocessor
 from desurv.evaluation import (
     evaluate_risk_score,

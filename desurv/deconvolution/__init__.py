@@ -8,7 +8,7 @@ Cox model on Z = XᵀW.
   (samples × genes), :func:`top_genes`, :func:`load_model`.
 - :mod:`desurv.deconvolution.model_file`: the model file format (:func:`save_model`).
 - :mod:`desurv.deconvolution.nmf_cox`: the two-stage baseline :class:`NMFCox` (DeSurv's
-  multiplicative updates at α = 0, then the Cox model) and :func:`nmf_rank_survey`.
+  multiplicative updates at α = 0, then the Cox model).
 """
 
 from typing import TYPE_CHECKING
@@ -21,7 +21,6 @@ _NAMES = {
     "NMFCox": "nmf_cox",
     "fit_desurv": "solver",
     "load_model": "estimator",
-    "nmf_rank_survey": "nmf_cox",
     "save_model": "model_file",
     "top_genes": "estimator",
 }
@@ -31,7 +30,6 @@ __all__ = [
     "NMFCox",
     "fit_desurv",
     "load_model",
-    "nmf_rank_survey",
     "save_model",
     "top_genes",
 ]
@@ -39,7 +37,7 @@ __all__ = [
 if TYPE_CHECKING:
     from .estimator import DeSurv, load_model, top_genes
     from .model_file import save_model
-    from .nmf_cox import NMFCox, nmf_rank_survey
+    from .nmf_cox import NMFCox
     from .solver import DeSurvResult, fit_desurv
 
 __getattr__, __dir__ = lazy_exports(

@@ -133,7 +133,7 @@ class DeSurv(TransformerMixin, BaseEstimator):
     Learns gene programs W (genes × k) and exposures H (k × samples) with X ≈ WH, and Cox
     coefficients β on the projections Z = X·W, so that the programs both describe the data
     and predict survival (Young et al., "Survival driven deconvolution (deSurv) reveals
-    prognostic and interpretable tumor gene signatures"). See :func:`desurv.deconvolution.solver.fit_desurv`
+    prognostic and interpretable tumor gene signatures"). See :func:`desurv.fit_desurv`
     for the objective and the algorithm.
 
     Parameters
@@ -832,7 +832,7 @@ class DeSurv(TransformerMixin, BaseEstimator):
         """Save the fitted model (and optional preprocessing) to one ``.npz`` file.
 
         An existing ``path`` is an error unless ``overwrite=True``, and even then only a
-        desurv model file is replaced (see :func:`desurv.deconvolution.model_file.save_model`).
+        desurv model file is replaced (see :func:`desurv.save_model`).
         """
         save_model(self, path, preprocessor=preprocessor, overwrite=overwrite)
 

@@ -17,7 +17,7 @@ written without pickling, holding
   has it, ``n_events`` (attribute ``n_events_``) and ``fit_layer`` (the AnnData layer of
   the fit, attribute ``fit_layer_``; absent means ``.X``).
 
-Everything a fitted :class:`~desurv.deconvolution.estimator.DeSurv` holds round-trips exactly.
+Everything a fitted :class:`~desurv.DeSurv` holds round-trips exactly.
 
 Loading treats the file as untrusted: :func:`read_model_file` reads the zip itself, checks every
 member's ``.npy`` header (no object dtypes, a declared size matching the bytes actually

@@ -1,56 +1,20 @@
-"""Plain NMF baseline: NMF (α = 0) followed by a Cox fit, and rank-selection metrics.
+"""The two-stage baseline: NMF (α = 0) followed by a Cox fit.
 
-* :class:`NMFCox` is :class:`~desurv.deconvolution.estimator.DeSurv` with α fixed at 0: the solver runs
-  unsupervised multiplicative-update NMF, then fits the elastic-net Cox model once on the
-  projections Z = X·W.  This is the "NMF, then ask whether the programs predict survival"
-  approach DeSurv is compared with.
-* :func:`nmf_rank_survey` runs many random NMF starts per rank k and reports the usual
-  rank-selection metrics (R package NMF, Gaujoux & Seoighe 2010): cophenetic correlation of
-  the consensus matrix (Brunet et al. 2004), dispersion (Kim & Park 2007), consensus
-  silhouette, residual sum of squares, explained variance and the sparseness of the basis and
-  coefficient matrices (Hoyer 2004).
-
-Orientation: public functions take X as samples × genes; the NMF itself is the paper's
-X_genes×samples ≈ W H with W (genes × k) the basis and H (k × samples) the coefficients.
+:class:`NMFCox` is :class:`~desurv.DeSurv` with α fixed at 0: the
+solver runs unsupervised multiplicative-update NMF, then fits the elastic-net Cox model once
+on the projections Z = X·W. This is the "NMF, then ask whether the programs predict
+survival" approach DeSurv is compared with. It lives in DeSurv's wing because it is DeSurv's
+own solver at α = 0 (same updates, same normalisation); the rank survey over k is
+:func:`desurv.model_selection.rank.nmf_rank_survey`.
 """
 
 from __future__ import annotations
 
-import warnings
-
-import numpy as np
-import pandas as pd
-from scipy.cluster.hierarchy import cophenet, fcluster, linkage
-from scipy.spatial.distance import squareform
-
-from desurv.deconvolution.estimator import DeSurv, _as_matrix
-from desurv.deconvolution.solver import fit_desurv
-from desurv.exceptions import ConvergenceWarning
+from desurv.deconvolution.estimator import DeSurv
 
 __all__ = [
     "NMFCox",
-    "connectivity_matrix",
-    "consensus_matrix",
-    "consensus_silhouette",
-    "cophenetic_correlation",
-    "dispersion",
-    "explained_variance",
-    "nmf_rank_survey",
-    "residual_sum_of_squares",
-    "sparseness",
 ]
-
-SURVEY_COLUMNS = (
-    "k",
-    "cophenetic",
-    "dispersion",
-    "silhouette",
-    "rss",
-    "explained_variance",
-    "sparseness_basis",
-    "sparseness_coef",
-    "n_runs",
-)
 
 
 # --------------------------------------------------------------------------------------------
@@ -61,7 +25,7 @@ class NMFCox(DeSurv):
 
     The factorisation X ≈ WH is fitted without any survival information (multiplicative
     updates of :func:`desurv.fit_desurv` with α = 0, same random starts and stopping rule as
-    :class:`~desurv.deconvolution.estimator.DeSurv`); then β is fitted once by elastic-net Cox regression on
+    :class:`~desurv.DeSurv`); then β is fitted once by elastic-net Cox regression on
     Z = X·W with penalty λ = ``penalty`` and mixing ξ = ``l1_ratio`` (standardised Z).
 
     Parameters
@@ -74,20 +38,20 @@ class NMFCox(DeSurv):
         λ_W, λ_H, ridge penalties on W and H.
     n_init, init, max_iter, tol, random_state, ties, init_max_iter, init_tol, n_threads,
         dtype
-        As in :class:`~desurv.deconvolution.estimator.DeSurv` (the short starts are ranked by the NMF
+        As in :class:`~desurv.DeSurv` (the short starts are ranked by the NMF
         objective).
 
     Attributes
     ----------
     W_, H_, components_, coef_, mean_z_, sd_z_, n_iter_, converged_, loss_history_
-        As in :class:`~desurv.deconvolution.estimator.DeSurv`; ``loss_history_`` holds the NMF objective.
+        As in :class:`~desurv.DeSurv`; ``loss_history_`` holds the NMF objective.
     n_features_in_, feature_names_in_
-        As in :class:`~desurv.deconvolution.estimator.DeSurv`.
+        As in :class:`~desurv.DeSurv`.
 
     Input conventions (arrays, DataFrames, AnnData with ``layer=`` and ``adata.obs``
     columns for ``time``/``event``; survival ``y`` with any two field names), the
     scikit-learn protocol (``clone``, ``Pipeline``, ``set_output``, NotFittedError) and the
-    rejected inputs are those of :class:`~desurv.deconvolution.estimator.DeSurv`.
+    rejected inputs are those of :class:`~desurv.DeSurv`.
 
     Notes
     -----
@@ -148,368 +112,3 @@ class NMFCox(DeSurv):
                 f"α > 0); valid parameters: {sorted(self._get_param_names())}"
             )
         return super().set_params(**params)
-
-
-# --------------------------------------------------------------------------------------------
-# rank-selection metrics
-# --------------------------------------------------------------------------------------------
-def sparseness(A, axis=0):
-    """Hoyer's sparseness of each vector of ``A`` along ``axis``.
-
-    ``s(x) = (√m − ‖x‖₁/‖x‖₂) / (√m − 1)`` for a vector of length m (Hoyer 2004): 1 for a
-    vector with a single nonzero entry, 0 for a constant vector.
-
-    Parameters
-    ----------
-    A : array-like of shape (m,) or (m, n_vectors) (``axis=0``)
-        Real vectors (absolute values are used).
-    axis : int, default 0
-        Axis along which each vector lies.
-
-    Returns
-    -------
-    float or ndarray of float64
-        Sparseness per vector (a float for 1-D input); NaN for an all-zero vector or m = 1.
-    """
-    A = np.abs(np.asarray(A, dtype=np.float64))
-    m = A.shape[axis]
-    l1 = A.sum(axis=axis)
-    l2 = np.sqrt((A * A).sum(axis=axis))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out = (np.sqrt(m) - l1 / l2) / (np.sqrt(m) - 1.0)
-    return float(out) if np.ndim(out) == 0 else out
-
-
-def residual_sum_of_squares(X, W, H):
-    """RSS = ‖X − WH‖²_F (X genes × samples, W genes × k, H k × samples)."""
-    R = np.asarray(X, dtype=np.float64) - np.asarray(W) @ np.asarray(H)
-    return float(np.einsum("ij,ij->", R, R))
-
-
-def explained_variance(X, W, H):
-    """Explained variance 1 − RSS/‖X‖²_F of the R package NMF (``evar``)."""
-    X = np.asarray(X, dtype=np.float64)
-    return 1.0 - residual_sum_of_squares(X, W, H) / float(np.einsum("ij,ij->", X, X))
-
-
-def connectivity_matrix(labels):
-    """Connectivity C_ij = 1 if samples i and j have the same cluster label, else 0.
-
-    Parameters
-    ----------
-    labels : array-like of shape (n_samples,)
-
-    Returns
-    -------
-    ndarray of float64, shape (n_samples, n_samples)
-    """
-    labels = np.asarray(labels)
-    return (labels[:, None] == labels[None, :]).astype(np.float64)
-
-
-def consensus_matrix(label_runs):
-    """Consensus matrix: mean connectivity over runs (Monti et al. 2003; Brunet et al. 2004).
-
-    Parameters
-    ----------
-    label_runs : array-like of shape (n_runs, n_samples)
-        Cluster label of every sample in every run (for NMF: argmax of each column of H).
-
-    Returns
-    -------
-    ndarray of float64, shape (n_samples, n_samples)
-        Entries in [0, 1]: the fraction of runs in which two samples share a cluster.
-    """
-    L = np.asarray(label_runs)
-    if L.ndim != 2 or L.shape[0] == 0:
-        raise ValueError(f"label_runs must be 2-D (n_runs, n_samples), got shape {L.shape}")
-    C = np.zeros((L.shape[1], L.shape[1]))
-    for labels in L:
-        C += connectivity_matrix(labels)
-    return C / L.shape[0]
-
-
-def _check_consensus(C):
-    C = np.asarray(C, dtype=np.float64)
-    if C.ndim != 2 or C.shape[0] != C.shape[1] or C.shape[0] < 2:
-        raise ValueError(f"consensus must be a square matrix of size >= 2, got shape {C.shape}")
-    if not np.all(np.isfinite(C)) or C.min() < 0 or C.max() > 1:
-        raise ValueError("consensus entries must be finite and in [0, 1]")
-    if not np.allclose(C, C.T):
-        raise ValueError("consensus must be symmetric")
-    return C
-
-
-def _consensus_distances(C):
-    """Condensed distances 1 − C (upper triangle), the input of average linkage."""
-    D = 1.0 - C
-    np.fill_diagonal(D, 0.0)
-    return squareform(0.5 * (D + D.T), checks=False)
-
-
-def cophenetic_correlation(consensus, method="average"):
-    """Cophenetic correlation coefficient of a consensus matrix (Brunet et al. 2004).
-
-    Pearson correlation between the distances 1 − C and the cophenetic distances of their
-    hierarchical clustering (``scipy.cluster.hierarchy.linkage`` with ``method``, then
-    ``cophenet``).  1 for a perfectly stable (0/1 block) consensus.
-
-    Parameters
-    ----------
-    consensus : array-like of shape (n_samples, n_samples)
-        Symmetric, entries in [0, 1].
-    method : str, default "average"
-        Linkage method (R NMF uses average linkage).
-
-    Returns
-    -------
-    float
-        In [−1, 1]; NaN when the distances are all equal (e.g. a constant consensus).
-
-    Raises
-    ------
-    ValueError
-        If ``consensus`` is not square (≥ 2), symmetric and in [0, 1].
-    """
-    d = _consensus_distances(_check_consensus(consensus))
-    if np.ptp(d) == 0.0:
-        return float("nan")
-    return float(cophenet(linkage(d, method=method), d)[0])
-
-
-def dispersion(consensus):
-    """Dispersion coefficient ρ = (1/n²) Σ_ij 4 (C_ij − ½)² (Kim & Park 2007).
-
-    1 for a consensus of only 0s and 1s (perfectly reproducible clustering), smaller the more
-    entries sit near ½.
-
-    Raises
-    ------
-    ValueError
-        If ``consensus`` is not square (≥ 2), symmetric and in [0, 1].
-    """
-    C = _check_consensus(consensus)
-    return float(np.mean(4.0 * (C - 0.5) ** 2))
-
-
-def consensus_silhouette(consensus, k, method="average"):
-    """Mean silhouette width of the consensus clustering (R NMF's ``silhouette.consensus``).
-
-    Samples are clustered by cutting the ``method`` linkage of the distances 1 − C into ``k``
-    clusters (``fcluster(..., criterion="maxclust")``); the silhouette of sample i is
-    ``(b_i − a_i)/max(a_i, b_i)`` with a_i its mean distance to the other members of its
-    cluster and b_i the smallest mean distance to another cluster (0 for a singleton), as in
-    Rousseeuw (1987).
-
-    Returns
-    -------
-    float
-        Mean silhouette in [−1, 1]; NaN when fewer than 2 or more than n − 1 clusters result.
-
-    Raises
-    ------
-    ValueError
-        If ``consensus`` is not a valid consensus matrix or ``k`` is not an integer >= 1.
-    """
-    C = _check_consensus(consensus)
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"k must be an integer >= 1, got {k!r}")
-    d = _consensus_distances(C)
-    if np.ptp(d) == 0.0:
-        return float("nan")
-    labels = fcluster(linkage(d, method=method), t=int(k), criterion="maxclust")
-    return _silhouette(squareform(d), labels)
-
-
-def _silhouette(D, labels):
-    """Mean silhouette width for a precomputed distance matrix (Rousseeuw 1987)."""
-    n = D.shape[0]
-    uniq, codes = np.unique(labels, return_inverse=True)
-    if not 2 <= uniq.size <= n - 1:
-        return float("nan")
-    onehot = np.zeros((n, uniq.size))
-    onehot[np.arange(n), codes] = 1.0
-    sizes = onehot.sum(axis=0)
-    sums = D @ onehot  # (n, n_clusters): total distance to each cluster
-    own = sizes[codes]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        a = sums[np.arange(n), codes] / (own - 1.0)
-        means = sums / sizes
-    means[np.arange(n), codes] = np.inf
-    b = means.min(axis=1)
-    s = np.zeros(n)
-    ok = own > 1  # singletons have silhouette 0
-    denom = np.maximum(a[ok], b[ok])
-    s[ok] = np.where(denom > 0, (b[ok] - a[ok]) / np.where(denom > 0, denom, 1.0), 0.0)
-    return float(s.mean())
-
-
-# --------------------------------------------------------------------------------------------
-# rank survey
-# --------------------------------------------------------------------------------------------
-def _run_seeds(random_state, n):
-    """``n`` independent integer seeds derived from ``random_state`` (as the solver does)."""
-    if isinstance(random_state, np.random.Generator):
-        return [int(s) for s in random_state.integers(0, 2**63 - 1, size=n)]
-    children = np.random.SeedSequence(random_state).spawn(n)
-    return [int(c.generate_state(1, np.uint64)[0]) for c in children]
-
-
-def _one_run(Xg, k, seed, max_iter, tol, penalty_w, penalty_h):
-    """One NMF run (paper orientation) from a uniform random start; returns (W, H, n_iter)."""
-    p, n = Xg.shape
-    rng = np.random.default_rng(seed)
-    upper = float(Xg.max()) or 1.0
-    W0 = rng.uniform(0.0, upper, size=(p, k))
-    H0 = rng.uniform(0.0, upper, size=(k, n))
-    # With α = 0 survival data never enter the NMF updates; fit_desurv needs some, so a
-    # placeholder is passed and its final Cox fit is ignored.
-    res = fit_desurv(
-        Xg,
-        np.arange(n, dtype=np.float64),
-        np.ones(n, dtype=bool),
-        k,
-        alpha=0.0,
-        penalty_w=penalty_w,
-        penalty_h=penalty_h,
-        W_init=W0,
-        H_init=H0,
-        max_iter=max_iter,
-        tol=tol,
-        n_threads=1,
-        warn=False,
-    )
-    return res.W, res.H, res.n_iter, res.converged
-
-
-def nmf_rank_survey(
-    X,
-    ks,
-    *,
-    n_runs=30,
-    random_state=None,
-    max_iter=1000,
-    tol=1e-6,
-    penalty_w=0.0,
-    penalty_h=0.0,
-    n_jobs=None,
-    return_consensus=False,
-):
-    """Rank-selection metrics of plain NMF over several ranks k, from many random starts.
-
-    For every k, ``n_runs`` NMF fits (α = 0 solver of :func:`desurv.fit_desurv`, each from a
-    start uniform on [0, max X]) give per run W (genes × k) and H (k × samples).  Each run
-    assigns every sample to the factor with the largest coefficient (argmax of its column of
-    H); the consensus matrix is the fraction of runs in which two samples share a factor.
-
-    Metrics per k (R package NMF conventions):
-
-    * ``cophenetic``: cophenetic correlation of the consensus (average linkage on 1 − C;
-      Brunet et al. 2004); a drop as k grows suggests the largest stable rank before it;
-    * ``dispersion``: (1/n²) Σ 4 (C_ij − ½)² (Kim & Park 2007), 1 = perfectly stable;
-    * ``silhouette``: mean silhouette width of the consensus clustering into k clusters;
-    * ``rss``: ‖X − WH‖²_F and ``explained_variance``: 1 − RSS/‖X‖²_F, of the best run (lowest
-      RSS), as R NMF reports for multi-run fits;
-    * ``sparseness_basis``, ``sparseness_coef``: mean Hoyer sparseness of the columns of W and
-      of the columns of H of the best run.
-
-    Parameters
-    ----------
-    X : array-like or pandas.DataFrame of shape (n_samples, n_genes)
-        Nonnegative expression (e.g. within-sample ranks), finite.
-    ks : int or sequence of int
-        Ranks to survey, each 1 <= k <= min(n_samples, n_genes) (consensus metrics need
-        k >= 2 to be informative and are NaN where undefined).
-    n_runs : int, default 30
-        Random starts per rank (>= 1; consensus metrics need several).
-    random_state : int, numpy Generator or None
-        Seed; the same seed gives the same table whatever ``n_jobs`` is.
-    max_iter, tol : int, float, default 1000, 1e-6
-        Stopping rule of each run (relative change of the NMF objective).
-    penalty_w, penalty_h : float >= 0, default 0
-        λ_W, λ_H ridge penalties (0 = plain NMF).
-    n_jobs : int or None, default None
-        Runs in parallel with joblib (processes); None or 1 runs them one after another.
-    return_consensus : bool, default False
-        Also return the consensus matrix of every k.
-
-    Returns
-    -------
-    survey : pandas.DataFrame
-        One row per k (sorted as given) with columns ``k``, ``cophenetic``, ``dispersion``,
-        ``silhouette``, ``rss``, ``explained_variance``, ``sparseness_basis``,
-        ``sparseness_coef``, ``n_runs``, ``n_converged``.
-    consensus : dict of int to pandas.DataFrame
-        Only with ``return_consensus=True``: samples × samples consensus per k (labelled by
-        X's index when X is a DataFrame).
-
-    Raises
-    ------
-    ValueError
-        Negative, NaN or non-2-D X; ks empty, not integers, repeated or out of range;
-        ``n_runs`` < 1.
-
-    Warns
-    -----
-    ConvergenceWarning
-        When some run stopped at ``max_iter`` (counted in ``n_converged``).
-    """
-    index = X.index if isinstance(X, pd.DataFrame) else None
-    Xa, _ = _as_matrix(X)
-    n, p = Xa.shape
-    ks_list = [ks] if np.ndim(ks) == 0 else list(ks)
-    if not ks_list:
-        raise ValueError("ks is empty: give at least one rank")
-    for k in ks_list:
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
-            raise ValueError(f"ks must contain integers, got {k!r}")
-        if not 1 <= k <= min(n, p):
-            raise ValueError(f"rank k={k} out of range: need 1 <= k <= min(n_samples, n_genes)")
-    if len(set(int(k) for k in ks_list)) != len(ks_list):
-        raise ValueError(f"ks has repeated ranks: {ks_list}")
-    if isinstance(n_runs, bool) or not isinstance(n_runs, (int, np.integer)) or n_runs < 1:
-        raise ValueError(f"n_runs must be an integer >= 1, got {n_runs!r}")
-    Xg = np.ascontiguousarray(Xa.T)  # genes × samples
-    seeds = _run_seeds(random_state, len(ks_list) * int(n_runs))
-    tasks = [(int(k), seeds[i * n_runs + r]) for i, k in enumerate(ks_list) for r in range(n_runs)]
-    args = (int(max_iter), float(tol), float(penalty_w), float(penalty_h))
-    if n_jobs in (None, 1):
-        results = [_one_run(Xg, k, s, *args) for k, s in tasks]
-    else:
-        from joblib import Parallel, delayed
-
-        results = Parallel(n_jobs=n_jobs)(delayed(_one_run)(Xg, k, s, *args) for k, s in tasks)
-
-    x_sq = float(np.einsum("ij,ij->", Xg, Xg))
-    rows, consensus = [], {}
-    for i, k in enumerate(ks_list):
-        runs = results[i * n_runs : (i + 1) * n_runs]
-        rss = np.array([residual_sum_of_squares(Xg, W, H) for W, H, _, _ in runs])
-        labels = np.array([np.argmax(H, axis=0) for _, H, _, _ in runs])
-        C = consensus_matrix(labels)
-        best = int(np.argmin(rss))
-        W, H = runs[best][0], runs[best][1]
-        rows.append(
-            {
-                "k": int(k),
-                "cophenetic": cophenetic_correlation(C),
-                "dispersion": dispersion(C),
-                "silhouette": consensus_silhouette(C, int(k)),
-                "rss": float(rss[best]),
-                "explained_variance": 1.0 - float(rss[best]) / x_sq,
-                "sparseness_basis": float(np.nanmean(sparseness(W, axis=0))) if p > 1 else np.nan,
-                "sparseness_coef": float(np.nanmean(sparseness(H, axis=0))) if k > 1 else np.nan,
-                "n_runs": int(n_runs),
-                "n_converged": int(sum(bool(r[3]) for r in runs)),
-            }
-        )
-        consensus[int(k)] = pd.DataFrame(C, index=index, columns=index)
-    survey = pd.DataFrame(rows, columns=[*SURVEY_COLUMNS, "n_converged"])
-    if not survey["n_converged"].eq(survey["n_runs"]).all():
-        warnings.warn(
-            "some NMF runs stopped at max_iter before the tolerance was met (see the "
-            "n_converged column); increase max_iter or tol",
-            ConvergenceWarning,
-            stacklevel=2,
-        )
-    return (survey, consensus) if return_consensus else survey

@@ -4,6 +4,8 @@
   :func:`summarize_cv`, :func:`select_config` ("max" / "1se"), saving and loading results.
 - :mod:`desurv.model_selection.search`: :class:`DeSurvCV`, the same as a scikit-learn estimator.
 - :mod:`desurv.model_selection.optuna_search`: :func:`optimize_hyperparameters` with optuna.
+- :mod:`desurv.model_selection.rank`: :func:`nmf_rank_survey`, the unsupervised rank survey
+  (cophenetic, dispersion, silhouette, RSS, explained variance, sparseness).
 - Folds: :func:`stratified_folds` (by event status and cohort; defined in ``desurv._folds``
   because :class:`~desurv.survival.CoxNet`'s internal cross-validation, below this wing, uses
   them too).
@@ -20,6 +22,7 @@ _NAMES = {
     "cross_validate": "cross_validation",
     "load_cv_results": "cross_validation",
     "make_grid": "cross_validation",
+    "nmf_rank_survey": "rank",
     "optimize_hyperparameters": "optuna_search",
     "save_cv_results": "cross_validation",
     "select_config": "cross_validation",
@@ -34,6 +37,7 @@ __all__ = [
     "cross_validate",
     "load_cv_results",
     "make_grid",
+    "nmf_rank_survey",
     "optimize_hyperparameters",
     "save_cv_results",
     "select_config",
@@ -55,8 +59,9 @@ if TYPE_CHECKING:
         summarize_cv,
     )
     from .optuna_search import optimize_hyperparameters, trials_summary
+    from .rank import nmf_rank_survey
     from .search import DeSurvCV
 
 __getattr__, __dir__ = lazy_exports(
-    __name__, _NAMES, ("cross_validation", "optuna_search", "search")
+    __name__, _NAMES, ("cross_validation", "optuna_search", "rank", "search")
 )

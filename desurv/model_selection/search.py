@@ -163,7 +163,7 @@ class DeSurvCV(BaseEstimator):
         Raises
         ------
         ValueError
-            Bad X or survival data (see :class:`~desurv.deconvolution.estimator.DeSurv`), bad grid or
+            Bad X or survival data (see :class:`~desurv.DeSurv`), bad grid or
             options.
         """
         if self.rule not in _RULES:
@@ -312,7 +312,7 @@ class DeSurvCV(BaseEstimator):
         when refitted, ``model.npz`` (with the preprocessing) into ``directory``.
 
         An existing ``model.npz`` is an error unless ``overwrite=True`` (and then only a
-        desurv model file is replaced; see :func:`desurv.deconvolution.model_file.save_model`); the check happens
+        desurv model file is replaced; see :func:`desurv.save_model`); the check happens
         before anything is written."""
         directory = Path(directory)
         model_path = directory / "model.npz"

@@ -1,6 +1,6 @@
 """Survival predictions and Wald inference for a Cox model on fixed covariates.
 
-Pieces used by :class:`~desurv.deconvolution.estimator.DeSurv` (and any Cox head on a representation Z):
+Pieces used by :class:`~desurv.DeSurv` (and any Cox head on a representation Z):
 
 * :class:`StepFunction`: a callable right-continuous step function with the interface of
   scikit-survival's ``sksurv.functions.StepFunction`` (attributes ``x``, ``y``, ``a``, ``b``,

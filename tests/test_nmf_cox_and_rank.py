@@ -11,9 +11,9 @@ from numpy.testing import assert_allclose, assert_array_equal
 from scipy.optimize import linear_sum_assignment
 
 from desurv import DeSurv, fit_desurv, load_model
+from desurv.deconvolution.nmf_cox import NMFCox
 from desurv.exceptions import ConvergenceWarning
-from desurv.deconvolution.nmf_cox import (
-    NMFCox,
+from desurv.model_selection.rank import (
     connectivity_matrix,
     consensus_matrix,
     consensus_silhouette,
