@@ -1,0 +1,467 @@
+"""Registry of benchmark methods and of the metrics that apply to each task.
+
+Registering a method is one call::
+
+    from desurv.benchmark import register_method
+    from sklearn.decomposition import NMF
+
+    register_method(
+        "my-nmf", lambda **p: NMF(**p), task="signatures",
+        defaults={"n_components": None, "init": "random", "max_iter": 200, "random_state": None},
+        description="scikit-learn NMF, random init",
+    )
+
+The factory receives the resolved hyperparameters as keyword arguments and returns an
+unfitted scikit-learn style estimator. Two hyperparameters are filled by the runner:
+``n_components`` (when its default is None: the data set's true rank) and ``random_state``
+(the cell's seed); declare them in ``defaults`` to receive them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "METRICS",
+    "TASKS",
+    "MethodSpec",
+    "MetricInfo",
+    "available_methods",
+    "available_metrics",
+    "get_method",
+    "register_method",
+    "unregister_method",
+]
+
+TASKS = ("reconstruction", "signatures", "classification", "survival")
+
+
+@dataclass(frozen=True)
+class MetricInfo:
+    """What a metric needs.
+
+    Attributes
+    ----------
+    name : str
+    needs : frozenset of str
+        Requirements: ``"signatures"`` (the estimator yields signatures), ``"true_signatures"``,
+        ``"true_exposures"``, ``"labels"``, ``"survival"`` (targets of the data set),
+        ``"reference"`` (``reference_signatures`` given to the runner), ``"seeds"`` (two or
+        more seeds), ``"sksurv"`` (scikit-survival importable), ``"survival_function"``
+        (the estimator has ``predict_survival_function``).
+    description : str
+    higher_is_better : bool or None
+    """
+
+    name: str
+    needs: frozenset
+    description: str
+    higher_is_better: bool | None = None
+
+
+def _m(name, needs, description, higher):
+    return MetricInfo(name, frozenset(needs), description, higher)
+
+
+#: Every metric the runner computes, by name.
+METRICS = {
+    m.name: m
+    for m in (
+        _m(
+            "reconstruction_error",
+            {"signatures"},
+            "relative Frobenius error ||X - H W^T|| / ||X|| (test: NNLS exposures)",
+            False,
+        ),
+        _m(
+            "signature_cosine",
+            {"signatures", "true_signatures"},
+            "Hungarian-matched cosine to the true signatures (mean over true)",
+            True,
+        ),
+        _m(
+            "exposure_error",
+            {"signatures", "true_signatures", "true_exposures"},
+            "relative error of matched, scale-normalised exposures",
+            False,
+        ),
+        _m(
+            "cosmic_cosine",
+            {"signatures", "reference"},
+            "best-match cosine of each fitted signature to the reference (e.g. COSMIC)",
+            True,
+        ),
+        _m(
+            "consistency",
+            {"signatures", "seeds"},
+            "mean matched cosine between signatures of different seeds",
+            True,
+        ),
+        _m(
+            "stability",
+            {"signatures", "seeds"},
+            "silhouette (cosine) of signatures clustered across seeds",
+            True,
+        ),
+        _m("f1_macro", {"labels"}, "macro-averaged F1", True),
+        _m("accuracy", {"labels"}, "accuracy", True),
+        _m("harrell_c", {"survival"}, "Harrell's concordance index", True),
+        _m("uno_c", {"survival", "sksurv"}, "Uno's IPCW concordance (scikit-survival)", True),
+        _m(
+            "integrated_brier",
+            {"survival", "sksurv", "survival_function"},
+            "integrated Brier score (scikit-survival)",
+            False,
+        ),
+        _m("wall_time", set(), "fit wall time in seconds", False),
+        _m("n_iter", set(), "iterations of the fit (estimator's n_iter_)", None),
+    )
+}
+
+_SIGNATURE_METRICS = (
+    "reconstruction_error",
+    "signature_cosine",
+    "exposure_error",
+    "cosmic_cosine",
+    "consistency",
+    "stability",
+)
+TASK_METRICS = {
+    "reconstruction": ("reconstruction_error", "wall_time", "n_iter"),
+    "signatures": (*_SIGNATURE_METRICS, "wall_time", "n_iter"),
+    "classification": ("f1_macro", "accuracy", "wall_time", "n_iter"),
+    "survival": ("harrell_c", "uno_c", "integrated_brier", "wall_time", "n_iter"),
+}
+
+
+def default_signatures(estimator):
+    """Fitted signatures (features × K): ``components_.T``, or None if absent."""
+    comp = getattr(estimator, "components_", None)
+    return None if comp is None else np.asarray(comp, dtype=float).T
+
+
+def default_train_exposures(estimator, X, fit_output, signatures):
+    """Exposures of the training samples (samples × K).
+
+    The ``fit_transform`` output of an unsupervised estimator when it has K columns; else
+    ``H_.T`` (DeSurv's and NMFCox's training exposures); else NNLS of X on the signatures.
+    """
+    K = signatures.shape[1]
+    if fit_output is not None and getattr(fit_output, "ndim", 0) == 2:
+        out = np.asarray(fit_output, dtype=float)
+        if out.shape == (X.shape[0], K):
+            return out
+    H = getattr(estimator, "H_", None)
+    if H is not None and np.shape(H) == (K, X.shape[0]):
+        return np.asarray(H, dtype=float).T
+    from .metrics import nnls_exposures
+
+    return nnls_exposures(X, signatures)
+
+
+@dataclass(frozen=True)
+class MethodSpec:
+    """A registered method.
+
+    Attributes
+    ----------
+    name : str
+    factory : callable
+        ``factory(**params) -> estimator`` (unfitted, scikit-learn style).
+    task : {"reconstruction", "signatures", "classification", "survival"}
+        Survival and classification methods are fitted as ``fit(X, y)``; the others as
+        ``fit_transform(X)`` (or ``fit(X)``).
+    defaults : dict
+        Every hyperparameter the factory takes, with its default. ``None`` for
+        ``n_components`` means the data set's true rank; ``random_state`` is the cell's seed.
+    metrics : tuple of str
+        Metrics that apply (names of :data:`METRICS`).
+    description : str
+    signatures : callable
+        ``signatures(estimator) -> (n_features, K) array or None``.
+    train_exposures : callable
+        ``train_exposures(estimator, X, fit_output, signatures) -> (n_samples, K) array``.
+    """
+
+    name: str
+    factory: Callable[..., Any]
+    task: str
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+    metrics: tuple = ()
+    description: str = ""
+    signatures: Callable = default_signatures
+    train_exposures: Callable = default_train_exposures
+
+    @property
+    def supervised(self) -> bool:
+        """Whether the estimator is fitted with a target (survival or classification)."""
+        return self.task in ("survival", "classification")
+
+
+_REGISTRY: dict[str, MethodSpec] = {}
+
+
+def register_method(
+    name,
+    factory,
+    task,
+    *,
+    defaults=None,
+    metrics=None,
+    description="",
+    signatures=None,
+    train_exposures=None,
+    overwrite=False,
+) -> MethodSpec:
+    """Register a method for :func:`desurv.benchmark.run_benchmark`.
+
+    Parameters
+    ----------
+    name : str
+        Unique name (used in ``methods=`` and in ``params=``).
+    factory : callable
+        ``factory(**params)`` returning an unfitted estimator.
+    task : {"reconstruction", "signatures", "classification", "survival"}
+    defaults : dict, optional
+        Hyperparameters and their defaults (users may override only these).
+    metrics : sequence of str, optional
+        Applicable metrics; default the task's (:data:`TASK_METRICS`).
+    description : str, default=""
+    signatures, train_exposures : callable, optional
+        Extractors (see :class:`MethodSpec`); defaults use ``components_`` and ``H_``.
+    overwrite : bool, default=False
+        Replace an existing registration of ``name``.
+
+    Returns
+    -------
+    MethodSpec
+
+    Raises
+    ------
+    ValueError
+        Empty or already registered name, unknown task or metric, non-callable factory.
+    """
+    if not isinstance(name, str) or not name:
+        raise ValueError("method name must be a non-empty string")
+    if name in _REGISTRY and not overwrite:
+        raise ValueError(f"method {name!r} is already registered (pass overwrite=True)")
+    if not callable(factory):
+        raise ValueError(f"factory of {name!r} must be callable")
+    if task not in TASKS:
+        raise ValueError(f"unknown task {task!r} for {name!r}; choose one of {list(TASKS)}")
+    metrics = tuple(TASK_METRICS[task] if metrics is None else metrics)
+    unknown = [m for m in metrics if m not in METRICS]
+    if unknown:
+        raise ValueError(f"unknown metric(s) {unknown} for {name!r}; known: {sorted(METRICS)}")
+    spec = MethodSpec(
+        name=name,
+        factory=factory,
+        task=task,
+        defaults=dict(defaults or {}),
+        metrics=metrics,
+        description=description,
+        signatures=signatures or default_signatures,
+        train_exposures=train_exposures or default_train_exposures,
+    )
+    _REGISTRY[name] = spec
+    return spec
+
+
+def unregister_method(name) -> None:
+    """Remove a registered method (no error if absent)."""
+    _REGISTRY.pop(name, None)
+
+
+def get_method(name) -> MethodSpec:
+    """The registered method ``name``.
+
+    Raises
+    ------
+    ValueError
+        Unknown name (the message lists the registered ones).
+    """
+    try:
+        return _REGISTRY[name]
+    except (KeyError, TypeError):
+        raise ValueError(
+            f"unknown method {name!r}; registered methods: {sorted(_REGISTRY)} "
+            "(add one with desurv.benchmark.register_method)"
+        ) from None
+
+
+def available_methods():
+    """Registered methods as a DataFrame.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``name``, ``task``, ``description``, ``defaults`` (dict), ``metrics``
+        (tuple), one row per method, sorted by name.
+    """
+    import pandas as pd
+
+    rows = [
+        dict(
+            name=s.name,
+            task=s.task,
+            description=s.description,
+            defaults=dict(s.defaults),
+            metrics=s.metrics,
+        )
+        for s in sorted(_REGISTRY.values(), key=lambda s: s.name)
+    ]
+    return pd.DataFrame(rows, columns=["name", "task", "description", "defaults", "metrics"])
+
+
+def available_metrics():
+    """Known metrics as a DataFrame (``name``, ``needs``, ``description``,
+    ``higher_is_better``)."""
+    import pandas as pd
+
+    return pd.DataFrame(
+        [
+            dict(
+                name=m.name,
+                needs=sorted(m.needs),
+                description=m.description,
+                higher_is_better=m.higher_is_better,
+            )
+            for m in METRICS.values()
+        ]
+    )
+
+
+# ----------------------------------------------------------------------------- built-ins
+def _desurv_nmf(**params):
+    from desurv.decomposition import NMF
+
+    return NMF(**params)
+
+
+def _sklearn_nmf(**params):
+    from sklearn.decomposition import NMF
+
+    return NMF(**params)
+
+
+def _desurv_estimator(**params):
+    import desurv
+
+    return desurv.DeSurv(**params)
+
+
+def _nmfcox(**params):
+    import desurv
+
+    return desurv.NMFCox(**params)
+
+
+def _coxnet(**params):
+    import desurv
+
+    return desurv.CoxNet(**params)
+
+
+def _nmf_defaults(beta_loss, solver):
+    return dict(
+        n_components=None,
+        beta_loss=beta_loss,
+        solver=solver,
+        init="random",
+        max_iter=500,
+        tol=1e-4,
+        random_state=None,
+    )
+
+
+def _register_builtins():
+    register_method(
+        "nmf-frobenius",
+        _desurv_nmf,
+        "signatures",
+        defaults=_nmf_defaults("frobenius", "mu"),
+        description="desurv.decomposition.NMF, Frobenius loss, multiplicative updates",
+    )
+    register_method(
+        "nmf-kl",
+        _desurv_nmf,
+        "signatures",
+        defaults=_nmf_defaults("kullback-leibler", "mu"),
+        description="desurv.decomposition.NMF, KL divergence, multiplicative updates",
+    )
+    register_method(
+        "nmf-cd",
+        _desurv_nmf,
+        "signatures",
+        defaults=_nmf_defaults("frobenius", "cd"),
+        description="desurv.decomposition.NMF, Frobenius loss, coordinate descent",
+    )
+    register_method(
+        "sklearn-nmf",
+        _sklearn_nmf,
+        "signatures",
+        defaults=_nmf_defaults("frobenius", "mu"),
+        description="sklearn.decomposition.NMF, Frobenius loss, mu (reference)",
+    )
+    register_method(
+        "sklearn-nmf-kl",
+        _sklearn_nmf,
+        "signatures",
+        defaults=_nmf_defaults("kullback-leibler", "mu"),
+        description="sklearn.decomposition.NMF, KL divergence, mu (reference)",
+    )
+    survival_and_signatures = (*TASK_METRICS["survival"], *_SIGNATURE_METRICS)
+    register_method(
+        "desurv",
+        _desurv_estimator,
+        "survival",
+        defaults=dict(
+            n_components=None,
+            alpha=0.5,
+            penalty=0.1,
+            l1_ratio=0.5,
+            penalty_w=0.0,
+            penalty_h=0.0,
+            n_init=20,
+            init="random",
+            max_iter=1000,
+            tol=1e-6,
+            random_state=None,
+        ),
+        metrics=survival_and_signatures,
+        description="desurv.DeSurv: NMF jointly fitted with an elastic-net Cox model",
+    )
+    register_method(
+        "nmf-cox",
+        _nmfcox,
+        "survival",
+        defaults=dict(
+            n_components=None,
+            penalty=0.1,
+            l1_ratio=0.5,
+            penalty_w=0.0,
+            penalty_h=0.0,
+            n_init=20,
+            init="random",
+            max_iter=1000,
+            tol=1e-6,
+            random_state=None,
+        ),
+        metrics=survival_and_signatures,
+        description="desurv.NMFCox: plain NMF, then an elastic-net Cox model",
+    )
+    register_method(
+        "coxnet",
+        _coxnet,
+        "survival",
+        defaults=dict(l1_ratio=0.5, n_alphas=100, cv=5, random_state=None),
+        metrics=("harrell_c", "uno_c", "wall_time"),
+        description="desurv.CoxNet: elastic-net Cox on all features, λ by internal CV",
+    )
+
+
+_register_builtins()
