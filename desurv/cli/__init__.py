@@ -1,5 +1,6 @@
 """The ``desurv`` command line: ``fit``, ``predict``, ``demo`` (:mod:`desurv.cli.fit`),
-``cv``, ``validate``, ``report`` (:mod:`desurv.cli.workflow`); shared helpers in
+``cv``, ``validate``, ``report`` (:mod:`desurv.cli.workflow`), ``bench``
+(:mod:`desurv.cli.bench`); shared helpers in
 :mod:`desurv.cli._common`. This module builds the parser and dispatches.
 
 Bad input ends with one line ``desurv: error: ...`` on stderr and exit code 2, never a
@@ -207,9 +208,11 @@ def _build_parser():
     )
     demo.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
 
-    from desurv.cli.workflow import add_parsers
+    from desurv.cli.bench import add_parser as add_bench_parser
+    from desurv.cli.workflow import _jobs, add_parsers
 
     add_parsers(sub, _positive_int)
+    add_bench_parser(sub, _positive_int, _jobs)
     return parser
 
 
@@ -219,9 +222,11 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
     args = parser.parse_args(argv)
     args.command_line = shlex.join(["desurv", *argv])
+    from desurv.cli.bench import cmd_bench
     from desurv.cli.workflow import cmd_cv, cmd_report, cmd_validate
 
     handlers = {
+        "bench": cmd_bench,
         "fit": cmd_fit,
         "predict": cmd_predict,
         "demo": cmd_demo,
