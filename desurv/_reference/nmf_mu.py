@@ -8,11 +8,11 @@ import numpy as np
 def fro_factor(F, num, G, l1, l2, eps):
     """Twin of ``_nmf_mu.fro_factor``: in place F <- F * num / ((F G + l1) + l2 F)."""
     F_old = F.copy()
-    cross = float(np.sum(num.astype(np.float64) * F_old))
     den = (F_old @ G + l1) + l2 * F_old
     den[den == 0] = eps
     F[...] = F_old * (num / den)
     F64 = F.astype(np.float64)
+    cross = float(np.sum(num.astype(np.float64) * F64))
     return F64.T @ F64, cross, float(F64.sum()), float((F64**2).sum())
 
 
@@ -57,3 +57,40 @@ def masked_kl_pass(X, M, B, eps):
     loss = float(np.sum((M * t)[M != 0]))
     B[...] = M * r
     return loss
+
+
+def kl_w_pass(X, W, H, eps, num, L):
+    """Twin of ``_nmf_mu.kl_w_pass``: num = (X / max(WH, eps)) Hᵀ; L = ratio or 1 (x <= eps)."""
+    B = W @ H
+    kl_ratio(X, B, eps, False)
+    num[...] = B @ H.T
+    if L.shape[0] > 0:
+        L[...] = np.where(X > eps, B, 1.0)
+
+
+def kl_h_pass(X, W, H, eps, num):
+    """Twin of ``_nmf_mu.kl_h_pass``: num = Wᵀ (X / max(WH, eps))."""
+    B = W @ H
+    kl_ratio(X, B, eps, False)
+    num[...] = W.T @ B
+
+
+def fro_loop(X, W, Ht, reg, eps, x2, max_iter, tol, hist):
+    """Twin of ``_nmf_mu.fro_loop``: the Frobenius MU loop in NumPy (same stopping rule)."""
+    l1W, l1H, l2W, l2H = reg
+    HHt = Ht.T @ Ht
+    e0 = e_prev = np.sqrt(2.0 * max(hist[0], 0.0))
+    n_iter = 0
+    for it in range(1, max_iter + 1):
+        n_iter = it
+        WtW, _, sW1, sW2 = fro_factor(W, X @ Ht, HHt, l1W, l2W, eps)
+        HHt64, cross, sH1, sH2 = fro_factor(Ht, X.T @ W, WtW.astype(X.dtype), l1H, l2H, eps)
+        HHt = HHt64.astype(X.dtype)
+        loss = max(0.5 * (x2 - 2.0 * cross + float(np.sum(WtW * HHt64))), 0.0)
+        hist[it] = loss + l1W * sW1 + 0.5 * l2W * sW2 + l1H * sH1 + 0.5 * l2H * sH2
+        if tol > 0 and it % 10 == 0:
+            e = np.sqrt(2.0 * loss)
+            if e0 == 0 or (e_prev - e) / e0 < tol:
+                break
+            e_prev = e
+    return n_iter

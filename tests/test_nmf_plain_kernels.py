@@ -1,0 +1,199 @@
+"""Compiled plain-NMF kernels against their NumPy twins (random, zeros, k = 1, float32)."""
+
+import numpy as np
+import pytest
+
+from desurv._kernels import _nmf_cd, _nmf_mu, _nnls
+from desurv._reference import nmf_cd as ref_cd
+from desurv._reference import nmf_mu as ref_mu
+from desurv._reference import nnls as ref_nnls
+
+EPS = float(np.finfo(np.float32).eps)
+CASES = [
+    (np.float64, 3, "random"),
+    (np.float64, 1, "random"),
+    (np.float64, 3, "zeros"),
+    (np.float32, 4, "random"),
+]
+
+
+def _data(dtype, k, kind, n=23, p=17, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.gamma(1.0, 1.0, size=(n, p))
+    X[X < 0.4] = 0.0
+    W = rng.uniform(0.1, 1.0, size=(n, k))
+    Ht = rng.uniform(0.1, 1.0, size=(p, k))
+    M = (rng.uniform(size=(n, p)) > 0.2).astype(float)
+    if kind == "zeros":
+        X[:5] = 0.0
+        W[:3] = 0.0
+        Ht[:, 0] = 0.0
+    return [np.ascontiguousarray(a, dtype=dtype) for a in (X, W, Ht, M)]
+
+
+def _tol(dtype):
+    return dict(rtol=2e-5, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype,k,kind", CASES)
+def test_fro_factor(dtype, k, kind):
+    X, W, Ht, _ = _data(dtype, k, kind)
+    num = X @ Ht
+    G = Ht.T @ Ht
+    args = (num, G, dtype(0.1), dtype(0.2), dtype(EPS))
+    W1, W2 = W.copy(), W.copy()
+    out1 = _nmf_mu.fro_factor(W1, *args)
+    out2 = ref_mu.fro_factor(W2, *args)
+    assert W1.dtype == dtype
+    np.testing.assert_allclose(W1, W2, **_tol(dtype))
+    np.testing.assert_allclose(out1[0], out2[0], **_tol(dtype))
+    np.testing.assert_allclose(out1[1:], out2[1:], **_tol(dtype))
+    if kind == "zeros":
+        assert np.all(W1[:3] == 0)
+
+
+@pytest.mark.parametrize("dtype,k,kind", CASES)
+@pytest.mark.parametrize("bcast", [True, False])
+def test_div_factor(dtype, k, kind, bcast):
+    X, W, Ht, _ = _data(dtype, k, kind)
+    num = X @ Ht
+    den = Ht.sum(axis=0)[None, :] if bcast else (X + 1) @ Ht
+    if kind == "zeros":
+        den = den.copy()
+        den[..., 0] = 0.0  # den == 0 -> eps
+    W1, W2 = W.copy(), W.copy()
+    a = (num, den, dtype(0.0), dtype(0.3), dtype(EPS), dtype(1e-3))
+    s = _nmf_mu.div_factor(W1, *a)
+    r = ref_mu.div_factor(W2, *a)
+    np.testing.assert_allclose(W1, W2, **_tol(dtype))
+    np.testing.assert_allclose(s, r, **_tol(dtype))
+    assert np.all((W1 == 0) | (W1 >= 1e-3))
+
+
+@pytest.mark.parametrize("dtype,k,kind", CASES)
+def test_kl_ratio(dtype, k, kind):
+    X, W, Ht, _ = _data(dtype, k, kind)
+    B1 = W @ Ht.T
+    B1[0, :3] = 0.0  # WH below eps is floored
+    B2 = B1.copy()
+    out1 = _nmf_mu.kl_ratio(X, B1, dtype(EPS), True)
+    out2 = ref_mu.kl_ratio(X, B2, dtype(EPS), True)
+    np.testing.assert_allclose(B1, B2, **_tol(dtype))
+    np.testing.assert_allclose(out1, out2, **_tol(dtype))
+    assert np.all(np.isfinite(B1))
+    assert _nmf_mu.kl_ratio(X, W @ Ht.T, dtype(EPS), False) == (0.0, 0.0)
+
+
+@pytest.mark.parametrize("dtype,k,kind", CASES)
+def test_masked_passes(dtype, k, kind):
+    X, W, Ht, M = _data(dtype, k, kind)
+    WH = W @ Ht.T
+    B1, B2 = WH.copy(), WH.copy()
+    l1 = _nmf_mu.masked_fro_pass(X, M, B1)
+    l2 = ref_mu.masked_fro_pass(X, M, B2)
+    np.testing.assert_allclose(B1, B2, **_tol(dtype))
+    np.testing.assert_allclose(l1, l2, **_tol(dtype))
+    B1, B2 = WH.copy(), WH.copy()
+    l1 = _nmf_mu.masked_kl_pass(X, M, B1, dtype(EPS))
+    l2 = ref_mu.masked_kl_pass(X, M, B2, dtype(EPS))
+    np.testing.assert_allclose(B1, B2, **_tol(dtype))
+    np.testing.assert_allclose(l1, l2, **_tol(dtype))
+    # with M = 1 the weighted passes reduce to the plain objective
+    ones = np.ones_like(X)
+    B = WH.copy()
+    full = _nmf_mu.masked_fro_pass(X, ones, B)
+    np.testing.assert_allclose(full, np.sum((X.astype(float) - WH) ** 2), **_tol(dtype))
+
+
+@pytest.mark.parametrize("dtype,k,kind", CASES)
+def test_hals(dtype, k, kind):
+    X, W, Ht, _ = _data(dtype, k, kind)
+    num = X @ Ht
+    G = Ht.T @ Ht
+    W1, W2 = W.copy(), W.copy()
+    a = (num, G, dtype(0.05), dtype(0.1))
+    v1 = _nmf_cd.hals_sweep(W1, *a)
+    v2 = ref_cd.hals_sweep(W2, *a)
+    np.testing.assert_allclose(W1, W2, **_tol(dtype))
+    np.testing.assert_allclose(v1, v2, **_tol(dtype))
+    W1, W2 = W.copy(), W.copy()
+    v1 = _nmf_cd.hals_update(W1, *a, 7, 0.1)
+    v2 = ref_cd.hals_update(W2, *a, 7, 0.1)
+    np.testing.assert_allclose(W1, W2, **_tol(dtype))
+    assert v1[1] == v2[1] and 1 <= v1[1] <= 7
+    assert np.all(W1 >= 0)
+
+
+@pytest.mark.parametrize("k", [1, 4, 9])
+def test_nnls_kernel_vs_reference(k):
+    rng = np.random.default_rng(k)
+    A = rng.normal(size=(30, k))
+    B = rng.normal(size=(30, 40))
+    B[:, 0] = 0.0
+    G, C = A.T @ A, A.T @ B
+    X1, bad1 = _nnls.nnls_gram(G, np.ascontiguousarray(C), 3 * k + 10)
+    X2, bad2 = ref_nnls.nnls_gram(G, C, 3 * k + 10)
+    assert bad1 == bad2 == 0
+    np.testing.assert_allclose(X1, X2, rtol=1e-9, atol=1e-10)
+    assert np.all(X1[:, 0] == 0)
+
+
+@pytest.mark.parametrize("dtype,k,kind", CASES)
+def test_kl_fused_passes(dtype, k, kind):
+    X, W, Ht, _ = _data(dtype, k, kind)
+    H = np.ascontiguousarray(Ht.T)
+    num1 = np.empty_like(W)
+    num2 = np.empty_like(W)
+    L1, L2 = np.empty_like(X), np.empty_like(X)
+    _nmf_mu.kl_w_pass(X, W, H, dtype(EPS), num1, L1)
+    ref_mu.kl_w_pass(X, W, H, dtype(EPS), num2, L2)
+    np.testing.assert_allclose(num1, num2, **_tol(dtype))
+    np.testing.assert_allclose(L1, L2, **_tol(dtype))
+    assert np.all(L1[X <= EPS] == 1.0)
+    _nmf_mu.kl_w_pass(X, W, H, dtype(EPS), num1, np.empty((0, 0), dtype=dtype))
+    np.testing.assert_allclose(num1, num2, **_tol(dtype))
+    numH1 = np.full_like(H, 7.0)  # overwritten
+    numH2 = np.empty_like(H)
+    _nmf_mu.kl_h_pass(X, W, H, dtype(EPS), numH1)
+    ref_mu.kl_h_pass(X, W, H, dtype(EPS), numH2)
+    np.testing.assert_allclose(numH1, numH2, **_tol(dtype))
+    assert np.all(np.isfinite(numH1))
+
+
+@pytest.mark.parametrize("dtype,k,kind", CASES)
+@pytest.mark.parametrize("tol", [0.0, 1e-3])
+def test_fro_loop(dtype, k, kind, tol):
+    X, W, Ht, _ = _data(dtype, k, kind)
+    reg = tuple(dtype(r) for r in (0.01, 0.02, 0.03, 0.0))
+    x2 = float(np.sum(X.astype(float) ** 2))
+    d0 = 0.5 * float(np.sum((X - W @ Ht.T).astype(float) ** 2))
+    out = []
+    for impl in (_nmf_mu.fro_loop, ref_mu.fro_loop):
+        Wc, Hc = W.copy(), Ht.copy()
+        hist = np.empty(41)
+        hist[0] = d0
+        n_it = impl(X, Wc, Hc, reg, dtype(EPS), x2, 40, tol, hist)
+        out.append((Wc, Hc, n_it, hist[1 : n_it + 1]))
+    assert out[0][2] == out[1][2]
+    for a, b in zip(out[0][:2] + out[0][3:], out[1][:2] + out[1][3:], strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-4 if dtype == np.float32 else 1e-10, atol=1e-6)
+    assert np.all(np.diff(out[0][3]) <= 1e-6 * out[0][3][0])
+
+
+@pytest.mark.parametrize("dtype,k,kind", CASES)
+@pytest.mark.parametrize("tol", [0.0, 1e-2])
+def test_cd_loop(dtype, k, kind, tol):
+    X, W, Ht, _ = _data(dtype, k, kind)
+    reg = tuple(dtype(r) for r in (0.01, 0.0, 0.02, 0.03))
+    x2 = float(np.sum(X.astype(float) ** 2))
+    out = []
+    for impl in (_nmf_cd.cd_loop, ref_cd.cd_loop):
+        Wc, Hc = W.copy(), Ht.copy()
+        hist = np.zeros(31)
+        n_it = impl(X, Wc, Hc, reg, x2, 30, tol, (4, 3), 0.1, hist)
+        out.append((Wc, Hc, n_it, hist[1 : n_it + 1]))
+    assert out[0][2] == out[1][2]
+    rtol = 1e-3 if dtype == np.float32 else 1e-9
+    for a, b in zip(out[0][:2] + out[0][3:], out[1][:2] + out[1][3:], strict=True):
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=1e-5)
+    assert np.all(np.diff(out[0][3]) <= 1e-5 * out[0][3][0])  # HALS is monotone
