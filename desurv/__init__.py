@@ -43,6 +43,7 @@ _LAZY_NAMES = {
     "DeSurv": "deconvolution.estimator",
     "DeSurvCV": "model_selection",
     "DeSurvResult": "deconvolution.solver",
+    "NMF": "decomposition.nmf",
     "NMFCox": "deconvolution.nmf_cox",
     "ScoreBasedPredictor": "evaluation.score_predictor",
     "concordance_index": "survival.concordance",
@@ -81,6 +82,7 @@ __all__ = [
     "DeSurv",
     "DeSurvCV",
     "DeSurvResult",
+    "NMF",
     "NMFCox",
     "ScoreBasedPredictor",
     "concordance_index",
@@ -99,6 +101,7 @@ __all__ = [
 if TYPE_CHECKING:  # static analysers and IDEs see ordinary imports
     from ._anndata import write_to_anndata
     from ._validation import make_survival_y
+    from .decomposition.nmf import NMF
     from .deconvolution.estimator import DeSurv, load_model, top_genes
     from .deconvolution.model_file import save_model
     from .deconvolution.nmf_cox import NMFCox

@@ -45,7 +45,7 @@ def nnls_exposures(X, W):
     """Nonnegative exposures of samples given fixed signatures (batched NNLS).
 
     Solves ``min_h ||W h - x_i||_2, h >= 0`` for every sample ``x_i`` (row of ``X``), with
-    ``desurv.decomposition.nnls`` when available and SciPy's ``nnls`` otherwise.
+    :func:`desurv.decomposition.nnls` (exact active-set NNLS sharing one Gram matrix).
 
     Parameters
     ----------
@@ -59,15 +59,9 @@ def nnls_exposures(X, W):
     X, W = _as2d(X, "X"), _as2d(W, "W")
     if X.shape[1] != W.shape[0]:
         raise ValueError(f"X has {X.shape[1]} features but W has {W.shape[0]} rows")
-    try:
-        from desurv.decomposition import nnls
-    except ImportError:
-        nnls = None
-    if nnls is not None:
-        return np.asarray(nnls(W, X.T), dtype=float).T
-    from scipy.optimize import nnls as sp_nnls
+    from desurv.decomposition import nnls
 
-    return np.array([sp_nnls(W, x)[0] for x in X]).reshape(X.shape[0], W.shape[1])
+    return np.asarray(nnls(W, X.T), dtype=float).T
 
 
 def reconstruction_error(X, W, H):

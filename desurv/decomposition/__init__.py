@@ -3,9 +3,23 @@
 Estimators take X as samples × features (scikit-learn's convention) and share the pieces of
 this wing: multiplicative updates, coordinate descent, initialisations and the batched NNLS
 that computes exposures of new samples.
+
+- :mod:`desurv.decomposition.nmf`: :class:`NMF` (Frobenius and Kullback–Leibler losses,
+  multiplicative updates and coordinate descent, masks, float32).
+- :mod:`desurv.decomposition._solvers`: the solver functions and the one loss helper.
+- :mod:`desurv.decomposition._init`: random, NNDSVD, NNDSVDa, NNDSVDar and custom starts.
+- :mod:`desurv.decomposition._nnls`: :func:`nnls`, exact batched NNLS on a shared Gram matrix.
 """
 
-from ._nnls import nnls
-from .nmf import NMF
+from typing import TYPE_CHECKING
 
+from desurv._lazy import lazy_exports
+
+_NAMES = {"NMF": "nmf", "nnls": "_nnls"}
 __all__ = ["NMF", "nnls"]
+
+if TYPE_CHECKING:
+    from ._nnls import nnls
+    from .nmf import NMF
+
+__getattr__, __dir__ = lazy_exports(__name__, _NAMES, ("nmf",))
