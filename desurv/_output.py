@@ -64,6 +64,21 @@ def current_umask() -> int:
     return mask
 
 
+def write_text_atomic(path: Path, text: str, prefix: str, suffix: str = "") -> None:
+    """Write ``text`` (UTF-8) to ``path`` through a temporary file in its folder, renamed
+    over ``path`` at the end; the file gets the mode open() would give (0666 & ~umask)."""
+    fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=Path(path).parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        # mkstemp creates the file 0600
+        os.chmod(tmp, 0o666 & ~current_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def _resolved(path) -> Path:
     return Path(os.path.abspath(os.path.expanduser(str(path)))).resolve()
 
@@ -122,19 +137,28 @@ def _fmt_names(names, limit=5):
 
 
 # ----------------------------------------------------------------------------- checks
+def _absolute_path(out, option, kind, refusal):
+    """``(str(out), absolute path of out)``; refuses ``out`` itself being a symbolic link.
+
+    ``kind`` ("folder"/"file") and ``refusal`` (what desurv does not do) word the message.
+    """
+    given = str(out)
+    path = Path(os.path.abspath(os.path.expanduser(given)))
+    if path.is_symlink():
+        raise OutputError(
+            f"{option} {given} is a symbolic link; give the path of a real {kind} "
+            f"(desurv does not {refusal})"
+        )
+    return given, path
+
+
 def check_output_folder(out, *, overwrite=False, inputs=(), option="--out") -> Path:
     """Refuse an output folder that desurv must not create or replace.
 
     Returns ``out`` as an absolute path (symbolic links in its parents resolved). Raises
     :class:`OutputError` with a one-line message; nothing on disk is touched.
     """
-    given = str(out)
-    path = Path(os.path.abspath(os.path.expanduser(given)))
-    if path.is_symlink():
-        raise OutputError(
-            f"{option} {given} is a symbolic link; give the path of a real folder "
-            "(desurv does not write through or replace links)"
-        )
+    given, path = _absolute_path(out, option, "folder", "write through or replace links")
     target = path.resolve()
     reason = _forbidden_reason(target, inputs)
     if reason is not None:
@@ -202,13 +226,7 @@ def check_output_file(out, *, overwrite=False, default_name="report.html", optio
     An existing folder receives ``default_name``. An existing file is replaced only with
     ``--overwrite`` and only when it is a report that desurv wrote.
     """
-    given = str(out)
-    path = Path(os.path.abspath(os.path.expanduser(given)))
-    if path.is_symlink():
-        raise OutputError(
-            f"{option} {given} is a symbolic link; give the path of a real file "
-            "(desurv does not write through links)"
-        )
+    given, path = _absolute_path(out, option, "file", "write through links")
     if path.is_dir():
         path = path / default_name
         given = str(Path(given) / default_name)
@@ -307,15 +325,7 @@ def record_file(folder: Path, name: str) -> bool:
     if name in files:
         return True
     data["files"] = sorted([*files, name])
-    fd, tmp = tempfile.mkstemp(prefix=f".{MANIFEST}.", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(json.dumps(data, indent=1) + "\n")
-        os.chmod(tmp, 0o666 & ~current_umask())
-        os.replace(tmp, folder / MANIFEST)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text_atomic(folder / MANIFEST, json.dumps(data, indent=1) + "\n", f".{MANIFEST}.")
     return True
 
 

@@ -666,6 +666,14 @@ def columns_for_model(model, X, what="genes", *, layer=None, nonnegative=True):
 
 
 # ----------------------------------------------------------------------------- parameters
+def as_float64(x, name, what):
+    """``x`` as a float64 array; else ``ValueError("{name} must be a numeric {what}: ...")``."""
+    try:
+        return np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be a numeric {what}: {exc}") from None
+
+
 def check_real_param(name, value, *, allow_none=False):
     """``value`` as a float when it is a real number (not bool/str); else a ValueError.
 
@@ -705,3 +713,16 @@ def check_hyperparameter_types(est, reals=(), ints=(), optional_ints=()):
     for name in optional_ints:
         if hasattr(est, name):
             check_int_param(name, getattr(est, name), allow_none=True)
+
+
+def survival_tags(tags, *, positive_only=False):
+    """scikit-learn tags of a survival estimator: a required survival target, dense X.
+
+    Sets ``target_tags.required`` and ``single_output``, ``input_tags.sparse = False`` and
+    ``input_tags.positive_only``; returns ``tags`` (from ``super().__sklearn_tags__()``).
+    """
+    tags.target_tags.required = True
+    tags.target_tags.single_output = True
+    tags.input_tags.positive_only = positive_only
+    tags.input_tags.sparse = False
+    return tags

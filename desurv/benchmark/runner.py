@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -391,17 +389,9 @@ def _cache_store(cache_dir, key, result, cell_info) -> bool:
         "rows": [[m, s, None if np.isnan(v) else v, e] for m, s, v, e in result["rows"]],
         "signatures": result["signatures"],
     }
-    fd, tmp = tempfile.mkstemp(prefix=".cell-", suffix=".partial", dir=cache_dir)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh)
-        from desurv._output import current_umask
+    from desurv._output import write_text_atomic
 
-        os.chmod(tmp, 0o666 & ~current_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text_atomic(path, json.dumps(data), ".cell-", ".partial")
     return True
 
 

@@ -48,6 +48,16 @@ def _jobs(text):
     return value
 
 
+# the real-valued grids of ``cv``: flag, default, metavar, what the values are, default shown
+_REAL_GRIDS = (
+    ("--alpha", [0.0, 0.25, 0.5, 0.75, 0.9], "A", "alpha in [0, 1)", "0 .25 .5 .75 .9"),
+    ("--penalty", [0.1], "L", "lambda", "0.1"),
+    ("--l1-ratio", [0.5], "XI", "xi", "0.5"),
+    ("--penalty-w", [0.0], "LW", "lambda_W, ridge penalty on W", "0"),
+    ("--penalty-h", [0.0], "LH", "lambda_H, ridge penalty on H", "0"),
+)
+
+
 def add_parsers(sub, positive_int):
     """Register ``cv``, ``validate`` and ``report`` on the sub-parser collection ``sub``."""
     cv = sub.add_parser(
@@ -67,46 +77,15 @@ def add_parsers(sub, positive_int):
         metavar="K",
         help="values of k (default 2 3 4 5)",
     )
-    cv.add_argument(
-        "--alpha",
-        type=_floats,
-        nargs="+",
-        default=[0.0, 0.25, 0.5, 0.75, 0.9],
-        metavar="A",
-        help="values of alpha in [0, 1) (default 0 .25 .5 .75 .9)",
-    )
-    cv.add_argument(
-        "--penalty",
-        type=_floats,
-        nargs="+",
-        default=[0.1],
-        metavar="L",
-        help="values of lambda (default 0.1)",
-    )
-    cv.add_argument(
-        "--l1-ratio",
-        type=_floats,
-        nargs="+",
-        default=[0.5],
-        metavar="XI",
-        help="values of xi (default 0.5)",
-    )
-    cv.add_argument(
-        "--penalty-w",
-        type=_floats,
-        nargs="+",
-        default=[0.0],
-        metavar="LW",
-        help="values of lambda_W, ridge penalty on W (default 0)",
-    )
-    cv.add_argument(
-        "--penalty-h",
-        type=_floats,
-        nargs="+",
-        default=[0.0],
-        metavar="LH",
-        help="values of lambda_H, ridge penalty on H (default 0)",
-    )
+    for flag, default, metavar, what, shown in _REAL_GRIDS:
+        cv.add_argument(
+            flag,
+            type=_floats,
+            nargs="+",
+            default=list(default),
+            metavar=metavar,
+            help=f"values of {what} (default {shown})",
+        )
     cv.add_argument("--folds", type=positive_int, default=5, help="CV folds (default 5)")
     cv.add_argument(
         "--seeds", type=positive_int, default=3, help="random starts per fold (default 3)"

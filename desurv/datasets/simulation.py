@@ -44,6 +44,18 @@ _R0 = dict(
     noise_gamma=(1.0, 20.0),
     marker_overlap=0.0,
 )
+# "R2" correlated programs, the base of "R3" (its markers overlapping, stronger background)
+_R2 = {
+    **_R0,
+    "n_genes": 5000,
+    "n_markers": 50,
+    "n_background": 2000,
+    "noise_sd": 1.0,
+    "h_correlation": 0.6,
+    "beta": (0.8, 0.0, 0.0),
+    "background_gamma": (2.0, 0.5),
+    "marker_gamma": (2.0, 2.0),
+}
 
 #: Scenario presets (``simulate_desurv(**SIMULATION_SCENARIOS[name], random_state=...)``).
 #: ``"R0"`` easy recovery (default); ``"R00"`` null (no survival signal); ``"R_mixed"`` R0
@@ -61,25 +73,11 @@ SIMULATION_SCENARIOS = {
         "background_gamma": (2.0, 0.5),
         "marker_gamma": (1.0, 10.0),
     },
-    "R2": {
-        **_R0,
-        "n_genes": 5000,
-        "n_markers": 50,
-        "n_background": 2000,
-        "noise_sd": 1.0,
-        "h_correlation": 0.6,
-        "beta": (0.8, 0.0, 0.0),
-        "background_gamma": (2.0, 0.5),
-        "marker_gamma": (2.0, 2.0),
-    },
+    "R2": dict(_R2),
     "R3": {
-        **_R0,
-        "n_genes": 5000,
+        **_R2,
         "n_markers": 60,
-        "n_background": 2000,
         "noise_sd": 1.5,
-        "h_correlation": 0.6,
-        "beta": (0.8, 0.0, 0.0),
         "background_gamma": (2.0, 0.3),
         "marker_gamma": (2.0, 3.0),
         "marker_overlap": 0.3,

@@ -89,7 +89,9 @@ class Objective:
 
 
 @dataclass
-class LoopResult:
+class FittedFactors:
+    """Factors of a fit and its convergence: the fields that every result type begins with."""
+
     W: np.ndarray
     H: np.ndarray
     beta: np.ndarray
@@ -97,6 +99,10 @@ class LoopResult:
     sd_z: np.ndarray
     n_iter: int
     converged: bool
+
+
+@dataclass
+class LoopResult(FittedFactors):
     history: dict = field(default_factory=dict)
     objective: Objective | None = None
     beta_reverts: int = 0

@@ -25,6 +25,7 @@ from desurv._validation import (
     extract_X,
     is_anndata,
     survival_from_y,
+    survival_tags,
 )
 from desurv.deconvolution.model_file import read_model_file, save_model
 from desurv.deconvolution.solver import HISTORY_FIELDS, fit_desurv
@@ -274,11 +275,7 @@ class DeSurv(TransformerMixin, BaseEstimator):
     # --- scikit-learn protocol (get_params/set_params/__repr__ come from BaseEstimator) ---
     def __sklearn_tags__(self):
         """Tags for scikit-learn: a survival target is required and X must be >= 0."""
-        tags = super().__sklearn_tags__()
-        tags.target_tags.required = True
-        tags.target_tags.single_output = True
-        tags.input_tags.positive_only = True
-        tags.input_tags.sparse = False
+        tags = survival_tags(super().__sklearn_tags__(), positive_only=True)
         tags.transformer_tags.preserves_dtype = ["float64"]
         return tags
 
@@ -602,6 +599,16 @@ class DeSurv(TransformerMixin, BaseEstimator):
                 "refit it to predict survival functions"
             )
 
+    def _predict_functions(self, functions, X, return_array, layer):
+        """``functions(η(X), baseline times, H0, return_array)`` after the baseline check."""
+        self._check_baseline()
+        return functions(
+            self.predict(X, layer=layer),
+            self.baseline_time_,
+            self.baseline_cumulative_hazard_,
+            return_array,
+        )
+
     def _baseline_step(self, y):
         from desurv.survival.functions import StepFunction
 
@@ -666,13 +673,7 @@ class DeSurv(TransformerMixin, BaseEstimator):
         """
         from desurv.survival.functions import cumulative_hazard_functions
 
-        self._check_baseline()
-        return cumulative_hazard_functions(
-            self.predict(X, layer=layer),
-            self.baseline_time_,
-            self.baseline_cumulative_hazard_,
-            return_array,
-        )
+        return self._predict_functions(cumulative_hazard_functions, X, return_array, layer)
 
     def predict_survival_function(self, X, return_array=False, *, layer=None):
         """Survival S(t | x) = exp(−exp(η(x))·H0(t)) of each sample (Cox 1972; Breslow H0).
@@ -707,13 +708,7 @@ class DeSurv(TransformerMixin, BaseEstimator):
         """
         from desurv.survival.functions import survival_functions
 
-        self._check_baseline()
-        return survival_functions(
-            self.predict(X, layer=layer),
-            self.baseline_time_,
-            self.baseline_cumulative_hazard_,
-            return_array,
-        )
+        return self._predict_functions(survival_functions, X, return_array, layer)
 
     def score(self, X, y=None, *, time=None, event=None, layer=None):
         """Harrell's concordance index of η on (X, y); higher η = higher risk.

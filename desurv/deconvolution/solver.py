@@ -18,7 +18,13 @@ from desurv._validation import (
     check_scale,
     check_time_event,
 )
-from desurv.deconvolution._loop import HISTORY_FIELDS, SolverParams, _Problem, run_loop
+from desurv.deconvolution._loop import (
+    HISTORY_FIELDS,
+    FittedFactors,
+    SolverParams,
+    _Problem,
+    run_loop,
+)
 
 __all__ = ["DeSurvResult", "fit_desurv", "HISTORY_FIELDS"]
 
@@ -26,7 +32,7 @@ _INIT_SELECT = ("objective", "cindex")
 
 
 @dataclass
-class DeSurvResult:
+class DeSurvResult(FittedFactors):
     """Output of :func:`fit_desurv` (paper orientation).
 
     Attributes
@@ -58,78 +64,11 @@ class DeSurvResult:
         β steps rejected because they would have increased F (consistent convention only).
     """
 
-    W: np.ndarray
-    H: np.ndarray
-    beta: np.ndarray
-    mean_z: np.ndarray
-    sd_z: np.ndarray
-    n_iter: int
-    converged: bool
     history: dict
     objective: dict
     init_scores: np.ndarray
     best_init: int
     beta_reverts: int = 0
-
-
-def _check_params(
-    n_components,
-    p,
-    n,
-    alpha,
-    penalty,
-    l1_ratio,
-    penalty_w,
-    penalty_h,
-    max_iter,
-    tol,
-    n_init,
-    ties,
-    loss_convention,
-    init_select,
-):
-    if isinstance(n_components, bool) or not isinstance(n_components, (int, np.integer)):
-        raise ValueError(f"n_components must be a positive integer, got {n_components!r}")
-    # types first, so that e.g. alpha="0.5" is a ValueError naming alpha, not a TypeError
-    for name, value in (
-        ("alpha", alpha),
-        ("penalty", penalty),
-        ("l1_ratio", l1_ratio),
-        ("penalty_w", penalty_w),
-        ("penalty_h", penalty_h),
-        ("tol", tol),
-    ):
-        check_real_param(name, value)
-    for name, value in (("max_iter", max_iter), ("n_init", n_init)):
-        check_real_param(name, value)
-    if n_components < 1:
-        raise ValueError(f"n_components must be >= 1, got {n_components}")
-    if n_components > min(p, n):
-        raise ValueError(
-            f"n_components={n_components} is too large: it must be at most "
-            f"min(n_genes, n_samples) = min({p}, {n})"
-        )
-    if not (0.0 <= alpha < 1.0):
-        raise ValueError(f"alpha must be in [0, 1), got {alpha}")
-    for name, value in (("penalty", penalty), ("penalty_w", penalty_w), ("penalty_h", penalty_h)):
-        if not np.isfinite(value) or value < 0:
-            raise ValueError(f"{name} must be a finite number >= 0, got {value}")
-    if not (0.0 <= l1_ratio <= 1.0):
-        raise ValueError(f"l1_ratio must be in [0, 1], got {l1_ratio}")
-    if int(max_iter) < 1:
-        raise ValueError(f"max_iter must be >= 1, got {max_iter}")
-    if not np.isfinite(tol) or tol < 0:
-        raise ValueError(f"tol must be >= 0, got {tol}")
-    if int(n_init) < 1:
-        raise ValueError(f"n_init must be >= 1, got {n_init}")
-    if ties not in ("breslow", "efron"):
-        raise ValueError(f"ties must be 'breslow' or 'efron', got {ties!r}")
-    if loss_convention not in ("consistent", "reference"):
-        raise ValueError(
-            f"loss_convention must be 'consistent' or 'reference', got {loss_convention!r}"
-        )
-    if init_select not in _INIT_SELECT:
-        raise ValueError(f"init_select must be one of {_INIT_SELECT}, got {init_select!r}")
 
 
 def _check_start(M, shape, name):
@@ -315,22 +254,48 @@ def fit_desurv(
     time, event = check_time_event(time, event, n_samples=n)
     if n < 2:
         raise ValueError("at least 2 samples are required")
-    _check_params(
-        n_components,
-        p,
-        n,
-        alpha,
-        penalty,
-        l1_ratio,
-        penalty_w,
-        penalty_h,
-        max_iter,
-        tol,
-        n_init,
-        ties,
-        loss_convention,
-        init_select,
-    )
+    if isinstance(n_components, bool) or not isinstance(n_components, (int, np.integer)):
+        raise ValueError(f"n_components must be a positive integer, got {n_components!r}")
+    # types first, so that e.g. alpha="0.5" is a ValueError naming alpha, not a TypeError
+    for name, value in (
+        ("alpha", alpha),
+        ("penalty", penalty),
+        ("l1_ratio", l1_ratio),
+        ("penalty_w", penalty_w),
+        ("penalty_h", penalty_h),
+        ("tol", tol),
+    ):
+        check_real_param(name, value)
+    for name, value in (("max_iter", max_iter), ("n_init", n_init)):
+        check_real_param(name, value)
+    if n_components < 1:
+        raise ValueError(f"n_components must be >= 1, got {n_components}")
+    if n_components > min(p, n):
+        raise ValueError(
+            f"n_components={n_components} is too large: it must be at most "
+            f"min(n_genes, n_samples) = min({p}, {n})"
+        )
+    if not (0.0 <= alpha < 1.0):
+        raise ValueError(f"alpha must be in [0, 1), got {alpha}")
+    for name, value in (("penalty", penalty), ("penalty_w", penalty_w), ("penalty_h", penalty_h)):
+        if not np.isfinite(value) or value < 0:
+            raise ValueError(f"{name} must be a finite number >= 0, got {value}")
+    if not (0.0 <= l1_ratio <= 1.0):
+        raise ValueError(f"l1_ratio must be in [0, 1], got {l1_ratio}")
+    if int(max_iter) < 1:
+        raise ValueError(f"max_iter must be >= 1, got {max_iter}")
+    if not np.isfinite(tol) or tol < 0:
+        raise ValueError(f"tol must be >= 0, got {tol}")
+    if int(n_init) < 1:
+        raise ValueError(f"n_init must be >= 1, got {n_init}")
+    if ties not in ("breslow", "efron"):
+        raise ValueError(f"ties must be 'breslow' or 'efron', got {ties!r}")
+    if loss_convention not in ("consistent", "reference"):
+        raise ValueError(
+            f"loss_convention must be 'consistent' or 'reference', got {loss_convention!r}"
+        )
+    if init_select not in _INIT_SELECT:
+        raise ValueError(f"init_select must be one of {_INIT_SELECT}, got {init_select!r}")
     k = int(n_components)
     params = SolverParams(
         alpha=float(alpha),

@@ -36,6 +36,23 @@ _TRANSFORMS = ("rank", "none")
 _COEFS = ("model", "raw", "refit")
 
 
+def _scale(S, names, cohort, stacklevel):
+    """Column SDs (ddof=1) of scores ``S``, 1 for a constant column (with a DataWarning).
+
+    ``stacklevel`` is that of the caller's warning (this function adds its own frame).
+    """
+    sd = S.std(axis=0, ddof=1)
+    const = sd <= _SD_MIN * np.maximum(1.0, np.abs(S).max(axis=0))
+    if const.any():
+        warnings.warn(
+            f"{[names[j] for j in np.flatnonzero(const)]} have constant scores in {cohort}; "
+            "they are centred but not scaled",
+            DataWarning,
+            stacklevel=stacklevel + 1,
+        )
+    return np.where(const, 1.0, sd)
+
+
 __all__ = [
     "ScoreBasedPredictor",
     "evaluate_risk_score",
@@ -202,17 +219,7 @@ class ScoreBasedPredictor:
             if S.shape[0] < 2:
                 raise ValueError("the training cohort needs at least 2 samples to standardise")
             self.mean_ = S.mean(axis=0)
-            sd = S.std(axis=0, ddof=1)
-            const = sd <= _SD_MIN * np.maximum(1.0, np.abs(S).max(axis=0))
-            if const.any():
-                warnings.warn(
-                    f"{[factors[j] for j in np.flatnonzero(const)]} have constant scores in the "
-                    "training cohort; they are centred but not scaled",
-                    DataWarning,
-                    stacklevel=2,
-                )
-                sd = np.where(const, 1.0, sd)
-            self.scale_ = sd
+            self.scale_ = _scale(S, factors, "the training cohort", stacklevel=2)
             self.standardization_ = "train"
         if self.coef == "model":
             self.coef_ = beta * np.asarray(model.sd_z_, dtype=np.float64)
@@ -342,16 +349,9 @@ class ScoreBasedPredictor:
                 "scores are standardised within the cohort (no training cohort given to fit), "
                 "which needs at least 2 samples; fit(X_train) to score single samples"
             )
-        sd = S.std(axis=0, ddof=1)
-        const = sd <= _SD_MIN * np.maximum(1.0, np.abs(S).max(axis=0))
-        if const.any():
-            warnings.warn(
-                f"{[self.top_genes_.columns[j] for j in np.flatnonzero(const)]} have constant "
-                "scores in this cohort; they are centred but not scaled",
-                DataWarning,
-                stacklevel=3,
-            )
-        return (S - S.mean(axis=0)) / np.where(const, 1.0, sd)
+        return (S - S.mean(axis=0)) / _scale(
+            S, self.top_genes_.columns, "this cohort", stacklevel=3
+        )
 
     def _project(self, X):
         """(standardised scores, linear predictor, sample index), one pass over X."""

@@ -14,7 +14,7 @@ from numbers import Integral
 import numpy as np
 import pandas as pd
 
-from desurv._validation import check_time_event
+from desurv._validation import as_float64, check_time_event
 from desurv.exceptions import DataWarning
 
 __all__ = [
@@ -30,10 +30,7 @@ __all__ = [
 # risk groups, cut points, Kaplan–Meier and log-rank
 # --------------------------------------------------------------------------------------
 def _check_eta(eta, name="eta"):
-    try:
-        eta = np.asarray(eta, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be a numeric 1-D array: {exc}") from None
+    eta = as_float64(eta, name, "1-D array")
     if eta.ndim != 1 or eta.shape[0] == 0:
         raise ValueError(f"{name} must be a non-empty 1-D array, got shape {eta.shape}")
     if not np.all(np.isfinite(eta)):

@@ -10,7 +10,14 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from desurv._validation import check_scale, check_values, extract_X, is_anndata, survival_from_y
+from desurv._validation import (
+    check_scale,
+    check_values,
+    extract_X,
+    is_anndata,
+    survival_from_y,
+    survival_tags,
+)
 from desurv.deconvolution.estimator import DeSurv
 from desurv.model_selection.cross_validation import (
     _RULES,
@@ -134,12 +141,7 @@ class DeSurvCV(BaseEstimator):
 
     def __sklearn_tags__(self):
         """Tags for scikit-learn: survival target required; X >= 0 without a preprocessor."""
-        tags = super().__sklearn_tags__()
-        tags.target_tags.required = True
-        tags.target_tags.single_output = True
-        tags.input_tags.positive_only = self.preprocessor is None
-        tags.input_tags.sparse = False
-        return tags
+        return survival_tags(super().__sklearn_tags__(), positive_only=self.preprocessor is None)
 
     def fit(self, X, y=None, *, time=None, event=None, groups=None, layer=None):
         """Run the cross-validation, select a configuration and (optionally) refit it.

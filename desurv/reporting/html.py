@@ -13,9 +13,7 @@ import base64
 import html
 import io
 import json
-import os
 import shlex
-import tempfile
 import warnings
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from desurv._output import write_text_atomic
 from desurv.exceptions import DataWarning
 
 __all__ = ["write_report"]
@@ -875,13 +874,6 @@ def _png_entry(entry, caption=None) -> str:
     return _img(png, caption or f"{_caption(entry.path)} ({entry.rel})")
 
 
-def _umask() -> int:
-    """The process umask (read by setting it and restoring it at once)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
 def write_report(run_dir, out=None, *, title=None, max_rows=50) -> Path:
     """Write a self-contained HTML report of a desurv run directory.
 
@@ -1050,14 +1042,5 @@ def write_report(run_dir, out=None, *, title=None, max_rows=50) -> Path:
     )
 
     out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".report-", suffix=".html", dir=out.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(page)
-        # mkstemp creates the file 0600; give it the mode open() would (0666 & ~umask)
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text_atomic(out, page, ".report-", ".html")
     return out

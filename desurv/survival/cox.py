@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from desurv._kernels import _cox
-from desurv._validation import check_time_event
+from desurv._validation import as_float64, check_time_event
 from desurv.exceptions import ConvergenceWarning
 
 __all__ = [
@@ -53,10 +53,7 @@ def _check_ties(ties) -> bool:
 
 def _check_vector(x, name, n, per="sample in time/event") -> np.ndarray:
     """Return ``x`` as a finite 1-D float64 array of length ``n`` (one entry per ``per``)."""
-    try:
-        x = np.asarray(x, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be a numeric 1-D array: {exc}") from None
+    x = as_float64(x, name, "1-D array")
     if x.ndim != 1:
         raise ValueError(f"{name} must be 1-D, got shape {x.shape}")
     if x.shape[0] != n:
@@ -218,14 +215,8 @@ def cox_gradient(eta, time, event, ties="breslow"):
 
     Parameters
     ----------
-    eta : array-like of shape (n_samples,)
-        Linear predictor, finite, any sample order.
-    time : array-like of shape (n_samples,)
-        Observed times, finite and nonnegative.
-    event : array-like of shape (n_samples,)
-        Event indicator, 0/1 or bool; at least one event.
-    ties : {"breslow", "efron"}, default="breslow"
-        Handling of tied times.
+    eta, time, event, ties
+        As for :func:`cox_partial_log_likelihood`.
 
     Returns
     -------
@@ -427,10 +418,7 @@ def coxnet_fit(
     if not isinstance(solver, str) or solver not in _SOLVERS:
         raise ValueError(f"solver must be 'newton' or 'cd', got {solver!r}")
     surv = SortedSurvival(time, event)
-    try:
-        Z = np.asarray(Z, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"Z must be a numeric 2-D array: {exc}") from None
+    Z = as_float64(Z, "Z", "2-D array")
     if Z.ndim != 2:
         raise ValueError(f"Z must be 2-D (n_samples, n_features), got shape {Z.shape}")
     n, k = Z.shape
@@ -590,10 +578,7 @@ def cox_information(Z, time, event, coef, ties="breslow"):
     """
     efron = _check_ties(ties)
     surv = SortedSurvival(time, event)
-    try:
-        Z = np.asarray(Z, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"Z must be a numeric 2-D array: {exc}") from None
+    Z = as_float64(Z, "Z", "2-D array")
     if Z.ndim != 2 or Z.shape[1] == 0:
         raise ValueError(f"Z must be 2-D (n_samples, n_features >= 1), got shape {Z.shape}")
     n, k = Z.shape

@@ -39,6 +39,7 @@ from desurv._validation import (
     extract_X,
     is_anndata,
     survival_from_y,
+    survival_tags,
 )
 from desurv.exceptions import ConvergenceWarning
 from desurv.survival.concordance import concordance_index
@@ -719,11 +720,7 @@ class CoxNet(BaseEstimator):
     # --- scikit-learn protocol (get_params/set_params/__repr__ come from BaseEstimator) ---
     def __sklearn_tags__(self):
         """Tags for scikit-learn: a survival target is required."""
-        tags = super().__sklearn_tags__()
-        tags.target_tags.required = True
-        tags.target_tags.single_output = True
-        tags.input_tags.sparse = False
-        return tags
+        return survival_tags(super().__sklearn_tags__())
 
     # --- fitting ---
     def fit(self, X, y=None, *, time=None, event=None, groups=None, layer=None):

@@ -269,12 +269,8 @@ def survival_functions(eta, unique_times, cumulative_hazard, return_array=False)
 
     Parameters
     ----------
-    eta : array-like of shape (n_samples,)
-        Linear predictor of each sample, on the same centring as the baseline.
-    unique_times : ndarray of shape (n_unique_times,)
-        Times of the baseline (see :func:`breslow_baseline`).
-    cumulative_hazard : ndarray of shape (n_unique_times,)
-        H0 at ``unique_times``.
+    eta, unique_times, cumulative_hazard
+        As for :func:`cumulative_hazard_functions`.
     return_array : bool, default=False
         ``False``: an object array of :class:`StepFunction` (``x = unique_times``,
         ``y = S(unique_times | x)``), as scikit-survival.  ``True``: the values at

@@ -1,0 +1,70 @@
+"""Every asv benchmark runs: its setup and one call with the first parameter combination.
+
+asv itself is not needed (the classes are plain Python); this keeps the regression
+benchmarks from rotting when a kernel's signature changes. Timing is asv's job, not ours.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+MODULES = sorted(p.stem for p in (ROOT / "benchmarks").glob("asv_*.py"))
+_PREFIXES = ("time_", "peakmem_", "mem_", "track_")
+
+
+def _cases():
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    for name in MODULES:
+        module = importlib.import_module(f"benchmarks.{name}")
+        for cls_name, cls in inspect.getmembers(module, inspect.isclass):
+            if cls.__module__ != module.__name__:
+                continue
+            for meth in sorted(m for m in dir(cls) if m.startswith(_PREFIXES)):
+                yield pytest.param(cls, meth, id=f"{name}.{cls_name}.{meth}")
+
+
+def _first_params(cls):
+    params = getattr(cls, "params", None)
+    if params is None:
+        return ()
+    names = getattr(cls, "param_names", None)
+    if (
+        names
+        and len(names) > 1
+        or (
+            isinstance(params, tuple | list)
+            and params
+            and isinstance(params[0], list | tuple)
+            and names
+            and len(names) == len(params)
+        )
+    ):
+        return tuple(p[0] for p in params)
+    return (params[0],)
+
+
+@pytest.mark.parametrize(("cls", "meth"), list(_cases()))
+def test_asv_benchmark_runs(cls, meth):
+    args = _first_params(cls)
+    bench = cls()
+    if hasattr(bench, "setup"):
+        bench.setup(*args)
+    try:
+        getattr(bench, meth)(*args)
+    finally:
+        if hasattr(bench, "teardown"):
+            bench.teardown(*args)
+
+
+def test_every_new_kernel_has_an_asv_benchmark():
+    text = "\n".join((ROOT / "benchmarks" / f"{m}.py").read_text() for m in MODULES)
+    for kernel in ("_nmf_mu", "_nmf_cd", "_nnls", "_products", "_cox"):
+        assert kernel in text, f"no asv benchmark calls desurv._kernels.{kernel}"
+    assert "NMF" in text and "fit_desurv" in text  # estimator fits of the plain NMF and DeSurv
