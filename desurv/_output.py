@@ -113,15 +113,21 @@ def _forbidden_reason(target: Path, inputs) -> str | None:
     return None
 
 
-def read_manifest(folder: Path) -> dict | None:
-    """The run manifest of ``folder`` if it is a valid desurv manifest, else None."""
-    path = Path(folder) / MANIFEST
+def read_json_file(path: Path):
+    """The JSON content of ``path`` if it is a regular file (not a link) that parses, else
+    None: desurv reads its own files this way and treats anything else as foreign."""
+    path = Path(path)
     try:
         if path.is_symlink() or not path.is_file():
             return None
-        data = json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+
+
+def read_manifest(folder: Path) -> dict | None:
+    """The run manifest of ``folder`` if it is a valid desurv manifest, else None."""
+    data = read_json_file(Path(folder) / MANIFEST)
     if not isinstance(data, dict) or data.get("format") != MANIFEST_FORMAT:
         return None
     return data

@@ -18,38 +18,6 @@ _OPTS = dict(cache=True, nogil=True, fastmath=False)
 _OPTS_SUM = dict(cache=True, nogil=True, fastmath={"reassoc", "contract"})
 
 
-@njit(**_OPTS_SUM)
-def fro_factor(F, num, G, l1, l2, eps):  # pragma: no cover - compiled
-    """Frobenius MU of a row factor, in place: F <- F * num / ((F G + l1) + l2 F).
-
-    F, num : (m, k) C-contiguous; G : (k, k) Gram matrix of the other factor (F's dtype).
-    F G and the new FᵀF are BLAS products; the ratio, the ``den == 0 -> eps`` rule, the
-    penalties and the sums are one fused pass. Returns (FtF, cross, s1, s2): FtF = FᵀF of
-    the new F (k, k, float64), cross = <num, F_new> (with num = X Hᵀ the cross term of
-    ½‖X - WH‖² at the new point), s1 = sum(F_new), s2 = sum(F_new²) (float64 sums).
-    """
-    m, k = F.shape
-    D = np.dot(F, G)
-    Ff = F.reshape(m * k)
-    Df = D.reshape(m * k)
-    Nf = num.reshape(m * k)
-    cross = 0.0
-    s1 = 0.0
-    s2 = 0.0
-    for t in range(m * k):
-        x = Ff[t]
-        d = (Df[t] + l1) + l2 * x
-        if d == 0:
-            d = eps
-        v = x * (Nf[t] / d)
-        Ff[t] = v
-        cross += np.float64(Nf[t]) * v
-        s1 += v
-        s2 += np.float64(v) * v
-    FtF = np.dot(F.T, F).astype(np.float64)
-    return FtF, cross, s1, s2
-
-
 @njit(**_OPTS)
 def div_factor(F, num, den, l1, l2, eps, floor):  # pragma: no cover - compiled
     """Generic MU of a row factor, in place: F <- F * num / ((den + l1) + l2 F).
@@ -211,39 +179,233 @@ def kl_h_pass(X, W, H, eps, num):  # pragma: no cover - compiled
                 num[f, j] += wf * r[j]
 
 
+@njit(**_OPTS_SUM)
+def _fro_w_rows(W, i0, nr, NB, HHt, l1, l2, eps, dens):  # pragma: no cover - compiled
+    """Frobenius MU of rows i0 .. i0+nr-1 of W from their numerators NB[:nr] (float64).
+
+    den = (W HHᵀ + l1) + l2 W with the old row (scikit-learn's order), den == 0 -> eps.
+    Returns (sum W_new, sum W_new²) of these rows in float64.
+    """
+    k = W.shape[1]
+    s1 = 0.0
+    s2 = 0.0
+    for r in range(nr):
+        i = i0 + r
+        # W HHᵀ of the old row, vectorised over f (independent sums)
+        for f in range(k):
+            dens[f] = 0.0
+        for g in range(k):
+            wg = np.float64(W[i, g])
+            for f in range(k):
+                dens[f] += wg * HHt[g, f]
+        for f in range(k):
+            x = W[i, f]
+            d = (dens[f] + l1) + l2 * x
+            if d == 0:
+                d = eps
+            v = x * (NB[r, f] / d)
+            W[i, f] = v
+            v64 = np.float64(W[i, f])
+            s1 += v64
+            s2 += v64 * v64
+    return s1, s2
+
+
+@njit(**_OPTS_SUM)
+def fro_step(X, W, H, HHt, reg, eps, numH, WtW, numH_den):  # pragma: no cover - compiled
+    """One Frobenius MU iteration in place (W, then H with the new W), X streamed once.
+
+    X : (n, p); W : (n, k); H : (k, p), all C-contiguous and of X's dtype; reg = (l1_W,
+    l1_H, l2_W, l2_H); HHt : (k, k) float64, HHᵀ of the current H on entry, of the new H on
+    exit. numH, numH_den : (k, p) and WtW : (k, k) float64 work arrays, on exit numH = WᵀX
+    and WtW = WᵀW of the new W, numH_den = WᵀW H of the old H.
+
+    Blocks of four rows of X stay in L1: their numerators X Hᵀ are formed (four rows share
+    every load of H), the rows of W are updated at once (scikit-learn's
+    ``W * XHᵀ / ((W HHᵀ + l1) + l2 W)``, ``den == 0 -> eps``) and the block's share of
+    WᵀX and WᵀW is accumulated, so the H half-step needs no second pass over X.
+    Returns (cross, quad, sW1, sW2, sH1, sH2) in float64: cross = <WᵀX, H_new>, quad =
+    <WᵀW, H_new H_newᵀ> (½‖X - WH‖² = ½(‖X‖² - 2 cross + quad)), and the sums and sums of
+    squares of the new W and H.
+    """
+    n, p = X.shape
+    k = W.shape[1]
+    l1W, l1H, l2W, l2H = reg
+    NB = np.empty((4, k))
+    dens = np.empty(k)
+    numH[:, :] = 0.0
+    WtW[:, :] = 0.0
+    sW1 = 0.0
+    sW2 = 0.0
+    i = 0
+    while i < n:
+        nr = min(4, n - i)
+        if nr == 4:
+            # two rows of H x four rows of X: eight independent sums, 6 loads per 8 FMAs
+            f = 0
+            while f + 2 <= k:
+                s0 = 0.0
+                s1 = 0.0
+                s2 = 0.0
+                s3 = 0.0
+                t0 = 0.0
+                t1 = 0.0
+                t2 = 0.0
+                t3 = 0.0
+                for j in range(p):
+                    h = H[f, j]
+                    g = H[f + 1, j]
+                    x0 = X[i, j]
+                    x1 = X[i + 1, j]
+                    x2 = X[i + 2, j]
+                    x3 = X[i + 3, j]
+                    s0 += x0 * h
+                    s1 += x1 * h
+                    s2 += x2 * h
+                    s3 += x3 * h
+                    t0 += x0 * g
+                    t1 += x1 * g
+                    t2 += x2 * g
+                    t3 += x3 * g
+                NB[0, f] = s0
+                NB[1, f] = s1
+                NB[2, f] = s2
+                NB[3, f] = s3
+                NB[0, f + 1] = t0
+                NB[1, f + 1] = t1
+                NB[2, f + 1] = t2
+                NB[3, f + 1] = t3
+                f += 2
+            if f < k:
+                s0 = 0.0
+                s1 = 0.0
+                s2 = 0.0
+                s3 = 0.0
+                for j in range(p):
+                    h = H[f, j]
+                    s0 += X[i, j] * h
+                    s1 += X[i + 1, j] * h
+                    s2 += X[i + 2, j] * h
+                    s3 += X[i + 3, j] * h
+                NB[0, f] = s0
+                NB[1, f] = s1
+                NB[2, f] = s2
+                NB[3, f] = s3
+        else:
+            for r in range(nr):
+                for f in range(k):
+                    s = 0.0
+                    for j in range(p):
+                        s += X[i + r, j] * H[f, j]
+                    NB[r, f] = s
+        a, b = _fro_w_rows(W, i, nr, NB, HHt, l1W, l2W, eps, dens)
+        sW1 += a
+        sW2 += b
+        if nr == 4:
+            f = 0
+            while f + 2 <= k:
+                w0 = np.float64(W[i, f])
+                w1 = np.float64(W[i + 1, f])
+                w2 = np.float64(W[i + 2, f])
+                w3 = np.float64(W[i + 3, f])
+                v0 = np.float64(W[i, f + 1])
+                v1 = np.float64(W[i + 1, f + 1])
+                v2 = np.float64(W[i + 2, f + 1])
+                v3 = np.float64(W[i + 3, f + 1])
+                for j in range(p):
+                    x0 = X[i, j]
+                    x1 = X[i + 1, j]
+                    x2 = X[i + 2, j]
+                    x3 = X[i + 3, j]
+                    numH[f, j] += w0 * x0 + w1 * x1 + w2 * x2 + w3 * x3
+                    numH[f + 1, j] += v0 * x0 + v1 * x1 + v2 * x2 + v3 * x3
+                f += 2
+            if f < k:
+                w0 = np.float64(W[i, f])
+                w1 = np.float64(W[i + 1, f])
+                w2 = np.float64(W[i + 2, f])
+                w3 = np.float64(W[i + 3, f])
+                for j in range(p):
+                    numH[f, j] += w0 * X[i, j] + w1 * X[i + 1, j] + w2 * X[i + 2, j] + w3 * X[
+                        i + 3, j
+                    ]
+        else:
+            for r in range(nr):
+                for f in range(k):
+                    w = np.float64(W[i + r, f])
+                    for j in range(p):
+                        numH[f, j] += w * X[i + r, j]
+        for r in range(nr):
+            for f in range(k):
+                wf = np.float64(W[i + r, f])
+                for g in range(k):
+                    WtW[f, g] += wf * W[i + r, g]
+        i += nr
+    # H half-step: den = (WᵀW H + l1) + l2 H with the old H (D holds WᵀW H), vectorised
+    # along the rows of H
+    D = numH_den
+    for f in range(k):
+        for j in range(p):
+            D[f, j] = 0.0
+        for g in range(k):
+            c = WtW[f, g]
+            for j in range(p):
+                D[f, j] += c * H[g, j]
+    sH1 = 0.0
+    sH2 = 0.0
+    cross = 0.0
+    for f in range(k):
+        for j in range(p):
+            x = H[f, j]
+            d = (D[f, j] + l1H) + l2H * x
+            if d == 0:
+                d = eps
+            H[f, j] = x * (numH[f, j] / d)
+            v = np.float64(H[f, j])
+            sH1 += v
+            sH2 += v * v
+            cross += numH[f, j] * v
+    quad = 0.0
+    for f in range(k):
+        for g in range(f, k):
+            s = 0.0
+            for j in range(p):
+                s += np.float64(H[f, j]) * H[g, j]
+            HHt[f, g] = s
+            HHt[g, f] = s
+            quad += (WtW[f, g] * s) if f == g else 2.0 * WtW[f, g] * s
+    return cross, quad, sW1, sW2, sH1, sH2
+
+
 @njit(**_OPTS)
-def fro_loop(X, W, Ht, reg, eps, x2, max_iter, tol, hist):  # pragma: no cover - compiled
+def fro_loop(X, W, H, reg, eps, x2, max_iter, tol, hist):  # pragma: no cover - compiled
     """The whole Frobenius MU loop, compiled (no Python overhead per iteration).
 
-    X : (n, p); W : (n, k) and Ht : (p, k) updated in place (X's dtype); reg = (l1_W, l1_H,
-    l2_W, l2_H) in X's dtype; x2 = ‖X‖² (float64); hist : float64 (max_iter + 1,) receives
-    the objective after each iteration at hist[1:] (hist[0] is the caller's). Products with
-    X are BLAS calls (``np.dot``); each half-step is :func:`fro_factor`. Stops by
-    scikit-learn's rule (every 10 iterations, relative decrease of sqrt(2 D) below tol).
-    Returns the number of iterations done.
+    X : (n, p); W : (n, k) and H : (k, p) updated in place (X's dtype, C-contiguous);
+    reg = (l1_W, l1_H, l2_W, l2_H) in X's dtype; x2 = ‖X‖² (float64); hist : float64
+    (max_iter + 1,), hist[0] the initial data term on entry; receives the objective after
+    each iteration at hist[1:]. Each iteration is one :func:`fro_step` (X streamed once).
+    Stops by scikit-learn's rule (every 10 iterations, relative decrease of sqrt(2 D) below
+    tol). Returns the number of iterations done.
     """
+    k, p = H.shape
     l1W, l1H, l2W, l2H = reg
-    XT = X.T
-    HHt = np.dot(Ht.T, Ht)
-    d0 = 0.5 * x2
-    if hist.shape[0] > 0:
-        # hist[0] holds the initial data term on entry (overwritten by the objective below)
-        d0 = hist[0]
-    e0 = np.sqrt(2.0 * max(d0, 0.0))
+    HHt = np.empty((k, k))
+    for f in range(k):
+        for g in range(k):
+            s = 0.0
+            for j in range(p):
+                s += np.float64(H[f, j]) * H[g, j]
+            HHt[f, g] = s
+    numH = np.empty((k, p))
+    D = np.empty((k, p))
+    WtW = np.empty((k, k))
+    e0 = np.sqrt(2.0 * max(hist[0], 0.0))
     e_prev = e0
     n_iter = 0
     for it in range(1, max_iter + 1):
         n_iter = it
-        num = np.dot(X, Ht)
-        WtW, _, sW1, sW2 = fro_factor(W, num, HHt, l1W, l2W, eps)
-        num2 = np.dot(XT, W)
-        HHt64, cross, sH1, sH2 = fro_factor(Ht, num2, WtW.astype(X.dtype), l1H, l2H, eps)
-        HHt = HHt64.astype(X.dtype)
-        quad = 0.0
-        k = WtW.shape[0]
-        for f in range(k):
-            for g in range(k):
-                quad += WtW[f, g] * HHt64[f, g]
+        cross, quad, sW1, sW2, sH1, sH2 = fro_step(X, W, H, HHt, reg, eps, numH, WtW, D)
         loss = 0.5 * (x2 - 2.0 * cross + quad)
         if loss < 0.0:
             loss = 0.0

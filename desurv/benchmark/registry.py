@@ -378,6 +378,16 @@ def _nmf_defaults(beta_loss, solver):
     )
 
 
+def _estimator_defaults(name):
+    """Constructor defaults of ``desurv.<name>`` (one source of truth), with
+    ``n_components=None`` so that a data set's true rank is used."""
+    import desurv
+
+    params = getattr(desurv, name)().get_params()
+    params["n_components"] = None
+    return params
+
+
 def _register_builtins():
     register_method(
         "nmf-frobenius",
@@ -419,19 +429,7 @@ def _register_builtins():
         "desurv",
         _desurv_estimator,
         "survival",
-        defaults=dict(
-            n_components=None,
-            alpha=0.5,
-            penalty=0.1,
-            l1_ratio=0.5,
-            penalty_w=0.0,
-            penalty_h=0.0,
-            n_init=20,
-            init="random",
-            max_iter=1000,
-            tol=1e-6,
-            random_state=None,
-        ),
+        defaults=_estimator_defaults("DeSurv"),
         metrics=survival_and_signatures,
         description="desurv.DeSurv: NMF jointly fitted with an elastic-net Cox model",
     )
@@ -439,18 +437,7 @@ def _register_builtins():
         "nmf-cox",
         _nmfcox,
         "survival",
-        defaults=dict(
-            n_components=None,
-            penalty=0.1,
-            l1_ratio=0.5,
-            penalty_w=0.0,
-            penalty_h=0.0,
-            n_init=20,
-            init="random",
-            max_iter=1000,
-            tol=1e-6,
-            random_state=None,
-        ),
+        defaults=_estimator_defaults("NMFCox"),
         metrics=survival_and_signatures,
         description="desurv.NMFCox: plain NMF, then an elastic-net Cox model",
     )

@@ -22,7 +22,7 @@ import pandas as pd
 
 from . import metrics as M
 from .datasets import resolve_dataset
-from .registry import METRICS, get_method
+from .registry import _SIGNATURE_METRICS, METRICS, get_method
 
 __all__ = ["BenchmarkWarning", "run_benchmark", "summarize"]
 
@@ -259,14 +259,7 @@ def _fit_and_score(spec, params, ds, train, test, cell_metrics, ref):
             else:
                 rows.append(("n_iter", "train", float(np.sum(n_iter)), None))
         W = None
-        sig_metrics = {
-            "reconstruction_error",
-            "signature_cosine",
-            "exposure_error",
-            "cosmic_cosine",
-            "consistency",
-            "stability",
-        }
+        sig_metrics = set(_SIGNATURE_METRICS)
         if ms & sig_metrics:
             W = spec.signatures(est)
             if W is None:
@@ -357,13 +350,9 @@ def _cache_path(cache_dir: Path, key: str) -> Path:
 
 
 def _cache_load(cache_dir, key):
-    path = _cache_path(cache_dir, key)
-    try:
-        if path.is_symlink() or not path.is_file():
-            return None
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
+    from desurv._output import read_json_file
+
+    data = read_json_file(_cache_path(cache_dir, key))
     if (
         not isinstance(data, dict)
         or data.get("format") != CACHE_FORMAT

@@ -36,6 +36,7 @@ from desurv._progress import Progress as _Progress  # noqa: F401  (tests patch i
 from desurv.cli._common import (
     EXIT_USAGE,
     CLIError,
+    _gene_set_args,
     _out_args,
     _Parser,
     _positive_int,
@@ -106,20 +107,7 @@ def _build_parser():
         metavar="N",
         help="keep the top N genes (combined rank of mean and variance)",
     )
-    fit.add_argument(
-        "--intersect-with",
-        action="append",
-        default=[],
-        metavar="E2.tsv[.gz]",
-        help="keep only genes also present in this expression file (repeatable), "
-        "so that the model can be applied to that cohort",
-    )
-    fit.add_argument(
-        "--transform",
-        choices=("rank", "none"),
-        default="rank",
-        help="within-sample transform (default rank)",
-    )
+    _gene_set_args(fit, "applied to")
     fit.add_argument(
         "--n-init", type=_positive_int, default=20, help="short random starts (default 20)"
     )

@@ -64,6 +64,24 @@ def _survival_column_args(p):
     )
 
 
+def _gene_set_args(p, purpose):
+    """``--intersect-with`` and ``--transform`` (fit and cv share them)."""
+    p.add_argument(
+        "--intersect-with",
+        action="append",
+        default=[],
+        metavar="E2.tsv[.gz]",
+        help="keep only genes also present in this expression file (repeatable), so that "
+        f"the model can be {purpose} that cohort",
+    )
+    p.add_argument(
+        "--transform",
+        choices=("rank", "none"),
+        default="rank",
+        help="within-sample transform (default rank)",
+    )
+
+
 def _out_args(p):
     p.add_argument(
         "--out",

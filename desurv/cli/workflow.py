@@ -23,6 +23,8 @@ import time as _time
 import warnings
 from pathlib import Path
 
+from desurv.cli._common import _gene_set_args
+
 
 def _floats(text):
     try:
@@ -104,20 +106,7 @@ def add_parsers(sub, positive_int):
         metavar="N",
         help="gene filter: top N genes per cohort, intersected",
     )
-    cv.add_argument(
-        "--intersect-with",
-        action="append",
-        default=[],
-        metavar="E2.tsv[.gz]",
-        help="keep only genes also present in this expression file (repeatable), so that "
-        "the model can be validated on that cohort",
-    )
-    cv.add_argument(
-        "--transform",
-        choices=("rank", "none"),
-        default="rank",
-        help="within-sample transform (default rank)",
-    )
+    _gene_set_args(cv, "validated on")
     cv.add_argument(
         "--in-fold-preprocessing",
         action="store_true",

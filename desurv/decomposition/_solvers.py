@@ -166,6 +166,7 @@ def _mu_frobenius(X, W, Ht, max_iter, tol, reg, sc):
     l1W, l1H, l2W, l2H, eps = sc
     dt = X.dtype
     x2 = _sum64(np.square(X, dtype=np.float64)) if dt == np.float32 else float(np.vdot(X, X))
+    H = np.ascontiguousarray(Ht.T)
     HHt = Ht.T @ Ht
     WtW64 = W.T.astype(np.float64) @ W
     cross0 = float(np.vdot((X @ Ht).astype(np.float64), W))
@@ -174,10 +175,10 @@ def _mu_frobenius(X, W, Ht, max_iter, tol, reg, sc):
     hist = np.empty(max_iter + 1)
     hist[0] = loss
     n_iter = _nmf_mu.fro_loop(
-        X, W, Ht, (l1W, l1H, l2W, l2H), eps, x2, int(max_iter), float(tol), hist
+        X, W, H, (l1W, l1H, l2W, l2H), eps, x2, int(max_iter), float(tol), hist
     )
     hist[0] = loss + pen
-    return W, np.ascontiguousarray(Ht.T), n_iter, hist[: n_iter + 1].copy()
+    return W, H, n_iter, hist[: n_iter + 1].copy()
 
 
 def _mu_masked(X, W, Ht, beta_loss, max_iter, tol, reg, M):
