@@ -151,6 +151,42 @@ def cox_loglik(const double[::1] eta, const double[::1] time, const double[::1] 
     return ll
 
 
+cdef inline void _zero_upper(double[::1] s1, double[::1, :] s2) noexcept nogil:
+    """``s1 = 0`` and the upper triangle of ``s2`` = 0."""
+    cdef Py_ssize_t a, b
+    for b in range(s1.shape[0]):
+        s1[b] = 0.0
+        for a in range(b + 1):
+            s2[a, b] = 0.0
+
+
+cdef inline void _scale_upper(double sc, double[::1] s1, double[::1, :] s2) noexcept nogil:
+    """``s1 *= sc`` and the upper triangle of ``s2`` *= sc."""
+    cdef Py_ssize_t a, b
+    for b in range(s1.shape[0]):
+        s1[b] *= sc
+        for a in range(b + 1):
+            s2[a, b] *= sc
+
+
+cdef inline void _add_upper(double w, const double[::1] z, double[::1] s1,
+                            double[::1, :] s2) noexcept nogil:
+    """``s1 += w z`` and the upper triangle of ``s2`` += w z z^T."""
+    cdef Py_ssize_t a, b
+    cdef double zb
+    for b in range(s1.shape[0]):
+        zb = w * z[b]
+        s1[b] += zb
+        for a in range(b + 1):
+            s2[a, b] += zb * z[a]
+
+
+cdef tuple _beta_scratch(Py_ssize_t k):
+    """Scratch of ``_beta_derivatives``: ``zi, s1, a1, u`` (k,) and ``s2, a2`` (k, k)."""
+    return (np.empty(k), np.empty(k), np.empty(k), np.empty(k),
+            np.empty((k, k), order="F"), np.empty((k, k), order="F"))
+
+
 cdef double _beta_derivatives(const double[::1, :] Z, const double[::1] time,
                               const double[::1] event, const double[::1] eta,
                               double[::1] grad, double[::1, :] hess, bint efron,
@@ -167,16 +203,11 @@ cdef double _beta_derivatives(const double[::1, :] Z, const double[::1] time,
     cdef Py_ssize_t k = Z.shape[1]
     cdef Py_ssize_t i, a, b
     cdef int r, d = 0
-    cdef double ll, m, sc, w, s0 = 0.0, a0 = 0.0, t0, phi, dd, zb
+    cdef double ll, m, sc, w, s0 = 0.0, a0 = 0.0, t0, phi, dd
     ll = _reverse_pass(eta, time, event, efron, NULL, NULL)
-    for b in range(k):
-        grad[b] = 0.0
-        s1[b] = 0.0
-        a1[b] = 0.0
-        for a in range(k):
-            hess[a, b] = 0.0
-            s2[a, b] = 0.0
-            a2[a, b] = 0.0
+    _zero_upper(grad, hess)
+    _zero_upper(s1, s2)
+    _zero_upper(a1, a2)
     if n == 0:
         return ll
     m = eta[n - 1]
@@ -186,32 +217,20 @@ cdef double _beta_derivatives(const double[::1, :] Z, const double[::1] time,
             m = eta[i]
             s0 *= sc
             a0 *= sc
-            for b in range(k):
-                s1[b] *= sc
-                a1[b] *= sc
-                for a in range(b + 1):
-                    s2[a, b] *= sc
-                    a2[a, b] *= sc
+            _scale_upper(sc, s1, s2)
+            _scale_upper(sc, a1, a2)
         w = exp(eta[i] - m)
         for a in range(k):
             zi[a] = Z[i, a]
         s0 += w
-        for b in range(k):
-            zb = w * zi[b]
-            s1[b] += zb
-            for a in range(b + 1):
-                s2[a, b] += zb * zi[a]
+        _add_upper(w, zi, s1, s2)
         if event[i] != 0.0:
             d += 1
             for b in range(k):
                 grad[b] += zi[b]
             if efron:
                 a0 += w
-                for b in range(k):
-                    zb = w * zi[b]
-                    a1[b] += zb
-                    for a in range(b + 1):
-                        a2[a, b] += zb * zi[a]
+                _add_upper(w, zi, a1, a2)
         if _is_group_start(time, i):
             if d > 0:
                 if not efron or d == 1:
@@ -237,10 +256,7 @@ cdef double _beta_derivatives(const double[::1, :] Z, const double[::1] time,
             d = 0
             if efron:
                 a0 = 0.0
-                for b in range(k):
-                    a1[b] = 0.0
-                    for a in range(b + 1):
-                        a2[a, b] = 0.0
+                _zero_upper(a1, a2)
     for b in range(k):
         for a in range(b):
             hess[b, a] = hess[a, b]
@@ -257,18 +273,23 @@ def cox_beta_derivatives(const double[::1, :] Z, const double[::1] time,
     ``d ell / d beta = Z^T g`` and ``hess`` (k, k) = ``-d^2 ell / d beta^2`` (symmetric
     positive semidefinite) and returns ``ell`` (bit-identical to ``cox_loglik``).  O(n k^2).
     """
-    cdef Py_ssize_t k = Z.shape[1]
     cdef double ll
-    cdef double[::1] zi = np.empty(k, dtype=np.float64)
-    cdef double[::1] s1 = np.empty(k, dtype=np.float64)
-    cdef double[::1] a1 = np.empty(k, dtype=np.float64)
-    cdef double[::1] u = np.empty(k, dtype=np.float64)
-    cdef double[::1, :] s2 = np.empty((k, k), dtype=np.float64, order="F")
-    cdef double[::1, :] a2 = np.empty((k, k), dtype=np.float64, order="F")
+    cdef double[::1] zi, s1, a1, u
+    cdef double[::1, :] s2, a2
+    zi, s1, a1, u, s2, a2 = _beta_scratch(Z.shape[1])
     with nogil:
         ll = _beta_derivatives(Z, time, event, eta, grad_beta, hess, efron,
                                zi, s1, s2, a1, a2, u)
     return ll
+
+
+cdef inline double _total(const double[::1] x) noexcept nogil:
+    """``sum(x)`` in index order."""
+    cdef Py_ssize_t i
+    cdef double s = 0.0
+    for i in range(x.shape[0]):
+        s += x[i]
+    return s
 
 
 cdef inline double _soft(double u, double t) noexcept nogil:
@@ -301,12 +322,8 @@ def coxnet_cd(const double[::1, :] Z, const double[::1] time, const double[::1] 
     if n == 0:
         return 0
     with nogil:
-        for i in range(n):
-            n_event += event[i]
-        for j in range(k):
-            if beta[j] != 0.0:
-                for i in range(n):
-                    eta[i] += Z[i, j] * beta[j]
+        n_event = _total(event)
+        _matvec(Z, beta, eta)
         while it < max_iter:
             it += 1
             _cox_stats(eta, time, event, g, w, efron)
@@ -349,7 +366,7 @@ cdef inline double _penalty(const double[::1] b, double lam, double l1_ratio,
 
 cdef inline void _matvec(const double[::1, :] Z, const double[::1] b,
                          double[::1] out) noexcept nogil:
-    """``out = Z @ b`` column by column (the same order as ``coxnet_cd``'s initial eta)."""
+    """``out = Z @ b`` column by column (skipping zero coefficients)."""
     cdef Py_ssize_t i, j
     for i in range(Z.shape[0]):
         out[i] = 0.0
@@ -523,17 +540,13 @@ def coxnet_newton(const double[::1, :] Z, const double[::1] time, const double[:
     cdef Py_ssize_t[::1] active = np.empty(k, dtype=np.intp)
     cdef double[::1, :] H = np.empty((k, k), dtype=np.float64, order="F")
     cdef double[::1, :] M = np.empty((k, k), dtype=np.float64, order="F")
-    cdef double[::1] zi = np.empty(k, dtype=np.float64)
-    cdef double[::1] s1 = np.empty(k, dtype=np.float64)
-    cdef double[::1] a1 = np.empty(k, dtype=np.float64)
-    cdef double[::1] u = np.empty(k, dtype=np.float64)
-    cdef double[::1, :] s2 = np.empty((k, k), dtype=np.float64, order="F")
-    cdef double[::1, :] a2 = np.empty((k, k), dtype=np.float64, order="F")
+    cdef double[::1] zi, s1, a1, u
+    cdef double[::1, :] s2, a2
+    zi, s1, a1, u, s2, a2 = _beta_scratch(k)
     if n == 0:
         return 0
     with nogil:
-        for i in range(n):
-            n_event += event[i]
+        n_event = _total(event)
         for j in range(k):
             l1[j] = lam * penalty_factor[j] * l1_ratio
             l2[j] = lam * penalty_factor[j] * (1.0 - l1_ratio)

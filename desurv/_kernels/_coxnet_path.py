@@ -55,8 +55,13 @@ _CG_MAX = 200  # conjugate-gradient iterations of a subspace step on a larger su
 # partial likelihood and curvature
 # --------------------------------------------------------------------------------------------
 @njit(**_OPTS)
-def cox_loglik(eta, time, event, efron):  # pragma: no cover - compiled
-    """Cox log partial likelihood at time-sorted ``eta`` (running-maximum log-sum-exp)."""
+def cox_loglik(eta, time, event, efron, G=0, gL=None, ga=None, gd=None):  # pragma: no cover
+    """Cox log partial likelihood at time-sorted ``eta`` (running-maximum log-sum-exp).
+
+    Given buffers (as :func:`_curvature` does), it also stores per tie group g (G of them):
+    ``gL[g] = log S0_g``, the events' share ``ga[g]`` of S0_g and the number of events
+    ``gd[g]``.  (Numba prunes the stores when compiling for the defaults.)
+    """
     n = eta.shape[0]
     m = eta[n - 1]
     R = 0.0
@@ -64,6 +69,7 @@ def cox_loglik(eta, time, event, efron):  # pragma: no cover - compiled
     d = 0
     sum_eta = 0.0
     ll = 0.0
+    g = G - 1
     for i in range(n - 1, -1, -1):
         if eta[i] > m:
             sc = np.exp(m - eta[i])
@@ -77,12 +83,19 @@ def cox_loglik(eta, time, event, efron):  # pragma: no cover - compiled
             sum_eta += eta[i]
             A += e
         if i == 0 or time[i - 1] != time[i]:
-            if d > 0:
-                ll += sum_eta - d * (m + np.log(R))
-                if efron and d > 1:
-                    a = A / R
-                    for r in range(1, d):
-                        ll -= np.log(1.0 - (r / d) * a)
+            if d > 0 or gL is not None:
+                L = m + np.log(R)
+                if gL is not None:
+                    gL[g] = L
+                    ga[g] = A / R
+                    gd[g] = d
+                    g -= 1
+                if d > 0:
+                    ll += sum_eta - d * L
+                    if efron and d > 1:
+                        a = A / R
+                        for r in range(1, d):
+                            ll -= np.log(1.0 - (r / d) * a)
             d = 0
             sum_eta = 0.0
             A = 0.0
@@ -108,40 +121,7 @@ def _curvature(eta, time, event, efron, grad, wd, wm, pi, gstart, gd, gL, ga, go
             G += 1
     gstart[G] = n
     # reverse pass: log S0, events' share and ℓ per group
-    m = eta[n - 1]
-    R = 0.0
-    A = 0.0
-    d = 0
-    sum_eta = 0.0
-    ll = 0.0
-    g = G - 1
-    for i in range(n - 1, -1, -1):
-        if eta[i] > m:
-            sc = np.exp(m - eta[i])
-            R *= sc
-            A *= sc
-            m = eta[i]
-        e = np.exp(eta[i] - m)
-        R += e
-        if event[i] != 0.0:
-            d += 1
-            sum_eta += eta[i]
-            A += e
-        if i == gstart[g]:
-            L = m + np.log(R)
-            a = A / R
-            gL[g] = L
-            ga[g] = a
-            gd[g] = d
-            if d > 0:
-                ll += sum_eta - d * L
-                if efron and d > 1:
-                    for r in range(1, d):
-                        ll -= np.log(1.0 - (r / d) * a)
-            d = 0
-            sum_eta = 0.0
-            A = 0.0
-            g -= 1
+    ll = cox_loglik(eta, time, event, efron, G, gL, ga, gd)
     # forward pass: running Σ_t c_t S0_g/S0_t (C1) and Σ_t c2_t (S0_g/S0_t)² (C2)
     C1 = 0.0
     C2 = 0.0
@@ -190,17 +170,28 @@ def _curvature(eta, time, event, efron, grad, wd, wm, pi, gstart, gd, gL, ga, go
     return ll, G
 
 
+@njit(inline="always")
+def _curvature_work(n, n_mu):  # pragma: no cover - compiled
+    """Work arrays of the curvature model besides grad and wd: ``(wm, pi, gstart, gd, gL, ga,
+    gom)`` of length n for :func:`_curvature`, then ``(mu, ups)`` of length ``n_mu`` for the
+    products with M (n, or 0 when they are not needed)."""
+    return (
+        np.empty(n),
+        np.empty(n),
+        np.empty(n + 1, dtype=np.int64),
+        np.empty(n, dtype=np.int64),
+        np.empty(n),
+        np.empty(n),
+        np.empty(n),
+        np.empty(n_mu),
+        np.empty(n_mu),
+    )
+
+
 @njit(**_OPTS)
 def cox_diag_stats(eta, time, event, efron, grad, weight):  # pragma: no cover - compiled
     """ℓ, ``grad = ∂ℓ/∂η`` and ``weight = −diag ∂²ℓ/∂η²`` at time-sorted ``eta``; returns ℓ."""
-    n = eta.shape[0]
-    wm = np.empty(n)
-    pi = np.empty(n)
-    gstart = np.empty(n + 1, dtype=np.int64)
-    gd = np.empty(n, dtype=np.int64)
-    gL = np.empty(n)
-    ga = np.empty(n)
-    gom = np.empty(n)
+    wm, pi, gstart, gd, gL, ga, gom, _, _ = _curvature_work(eta.shape[0], 0)
     ll, _ = _curvature(eta, time, event, efron, grad, weight, wm, pi, gstart, gd, gL, ga, gom)
     return ll
 
@@ -338,6 +329,24 @@ def _cd_update(X, j, cv, exact, efron, r, beta, eta, v, v_done, mx, pf, l1, l2, 
     return abs(delta) * np.sqrt(vj)
 
 
+@njit(inline="always")
+def _sweep(js, n_js, cd):  # pragma: no cover - compiled
+    """One coordinate-descent sweep over ``js[:n_js]``; returns the largest ``|Δβ_j| √v_j``.
+
+    ``cd = (X, cv, exact, efron, r, beta, eta, v, v_done, mx, pf, l1, l2, n_event)``: the
+    arguments of :func:`_cd_update` besides j.
+    """
+    X, cv, exact, efron, r, beta, eta, v, v_done, mx, pf, l1, l2, n_event = cd
+    dmax = 0.0
+    for jj in range(n_js):
+        ch = _cd_update(
+            X, js[jj], cv, exact, efron, r, beta, eta, v, v_done, mx, pf, l1, l2, n_event
+        )
+        if ch > dmax:
+            dmax = ch
+    return dmax
+
+
 @njit(**_OPTS)
 def _cholesky_solve(M, m, x):  # pragma: no cover - compiled
     """Solve ``M[:m, :m] y = x[:m]`` in place (lower triangle of M overwritten).
@@ -371,13 +380,13 @@ def _cholesky_solve(M, m, x):  # pragma: no cover - compiled
 
 
 @njit(**_OPTS)
-def _subspace_cg(X, idx, m, cv, exact, efron, b, v, pf, l2, n_event, tol, x):
+def _subspace_cg(X, idx, m, cv, exact, efron, b, v, pf, l2, n_event, tol, x, mu):
     """Preconditioned conjugate gradients for ``(X_AᵀMX_A / n_event + λ(1−ξ) pf_A) x = b``.
 
     Matrix-free: each product costs two passes over X_A plus one M·u, O(n m).  Jacobi
     preconditioner ``v_j + λ(1−ξ) pf_j``.  Starts from 0, so every iterate decreases the
     quadratic whose gradient is the residual; stops when ``max |res_a| / √d_a < tol``, after
-    ``_CG_MAX`` iterations, or on a direction of zero curvature.
+    ``_CG_MAX`` iterations, or on a direction of zero curvature.  ``mu`` (n) is work space.
     """  # pragma: no cover - compiled
     n = X.shape[0]
     d = np.empty(m)
@@ -386,7 +395,6 @@ def _subspace_cg(X, idx, m, cv, exact, efron, b, v, pf, l2, n_event, tol, x):
     pdir = np.empty(m)
     q = np.empty(m)
     u = np.empty(n)
-    mu = np.empty(n)
     rz = 0.0
     for a in range(m):
         d[a] = v[idx[a]] + l2 * pf[idx[a]]
@@ -491,7 +499,7 @@ def _subspace_step(
             return False
     else:
         rhs = x.copy()
-        _subspace_cg(X, idx, m, cv, exact, efron, rhs, v, pf, l2, n_event, 0.1 * tol, x)
+        _subspace_cg(X, idx, m, cv, exact, efron, rhs, v, pf, l2, n_event, 0.1 * tol, x, mx)
     # largest t in (0, 1] keeping every sign (x now holds the step Δ)
     t = 1.0
     for a in range(m):
@@ -554,15 +562,7 @@ def coxnet_solve(
     l2 = lam - l1
     grad = np.empty(n)
     wd = np.empty(n)
-    wm = np.empty(n)
-    pi = np.empty(n)
-    gstart = np.empty(n + 1, dtype=np.int64)
-    gd = np.empty(n, dtype=np.int64)
-    gL = np.empty(n)
-    ga = np.empty(n)
-    gom = np.empty(n)
-    mu = np.empty(n)
-    ups = np.empty(n)
+    wm, pi, gstart, gd, gL, ga, gom, mu, ups = _curvature_work(n, n)
     r = np.empty(n)
     mx = np.empty(n)
     eta_old = np.empty(n)
@@ -574,6 +574,7 @@ def coxnet_solve(
     while sweeps < max_sweeps:
         ll, G = _curvature(eta, time, event, efron, grad, wd, wm, pi, gstart, gd, gL, ga, gom)
         cv = (wd, wm, pi, event, gstart, gd, ga, gom, mu, ups, G)
+        cd = (X, cv, exact, efron, r, beta, eta, v, v_done, mx, pf, l1, l2, n_event)
         f_old = -ll / n_event + _penalty(beta, pf, l1, l2)
         for i in range(n):
             r[i] = grad[i]
@@ -584,14 +585,9 @@ def coxnet_solve(
             v_done[j] = False
         # inner loop: full sweeps alternating with active-set sweeps and subspace steps
         while sweeps < max_sweeps:
-            dmax = 0.0
-            for jj in range(n_strong):
+            dmax = _sweep(strong, n_strong, cd)
+            for jj in range(n_strong):  # coordinates that left zero join the active list
                 j = strong[jj]
-                ch = _cd_update(
-                    X, j, cv, exact, efron, r, beta, eta, v, v_done, mx, pf, l1, l2, n_event
-                )
-                if ch > dmax:
-                    dmax = ch
                 if beta[j] != 0.0 and not is_active[j]:
                     is_active[j] = True
                     active[n_active] = j
@@ -601,27 +597,7 @@ def coxnet_solve(
                 break
             cycles = 0
             while sweeps < max_sweeps:
-                dmax = 0.0
-                for jj in range(n_active):
-                    ch = _cd_update(
-                        X,
-                        active[jj],
-                        cv,
-                        exact,
-                        efron,
-                        r,
-                        beta,
-                        eta,
-                        v,
-                        v_done,
-                        mx,
-                        pf,
-                        l1,
-                        l2,
-                        n_event,
-                    )
-                    if ch > dmax:
-                        dmax = ch
+                dmax = _sweep(active, n_active, cd)
                 sweeps += 1
                 cycles += 1
                 if dmax < tol:

@@ -21,7 +21,7 @@ plain read of the data.
 
 Everything is ``nogil`` and single-threaded: a batch is one compiled call with no per-pair
 Python and work arrays allocated once, and callers may split a batch over threads themselves.
-No validation happens here (see ``desurv.matching``): costs must be finite and
+No validation happens here (see ``desurv.evaluation.matching``): costs must be finite and
 ``n_rows <= n_cols``.
 """
 
@@ -33,14 +33,31 @@ from numba import njit
 _OPTS = dict(cache=True, nogil=True, fastmath=False)
 
 
+@njit(inline="always")
+def _work(nr, nc):  # pragma: no cover - compiled
+    """Work arrays of :func:`_solve` for nr rows and nc columns:
+    ``(u, v, spc, path, row4col, sr, sc, remaining)``."""
+    return (
+        np.empty(nr),
+        np.empty(nc),
+        np.empty(nc),
+        np.empty(nc, np.int64),
+        np.empty(nc, np.int64),
+        np.empty(nr, np.bool_),
+        np.empty(nc, np.bool_),
+        np.empty(nc, np.int64),
+    )
+
+
 @njit(**_OPTS)
-def _solve(cost, col4row, u, v, spc, path, row4col, sr, sc, remaining):  # pragma: no cover
+def _solve(cost, col4row, work):  # pragma: no cover - compiled
     """Minimum-cost assignment of every row of ``cost`` (nr, nc), nr <= nc, finite.
 
     Writes ``col4row`` (nr,) and returns 0 (or -1 if no augmenting path exists, which cannot
-    happen for finite costs). ``u`` (nr,), ``v``, ``spc``, ``path``, ``row4col``, ``sc``,
-    ``remaining`` (nc,) and ``sr`` (nr,) are work arrays; their content on entry is ignored.
+    happen for finite costs). ``work`` comes from :func:`_work` (nr, nc) and may be reused
+    between calls: its content on entry is ignored.
     """
+    u, v, spc, path, row4col, sr, sc, remaining = work
     nr, nc = cost.shape
     for i in range(nr):
         u[i] = 0.0
@@ -150,18 +167,7 @@ def _solve(cost, col4row, u, v, spc, path, row4col, sr, sc, remaining):  # pragm
 def lsa(cost, col4row):  # pragma: no cover - compiled
     """Solve one assignment problem ``cost`` (nr, nc), nr <= nc; writes ``col4row`` (nr,)."""
     nr, nc = cost.shape
-    return _solve(
-        cost,
-        col4row,
-        np.empty(nr),
-        np.empty(nc),
-        np.empty(nc),
-        np.empty(nc, np.int64),
-        np.empty(nc, np.int64),
-        np.empty(nr, np.bool_),
-        np.empty(nc, np.bool_),
-        np.empty(nc, np.int64),
-    )
+    return _solve(cost, col4row, _work(nr, nc))
 
 
 @njit(**_OPTS)
@@ -172,17 +178,10 @@ def lsa_batched(costs, col4row):  # pragma: no cover - compiled
     (always 0 for finite costs).
     """
     n, nr, nc = costs.shape
-    u = np.empty(nr)
-    v = np.empty(nc)
-    spc = np.empty(nc)
-    path = np.empty(nc, np.int64)
-    row4col = np.empty(nc, np.int64)
-    sr = np.empty(nr, np.bool_)
-    sc = np.empty(nc, np.bool_)
-    remaining = np.empty(nc, np.int64)
+    work = _work(nr, nc)
     fails = 0
     for b in range(n):
-        if _solve(costs[b], col4row[b], u, v, spc, path, row4col, sr, sc, remaining) != 0:
+        if _solve(costs[b], col4row[b], work) != 0:
             fails += 1
     return fails
 
@@ -312,14 +311,7 @@ def match_cosine_batched(A, B, perm, sim, status):  # pragma: no cover - compile
     cost = np.empty((k, kb))
     na = np.empty(k)
     nb = np.empty(kb)
-    u = np.empty(k)
-    v = np.empty(kb)
-    spc = np.empty(kb)
-    path = np.empty(kb, np.int64)
-    row4col = np.empty(kb, np.int64)
-    sr = np.empty(k, np.bool_)
-    sc = np.empty(kb, np.bool_)
-    remaining = np.empty(kb, np.int64)
+    work = _work(k, kb)
     # a shared reference is transposed (when it fits one block) and normed once
     shared = nA == 1
     cached = shared and p <= c
@@ -367,7 +359,7 @@ def match_cosine_batched(A, B, perm, sim, status):  # pragma: no cover - compile
                 x = cosm[f, h] * ia * nb[h]
                 cosm[f, h] = x
                 cost[f, h] = -x
-        _solve(cost, perm[b], u, v, spc, path, row4col, sr, sc, remaining)
+        _solve(cost, perm[b], work)
         for f in range(k):
             sim[b, f] = cosm[f, perm[b, f]]
     return bad

@@ -8,7 +8,12 @@ directly, e.g. ``from desurv._reference import cox``):
 * ``products``: the two products with X of an iteration (twins of
   ``desurv._kernels._products``);
 * ``solver``: the whole DeSurv fit with the formulas as written, forming W·H (twin of
-  ``desurv.deconvolution._loop.run_loop``; also the baseline of ``benchmarks/compare.py`` target 3);
+  ``desurv.deconvolution._loop.run_loop``; the baseline of ``benchmarks/compare.py``
+  target 3);
+* ``nmf_mu``, ``nmf_cd``: the plain-NMF multiplicative-update passes (Frobenius and
+  Kullback–Leibler) and the HALS sweeps (twins of ``desurv._kernels._nmf_mu`` and
+  ``desurv._kernels._nmf_cd``);
+* ``nnls``: batched NNLS column by column (twin of ``desurv._kernels._nnls``);
 * ``cox``: Cox log partial likelihood, gradient, diagonal majorizer, exact Hessian,
   reference coordinate descent, Breslow baseline hazard (twins of ``desurv._kernels._cox``);
 * ``concordance``: Harrell's concordance by the O(n²) definition (twin of
@@ -17,7 +22,7 @@ directly, e.g. ``from desurv._reference import cox``):
   curvature), twin of ``desurv._kernels._coxnet_path``;
 * ``matching``: exhaustive assignment, cosine matrices, cosine matching via scipy, silhouette
   by definition, top-gene co-occurrence and Jaccard (twins of ``desurv._kernels._hungarian``
-  and ``desurv.matching``).
+  and ``desurv.evaluation.matching``).
 
 They favour the formulas as written over speed: O(n²) loops and explicit products.
 """

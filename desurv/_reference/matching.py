@@ -1,7 +1,7 @@
 """Plain NumPy/scipy oracles for the matching kernels and helpers. Used by the tests only.
 
 They follow the definitions as written (explicit loops, full distance matrices, exhaustive
-search) rather than the fast formulations in ``desurv.matching`` and
+search) rather than the fast formulations in ``desurv.evaluation.matching`` and
 ``desurv._kernels._hungarian``.
 """
 
