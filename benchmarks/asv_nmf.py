@@ -23,18 +23,34 @@ def _factors(n, p, k, seed=0):
 
 
 class MUFrobeniusPass(OneThreadBenchmark):
-    """Fused Frobenius MU pass of W (ratio, flooring, penalties, new Gram)."""
+    """One Frobenius MU iteration (``fro_step``): W then H, X streamed once (``fused``) or
+    the two products in BLAS."""
 
-    params = ([500, 2000], [5, 10])
-    param_names = ["n", "k"]
+    params = ([500, 2000], [5, 10], [True, False])
+    param_names = ["n", "k", "fused"]
 
-    def prepare(self, n, k):
-        X, self.W, Ht = _factors(n, 300, k)
-        self.num, self.G = X @ Ht, Ht.T @ Ht
-        self.time_pass(n, k)
+    def prepare(self, n, k, fused):
+        X, W, Ht = _factors(n, 300, k)
+        self.X, self.W, self.H = X, W, np.ascontiguousarray(Ht.T)
+        self.HHt = self.H @ self.H.T
+        self.numH = np.empty((k, 300))
+        self.D = np.empty((k, 300))
+        self.WtW = np.empty((k, k))
+        self.time_pass(n, k, fused)
 
-    def time_pass(self, n, k):
-        _nmf_mu.fro_factor(self.W.copy(), self.num, self.G, 0.0, 0.0, EPS)
+    def time_pass(self, n, k, fused):
+        _nmf_mu.fro_step(
+            self.X,
+            self.W.copy(),
+            self.H.copy(),
+            self.HHt.copy(),
+            (0.0, 0.0, 0.0, 0.0),
+            EPS,
+            self.numH,
+            self.WtW,
+            self.D,
+            fused,
+        )
 
 
 class MUKLPass(OneThreadBenchmark):

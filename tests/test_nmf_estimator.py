@@ -8,7 +8,7 @@ import pytest
 from sklearn.decomposition import NMF as SkNMF
 from sklearn.utils.estimator_checks import check_estimator
 
-from desurv.decomposition import NMF
+from desurv.decomposition import NMF, _solvers
 from desurv.decomposition._solvers import nmf_loss
 from desurv.exceptions import ConvergenceWarning
 
@@ -31,9 +31,13 @@ def _fit_quiet(est, X, **kw):
 
 
 # --------------------------------------------------------------------- sklearn agreement
-@pytest.mark.parametrize("beta_loss", ["frobenius", "kullback-leibler"])
+@pytest.mark.parametrize(
+    "beta_loss,fused", [("frobenius", True), ("frobenius", False), ("kullback-leibler", None)]
+)
 @pytest.mark.parametrize("reg", [(0.0, "same", 0.0), (0.01, 0.03, 0.4), (0.02, "same", 1.0)])
-def test_mu_matches_sklearn_step_for_step(beta_loss, reg):
+def test_mu_matches_sklearn_step_for_step(beta_loss, fused, reg, monkeypatch):
+    if fused is not None:  # Frobenius: X streamed once by the compiled loops, or BLAS products
+        monkeypatch.setattr(_solvers, "_FUSED_MIN_BYTES", -1 if fused else 1 << 60)
     X = _lowrank()
     X[X < 1.0] = 0.0  # zeros exercise the KL flooring
     W0, H0 = _start(*X.shape, 4)
@@ -55,7 +59,10 @@ def test_mu_matches_sklearn_step_for_step(beta_loss, reg):
     assert np.max(np.abs(W - Ws)) <= 1e-10 * np.max(np.abs(Ws))
     assert np.max(np.abs(ours.components_ - sk.components_)) <= 1e-10 * np.max(sk.components_)
     assert ours.reconstruction_err_ == pytest.approx(sk.reconstruction_err_, rel=1e-10)
-    assert ours.loss_history_.shape == (51,)
+    # Frobenius: every iteration; KL: the start, every 10th and the last
+    steps = np.arange(51) if beta_loss == "frobenius" else np.arange(0, 51, 10)
+    np.testing.assert_array_equal(ours.loss_history_iter_, steps)
+    assert ours.loss_history_.shape == steps.shape
 
 
 @pytest.mark.parametrize("beta_loss", ["frobenius", "kullback-leibler"])
@@ -68,15 +75,23 @@ def test_mu_default_tol_same_stopping_as_sklearn(beta_loss):
     np.testing.assert_allclose(W, Ws, rtol=1e-8, atol=1e-10)
 
 
-def test_loss_history_is_the_objective():
+@pytest.mark.parametrize("max_iter", [30, 34])
+def test_loss_history_is_the_objective(max_iter):
     X = _lowrank()
     W0, H0 = _start(*X.shape, 4)
+    p, n = X.shape[1], X.shape[0]
     for loss in ["frobenius", "kullback-leibler"]:
-        m = NMF(4, solver="mu", beta_loss=loss, init="custom", max_iter=30, tol=0, alpha_W=0.01)
+        m = NMF(
+            4, solver="mu", beta_loss=loss, init="custom", max_iter=max_iter, tol=0, alpha_W=0.01
+        )
         W, m = _fit_quiet(m, X, W=W0, H=H0)
-        hist = m.loss_history_
+        hist, steps = m.loss_history_, m.loss_history_iter_
+        if loss == "frobenius":
+            np.testing.assert_array_equal(steps, np.arange(max_iter + 1))
+        else:
+            np.testing.assert_array_equal(steps, [*range(0, max_iter, 10), max_iter])
+        assert hist.shape == steps.shape and steps[-1] == m.n_iter_
         assert np.all(np.diff(hist) <= 1e-9 * hist[0])  # MU is monotone
-        p, n = X.shape[1], X.shape[0]
         H = m.components_
         pen = 0.5 * 0.01 * (p * np.sum(W**2) + n * np.sum(H**2))
         assert hist[-1] == pytest.approx(nmf_loss(X, W, H, loss) + pen, rel=1e-9)
@@ -84,6 +99,13 @@ def test_loss_history_is_the_objective():
             nmf_loss(X, W0, H0, loss) + 0.5 * 0.01 * (p * np.sum(W0**2) + n * np.sum(H0**2)),
             rel=1e-9,
         )
+        # every recorded entry is the objective after that many iterations
+        j = len(steps) // 2
+        mid = NMF(**{**m.get_params(), "max_iter": int(steps[j])})
+        Wj, mid = _fit_quiet(mid, X, W=W0, H=H0)
+        Hj = mid.components_
+        penj = 0.5 * 0.01 * (p * np.sum(Wj**2) + n * np.sum(Hj**2))
+        assert hist[j] == pytest.approx(nmf_loss(X, Wj, Hj, loss) + penj, rel=1e-9)
 
 
 def test_cd_reaches_sklearn_objective():
@@ -209,6 +231,7 @@ def test_mask_of_ones_equals_unmasked():
         Wb, b = _fit_quiet(NMF(**kw), X, W=W0, H=H0, mask=np.ones_like(X))
         np.testing.assert_allclose(Wa, Wb, rtol=1e-9)
         np.testing.assert_allclose(a.loss_history_, b.loss_history_, rtol=1e-9)
+        np.testing.assert_array_equal(a.loss_history_iter_, b.loss_history_iter_)
 
 
 @pytest.mark.parametrize(

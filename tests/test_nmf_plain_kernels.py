@@ -35,21 +35,29 @@ def _tol(dtype):
     return dict(rtol=2e-5, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.parametrize("dtype,k,kind", CASES)
-def test_fro_factor(dtype, k, kind):
-    X, W, Ht, _ = _data(dtype, k, kind)
-    num = X @ Ht
-    G = Ht.T @ Ht
-    args = (num, G, dtype(0.1), dtype(0.2), dtype(EPS))
-    W1, W2 = W.copy(), W.copy()
-    out1 = _nmf_mu.fro_factor(W1, *args)
-    out2 = ref_mu.fro_factor(W2, *args)
-    assert W1.dtype == dtype
-    np.testing.assert_allclose(W1, W2, **_tol(dtype))
-    np.testing.assert_allclose(out1[0], out2[0], **_tol(dtype))
-    np.testing.assert_allclose(out1[1:], out2[1:], **_tol(dtype))
+@pytest.mark.parametrize("dtype,k,kind", [*CASES, (np.float64, 2, "zeros")])
+@pytest.mark.parametrize("fused", [True, False])
+def test_fro_step(dtype, k, kind, fused):
+    X, W, Ht, _ = _data(dtype, k, kind)  # n = 23: five blocks of four rows and a remainder
+    H = np.ascontiguousarray(Ht.T)
+    reg = tuple(dtype(r) for r in (0.1, 0.05, 0.2, 0.3))
+    out, fac = [], []
+    for impl in (_nmf_mu.fro_step, ref_mu.fro_step):
+        Wc, Hc = W.copy(), H.copy()
+        H64 = H.astype(np.float64)
+        work = [H64 @ H64.T, np.full((k, X.shape[1]), np.nan), np.empty((k, k)), np.empty_like(H64)]
+        res = impl(X, Wc, Hc, work[0], reg, dtype(EPS), *work[1:], fused)
+        out.append((res, work))
+        fac.append((Wc, Hc))
+    assert fac[0][0].dtype == fac[0][1].dtype == dtype
+    for a, b in zip(fac[0], fac[1], strict=True):
+        np.testing.assert_allclose(a, b, **_tol(dtype))
+    np.testing.assert_allclose(out[0][0], out[1][0], **_tol(dtype))
+    for a, b in zip(out[0][1], out[1][1], strict=True):  # HHt, WᵀX, WᵀW, WᵀW H_old
+        np.testing.assert_allclose(a, b, **_tol(dtype))
     if kind == "zeros":
-        assert np.all(W1[:3] == 0)
+        assert np.all(fac[0][0][:3] == 0)  # zero rows stay zero (den == 0 -> eps)
+        assert np.all(fac[0][1][0] == 0)
 
 
 @pytest.mark.parametrize("dtype,k,kind", CASES)
@@ -94,10 +102,13 @@ def test_masked_passes(dtype, k, kind):
     np.testing.assert_allclose(B1, B2, **_tol(dtype))
     np.testing.assert_allclose(l1, l2, **_tol(dtype))
     B1, B2 = WH.copy(), WH.copy()
-    l1 = _nmf_mu.masked_kl_pass(X, M, B1, dtype(EPS))
-    l2 = ref_mu.masked_kl_pass(X, M, B2, dtype(EPS))
+    l1 = _nmf_mu.masked_kl_pass(X, M, B1, dtype(EPS), True)
+    l2 = ref_mu.masked_kl_pass(X, M, B2, dtype(EPS), True)
     np.testing.assert_allclose(B1, B2, **_tol(dtype))
     np.testing.assert_allclose(l1, l2, **_tol(dtype))
+    B3 = WH.copy()
+    assert _nmf_mu.masked_kl_pass(X, M, B3, dtype(EPS), False) == 0.0  # no logs
+    np.testing.assert_array_equal(B3, B1)
     # with M = 1 the weighted passes reduce to the plain objective
     ones = np.ones_like(X)
     B = WH.copy()
@@ -162,17 +173,19 @@ def test_kl_fused_passes(dtype, k, kind):
 
 @pytest.mark.parametrize("dtype,k,kind", CASES)
 @pytest.mark.parametrize("tol", [0.0, 1e-3])
-def test_fro_loop(dtype, k, kind, tol):
+@pytest.mark.parametrize("fused", [True, False])
+def test_fro_loop(dtype, k, kind, tol, fused):
     X, W, Ht, _ = _data(dtype, k, kind)
+    H = np.ascontiguousarray(Ht.T)
     reg = tuple(dtype(r) for r in (0.01, 0.02, 0.03, 0.0))
     x2 = float(np.sum(X.astype(float) ** 2))
-    d0 = 0.5 * float(np.sum((X - W @ Ht.T).astype(float) ** 2))
+    d0 = 0.5 * float(np.sum((X - W @ H).astype(float) ** 2))
     out = []
     for impl in (_nmf_mu.fro_loop, ref_mu.fro_loop):
-        Wc, Hc = W.copy(), Ht.copy()
+        Wc, Hc = W.copy(), H.copy()
         hist = np.empty(41)
         hist[0] = d0
-        n_it = impl(X, Wc, Hc, reg, dtype(EPS), x2, 40, tol, hist)
+        n_it = impl(X, Wc, Hc, reg, dtype(EPS), x2, 40, tol, hist, fused)
         out.append((Wc, Hc, n_it, hist[1 : n_it + 1]))
     assert out[0][2] == out[1][2]
     for a, b in zip(out[0][:2] + out[0][3:], out[1][:2] + out[1][3:], strict=True):

@@ -1,7 +1,8 @@
 """Fused multiplicative-update passes of plain NMF (Lee & Seung 2001), Numba, nogil.
 
-The products with X (or with the ratio X / WH) are done by BLAS in the caller; these kernels
-do the element-wise work around them in one pass each.
+Frobenius: :func:`fro_step` is a whole iteration, either streaming X once through fused
+compiled loops (X larger than L2) or with two BLAS products. KL: the fused passes form WH row
+by row and never store it. The masked variants do the element-wise work around BLAS products.
 
 Layout: both factors are handled as "row factors" F of shape (m, k) (W itself, and Hᵀ), so one
 kernel serves the W and the H half-steps. The arithmetic reproduces scikit-learn's update
@@ -13,9 +14,12 @@ Every kernel has a NumPy twin in ``desurv._reference.nmf_mu``.
 import numpy as np
 from numba import njit
 
-_OPTS = dict(cache=True, nogil=True, fastmath=False)
+# error_model="numpy": a division does not test its divisor for zero (Python's
+# ZeroDivisionError check keeps every loop with a division scalar); every divisor here is
+# guarded (den == 0 -> eps, max(WH, eps)), so the results are unchanged
+_OPTS = dict(cache=True, nogil=True, fastmath=False, error_model="numpy")
 # reductions vectorise only when LLVM may reassociate the sums
-_OPTS_SUM = dict(cache=True, nogil=True, fastmath={"reassoc", "contract"})
+_OPTS_SUM = dict(cache=True, nogil=True, fastmath={"reassoc", "contract"}, error_model="numpy")
 
 
 @njit(**_OPTS)
@@ -91,11 +95,12 @@ def masked_fro_pass(X, M, B):  # pragma: no cover - compiled
 
 
 @njit(**_OPTS)
-def masked_kl_pass(X, M, B, eps):  # pragma: no cover - compiled
+def masked_kl_pass(X, M, B, eps, want_loss):  # pragma: no cover - compiled
     """In place B <- M * X / max(B, eps) (B holds WH on entry).
 
     Returns the weighted generalised KL divergence
-    sum M (x log(x / max(WH, eps)) [x > eps] - x + WH) in float64.
+    sum M (x log(x / max(WH, eps)) [x > eps] - x + WH) in float64 when ``want_loss`` (the
+    logs cost about as much as the rest of the pass), else 0.
     """
     n, p = X.shape
     loss = 0.0
@@ -106,7 +111,7 @@ def masked_kl_pass(X, M, B, eps):  # pragma: no cover - compiled
             wh = B[i, j]
             whs = wh if wh >= eps else eps
             r = x / whs
-            if m != 0:
+            if want_loss and m != 0:
                 t = np.float64(wh) - x
                 if x > eps:
                     t += np.float64(x) * np.log(np.float64(r))
@@ -212,18 +217,21 @@ def _fro_w_rows(W, i0, nr, NB, HHt, l1, l2, eps, dens):  # pragma: no cover - co
 
 
 @njit(**_OPTS_SUM)
-def fro_step(X, W, H, HHt, reg, eps, numH, WtW, numH_den):  # pragma: no cover - compiled
-    """One Frobenius MU iteration in place (W, then H with the new W), X streamed once.
+def fro_step(X, W, H, HHt, reg, eps, numH, WtW, D, fused):  # pragma: no cover - compiled
+    """One Frobenius MU iteration in place: W, then H with the new W (scikit-learn's order).
 
     X : (n, p); W : (n, k); H : (k, p), all C-contiguous and of X's dtype; reg = (l1_W,
     l1_H, l2_W, l2_H); HHt : (k, k) float64, HHᵀ of the current H on entry, of the new H on
-    exit. numH, numH_den : (k, p) and WtW : (k, k) float64 work arrays, on exit numH = WᵀX
-    and WtW = WᵀW of the new W, numH_den = WᵀW H of the old H.
+    exit. numH, D : (k, p) and WtW : (k, k) float64 work arrays; on exit numH = WᵀX and
+    WtW = WᵀW of the new W, D = WᵀW H of the old H.
 
-    Blocks of four rows of X stay in L1: their numerators X Hᵀ are formed (four rows share
-    every load of H), the rows of W are updated at once (scikit-learn's
-    ``W * XHᵀ / ((W HHᵀ + l1) + l2 W)``, ``den == 0 -> eps``) and the block's share of
-    WᵀX and WᵀW is accumulated, so the H half-step needs no second pass over X.
+    ``fused=True`` streams X once: blocks of four rows of X stay in L1 while their
+    numerators X Hᵀ are formed (four rows share every load of H, two rows of H share every
+    load of X), the four rows of W are updated (``W * XHᵀ / ((W HHᵀ + l1) + l2 W)``,
+    ``den == 0 -> eps``) and the block's share of WᵀX and WᵀW is accumulated, so the H
+    half-step needs no second pass over X. ``fused=False`` does the two products with BLAS
+    (``np.dot``), faster when X fits in the L2 cache (BLAS then runs near peak, while the
+    fused loops are limited to 256-bit vectors). The two differ by summation order only.
     Returns (cross, quad, sW1, sW2, sH1, sH2) in float64: cross = <WᵀX, H_new>, quad =
     <WᵀW, H_new H_newᵀ> (½‖X - WH‖² = ½(‖X‖² - 2 cross + quad)), and the sums and sums of
     squares of the new W and H.
@@ -231,12 +239,19 @@ def fro_step(X, W, H, HHt, reg, eps, numH, WtW, numH_den):  # pragma: no cover -
     n, p = X.shape
     k = W.shape[1]
     l1W, l1H, l2W, l2H = reg
-    NB = np.empty((4, k))
     dens = np.empty(k)
-    numH[:, :] = 0.0
-    WtW[:, :] = 0.0
-    sW1 = 0.0
-    sW2 = 0.0
+    if not fused:
+        num = np.dot(X, H.T)
+        sW1, sW2 = _fro_w_rows(W, 0, n, num, HHt, l1W, l2W, eps, dens)
+        numH[:, :] = np.dot(W.T, X)
+        WtW[:, :] = np.dot(W.T, W)
+        n = 0  # skip the fused pass
+    else:
+        numH[:, :] = 0.0
+        WtW[:, :] = 0.0
+        sW1 = 0.0
+        sW2 = 0.0
+    NB = np.empty((4, k))
     i = 0
     while i < n:
         nr = min(4, n - i)
@@ -326,9 +341,9 @@ def fro_step(X, W, H, HHt, reg, eps, numH, WtW, numH_den):  # pragma: no cover -
                 w2 = np.float64(W[i + 2, f])
                 w3 = np.float64(W[i + 3, f])
                 for j in range(p):
-                    numH[f, j] += w0 * X[i, j] + w1 * X[i + 1, j] + w2 * X[i + 2, j] + w3 * X[
-                        i + 3, j
-                    ]
+                    numH[f, j] += (
+                        w0 * X[i, j] + w1 * X[i + 1, j] + w2 * X[i + 2, j] + w3 * X[i + 3, j]
+                    )
         else:
             for r in range(nr):
                 for f in range(k):
@@ -343,7 +358,6 @@ def fro_step(X, W, H, HHt, reg, eps, numH, WtW, numH_den):  # pragma: no cover -
         i += nr
     # H half-step: den = (WᵀW H + l1) + l2 H with the old H (D holds WᵀW H), vectorised
     # along the rows of H
-    D = numH_den
     for f in range(k):
         for j in range(p):
             D[f, j] = 0.0
@@ -378,13 +392,14 @@ def fro_step(X, W, H, HHt, reg, eps, numH, WtW, numH_den):  # pragma: no cover -
 
 
 @njit(**_OPTS)
-def fro_loop(X, W, H, reg, eps, x2, max_iter, tol, hist):  # pragma: no cover - compiled
+def fro_loop(X, W, H, reg, eps, x2, max_iter, tol, hist, fused):  # pragma: no cover - compiled
     """The whole Frobenius MU loop, compiled (no Python overhead per iteration).
 
     X : (n, p); W : (n, k) and H : (k, p) updated in place (X's dtype, C-contiguous);
     reg = (l1_W, l1_H, l2_W, l2_H) in X's dtype; x2 = ‖X‖² (float64); hist : float64
     (max_iter + 1,), hist[0] the initial data term on entry; receives the objective after
-    each iteration at hist[1:]. Each iteration is one :func:`fro_step` (X streamed once).
+    each iteration at hist[1:]. Each iteration is one :func:`fro_step` (``fused``: X
+    streamed once by the compiled loops, else two BLAS products).
     Stops by scikit-learn's rule (every 10 iterations, relative decrease of sqrt(2 D) below
     tol). Returns the number of iterations done.
     """
@@ -405,7 +420,7 @@ def fro_loop(X, W, H, reg, eps, x2, max_iter, tol, hist):  # pragma: no cover - 
     n_iter = 0
     for it in range(1, max_iter + 1):
         n_iter = it
-        cross, quad, sW1, sW2, sH1, sH2 = fro_step(X, W, H, HHt, reg, eps, numH, WtW, D)
+        cross, quad, sW1, sW2, sH1, sH2 = fro_step(X, W, H, HHt, reg, eps, numH, WtW, D, fused)
         loss = 0.5 * (x2 - 2.0 * cross + quad)
         if loss < 0.0:
             loss = 0.0

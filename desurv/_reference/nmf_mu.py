@@ -5,15 +5,26 @@ from __future__ import annotations
 import numpy as np
 
 
-def fro_factor(F, num, G, l1, l2, eps):
-    """Twin of ``_nmf_mu.fro_factor``: in place F <- F * num / ((F G + l1) + l2 F)."""
-    F_old = F.copy()
-    den = (F_old @ G + l1) + l2 * F_old
+def fro_step(X, W, H, HHt, reg, eps, numH, WtW, D, fused):
+    """Twin of ``_nmf_mu.fro_step`` (both paths): W then H, scikit-learn's formulas."""
+    l1W, l1H, l2W, l2H = reg
+    W_old = W.copy()
+    den = (W_old @ HHt + l1W) + l2W * W_old
     den[den == 0] = eps
-    F[...] = F_old * (num / den)
-    F64 = F.astype(np.float64)
-    cross = float(np.sum(num.astype(np.float64) * F64))
-    return F64.T @ F64, cross, float(F64.sum()), float((F64**2).sum())
+    W[...] = W_old * ((X @ H.T).astype(np.float64) / den)
+    W64 = W.astype(np.float64)
+    numH[...] = W64.T @ X
+    WtW[...] = W64.T @ W64
+    H_old = H.copy()
+    D[...] = WtW @ H_old
+    den = (D + l1H) + l2H * H_old
+    den[den == 0] = eps
+    H[...] = H_old * (numH / den)
+    H64 = H.astype(np.float64)
+    HHt[...] = H64 @ H64.T
+    cross = float(np.sum(numH * H64))
+    quad = float(np.sum(WtW * HHt))
+    return cross, quad, W64.sum(), (W64**2).sum(), H64.sum(), (H64**2).sum()
 
 
 def div_factor(F, num, den, l1, l2, eps, floor):
@@ -46,7 +57,7 @@ def masked_fro_pass(X, M, B):
     return loss
 
 
-def masked_kl_pass(X, M, B, eps):
+def masked_kl_pass(X, M, B, eps, want_loss):
     """Twin of ``_nmf_mu.masked_kl_pass``: B <- M X / max(B, eps); weighted KL divergence."""
     WH = B.astype(np.float64)
     X64 = X.astype(np.float64)
@@ -54,7 +65,7 @@ def masked_kl_pass(X, M, B, eps):
     t = WH - X64
     sel = X > eps
     t[sel] += X64[sel] * np.log(r[sel].astype(np.float64))
-    loss = float(np.sum((M * t)[M != 0]))
+    loss = float(np.sum((M * t)[M != 0])) if want_loss else 0.0
     B[...] = M * r
     return loss
 
@@ -75,18 +86,19 @@ def kl_h_pass(X, W, H, eps, num):
     num[...] = W.T @ B
 
 
-def fro_loop(X, W, Ht, reg, eps, x2, max_iter, tol, hist):
+def fro_loop(X, W, H, reg, eps, x2, max_iter, tol, hist, fused):
     """Twin of ``_nmf_mu.fro_loop``: the Frobenius MU loop in NumPy (same stopping rule)."""
     l1W, l1H, l2W, l2H = reg
-    HHt = Ht.T @ Ht
+    k, p = H.shape
+    H64 = H.astype(np.float64)
+    HHt = H64 @ H64.T
+    numH, D, WtW = np.empty((k, p)), np.empty((k, p)), np.empty((k, k))
     e0 = e_prev = np.sqrt(2.0 * max(hist[0], 0.0))
     n_iter = 0
     for it in range(1, max_iter + 1):
         n_iter = it
-        WtW, _, sW1, sW2 = fro_factor(W, X @ Ht, HHt, l1W, l2W, eps)
-        HHt64, cross, sH1, sH2 = fro_factor(Ht, X.T @ W, WtW.astype(X.dtype), l1H, l2H, eps)
-        HHt = HHt64.astype(X.dtype)
-        loss = max(0.5 * (x2 - 2.0 * cross + float(np.sum(WtW * HHt64))), 0.0)
+        cross, quad, sW1, sW2, sH1, sH2 = fro_step(X, W, H, HHt, reg, eps, numH, WtW, D, fused)
+        loss = max(0.5 * (x2 - 2.0 * cross + quad), 0.0)
         hist[it] = loss + l1W * sW1 + 0.5 * l2W * sW2 + l1H * sH1 + 0.5 * l2H * sH2
         if tol > 0 and it % 10 == 0:
             e = np.sqrt(2.0 * loss)

@@ -101,8 +101,17 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         scikit-learn; weighted by the mask if one was given.
     n_iter_ : int
         Iterations of the kept fit.
-    loss_history_ : ndarray of float64, shape (n_iter_ + 1,)
-        Objective (D + penalties) at the start and after each iteration of the kept fit.
+    loss_history_ : ndarray of float64, shape (n_records,)
+        Objective (D + penalties) of the kept fit after the iterations
+        ``loss_history_iter_`` (entry 0: the start). Frobenius ("cd" and "mu"): every
+        iteration, n_records = n_iter_ + 1 (the objective is a by-product of the updates).
+        Kullback-Leibler: the start, every 10th iteration and the last one, i.e.
+        n_records = n_iter_ // 10 + 1, plus 1 when n_iter_ is not a multiple of 10: the
+        iterations where scikit-learn's stopping rule evaluates it too (its logarithms cost
+        about a third of a KL iteration).
+    loss_history_iter_ : ndarray of int, shape (n_records,)
+        The iteration number of each entry of ``loss_history_`` (increasing, from 0 to
+        n_iter_).
     n_features_in_ : int
     feature_names_in_ : ndarray of str (only when X has string column names)
 
@@ -364,7 +373,7 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 print(f"NMF restart {r}: objective {res[3][-1]:.6g} after {res[2]} iterations")
             if best is None or res[3][-1] < best[3][-1]:
                 best = res
-        Wf, Hf, n_iter, history = best
+        Wf, Hf, n_iter, history, hist_iter = best
         if n_iter == self.max_iter and self.tol > 0:
             warnings.warn(
                 f"NMF stopped at max_iter={self.max_iter} before reaching tol={self.tol}; "
@@ -376,6 +385,7 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self.n_components_ = Hf.shape[0]
         self.n_iter_ = int(n_iter)
         self.loss_history_ = history
+        self.loss_history_iter_ = hist_iter
         self.reconstruction_err_ = float(np.sqrt(2.0 * max(nmf_loss(X, Wf, Hf, loss, mask), 0.0)))
         return Wf
 
