@@ -92,6 +92,20 @@ def test_deterministic_across_n_jobs():
     assert "cosmic_cosine" in a.attrs["left_out"]
 
 
+def test_desurv_nmf_methods_and_other_joblib_backends_give_the_same_rows():
+    """desurv's NMF through the registry; a joblib backend switch (as for Dask or Ray)
+    changes nothing but where the cells run."""
+    from joblib import parallel_config
+
+    kw = dict(seeds=[0, 1], params={"nmf-frobenius": {"max_iter": 60}, "nmf-kl": {"max_iter": 60}})
+    a = run_benchmark(["nmf-frobenius", "nmf-kl"], "mutsim", n_jobs=1, **kw)
+    with parallel_config(backend="threading"):
+        b = run_benchmark(["nmf-frobenius", "nmf-kl"], "mutsim", n_jobs=2, **kw)
+    pd.testing.assert_frame_equal(_stable(a), _stable(b))
+    assert a["error"].isna().all()
+    assert (a.loc[a["metric"] == "signature_cosine", "value"] > 0.8).all()
+
+
 def test_resume_from_cache(tmp_path, counting_method):
     cache = tmp_path / "cache"
     cache.mkdir()
