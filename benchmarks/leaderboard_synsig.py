@@ -12,7 +12,7 @@ Data: ``../shared/data/mutational/synsig/<scenario>/`` (read by path; the packag
 data). Not a test: prints a table of medians (IQR) and writes the tidy results to
 ``benchmarks/results/leaderboard_synsig.csv``.
 
-    python benchmarks/leaderboard_synsig.py --seeds 5 --jobs 2
+    python benchmarks/leaderboard_synsig.py --seeds 5 --jobs 2 [--max-iter 2000]
 """
 
 from __future__ import annotations
@@ -40,6 +40,9 @@ def main():
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--data", type=Path, default=SYNSIG)
+    ap.add_argument(
+        "--max-iter", type=int, default=None, help="override every method's max_iter (default 500)"
+    )
     ap.add_argument("--out", type=Path, default=HERE / "results" / "leaderboard_synsig.csv")
     args = ap.parse_args()
     scenarios = sorted(p for p in args.data.iterdir() if (p / "catalog.tsv").is_file())
@@ -53,6 +56,7 @@ def main():
         seeds=tuple(range(args.seeds)),
         metrics=METRICS,
         n_jobs=args.jobs,
+        params=None if args.max_iter is None else {m: {"max_iter": args.max_iter} for m in METHODS},
     )
     elapsed = time.perf_counter() - t0
     args.out.parent.mkdir(parents=True, exist_ok=True)
