@@ -14,6 +14,17 @@ from numba import njit
 _OPTS = dict(cache=True, nogil=True, fastmath=False)
 
 
+@njit(inline="always", **_OPTS)
+def _gather(passive, idx):  # pragma: no cover - compiled
+    """idx[:npass] ← the indices of the passive set, in order; returns npass."""
+    npass = 0
+    for a in range(passive.shape[0]):
+        if passive[a]:
+            idx[npass] = a
+            npass += 1
+    return npass
+
+
 @njit(**_OPTS)
 def _solve_passive(G, c, idx, npass, L, z, tiny):  # pragma: no cover - compiled
     """z[:npass] <- G[idx, idx]^{-1} c[idx] by Cholesky. Returns the position (in idx) of the
@@ -84,11 +95,7 @@ def nnls_gram(G, C, max_iter):  # pragma: no cover - compiled
         for a in range(k):
             passive[a] = True
         while True:
-            npass = 0
-            for a in range(k):
-                if passive[a]:
-                    idx[npass] = a
-                    npass += 1
+            npass = _gather(passive, idx)
             if npass == 0:
                 break
             fail = _solve_passive(G, c, idx, npass, L, z, tiny)
@@ -134,11 +141,7 @@ def nnls_gram(G, C, max_iter):  # pragma: no cover - compiled
             it += 1
             passive[best] = True
             while True:
-                npass = 0
-                for a in range(k):
-                    if passive[a]:
-                        idx[npass] = a
-                        npass += 1
+                npass = _gather(passive, idx)
                 fail = _solve_passive(G, c, idx, npass, L, z, tiny)
                 if fail >= 0:
                     # dependent column: keep it out for this right-hand side
