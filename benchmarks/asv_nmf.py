@@ -85,6 +85,23 @@ class CDSweep(OneThreadBenchmark):
         _nmf_cd.hals_sweep(self.W.copy(), self.num, self.G, 0.0, 0.0)
 
 
+class CDSweepTransposed(OneThreadBenchmark):
+    """One HALS coordinate sweep of Wᵀ (k, n), vectorised across the rows (the CD solver's)."""
+
+    params = ([500, 2000], [5, 10])
+    param_names = ["n", "k"]
+
+    def prepare(self, n, k):
+        X, W, Ht = _factors(n, 300, k)
+        self.Wt = np.ascontiguousarray(W.T)
+        self.num, self.G = np.ascontiguousarray((X @ Ht).T), Ht.T @ Ht
+        self.g = np.empty(n)
+        self.time_sweep(n, k)
+
+    def time_sweep(self, n, k):
+        _nmf_cd.hals_sweep_t(self.Wt.copy(), self.num, self.G, 0.0, 0.0, self.g)
+
+
 class BatchedNNLS(OneThreadBenchmark):
     """Active-set NNLS of m samples on a shared Gram matrix (k = 10, p = 96)."""
 

@@ -5,7 +5,10 @@
 (b) time to reach the same objective: our CD vs sklearn ``solver="cd"`` run to convergence;
 (c) NNLS exposures of 10,000 samples (k = 10) vs a loop of ``scipy.optimize.nnls``.
 
-Medians of >= 5 repetitions, BLAS on one thread. Run: ``python benchmarks/compare_nmf.py``.
+Every comparison alternates ours and the reference inside each repetition (the order swapped
+from one repetition to the next), so that a change of machine load hits both; the ratio is the
+median of the per-repetition ratios (>= 5 repetitions), the times shown are medians. BLAS on
+one thread. Run: ``python benchmarks/compare_nmf.py``.
 """
 
 import os
@@ -24,16 +27,39 @@ from desurv.decomposition._init import initialize_nmf
 from desurv.decomposition._solvers import nmf_loss
 
 REPS = 5
+#: per-iteration MU times are differences of two fits; more repetitions steady their median
+REPS_A = 9
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "mutational"
 
 
-def median_time(fn, reps=REPS):
-    times = []
-    for _ in range(reps):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return float(np.median(times))
+def _timed(fn):
+    t = time.perf_counter()
+    fn()
+    return time.perf_counter() - t
+
+
+def alternate(fns, reps=REPS):
+    """Times of each of ``fns`` (name -> callable), interleaved within every repetition.
+
+    The order of the calls is reversed on every other repetition. Returns name -> array of
+    the ``reps`` times.
+    """
+    names = list(fns)
+    times = {name: [] for name in names}
+    for rep in range(reps):
+        for name in names if rep % 2 == 0 else names[::-1]:
+            times[name].append(_timed(fns[name]))
+    return {name: np.asarray(t) for name, t in times.items()}
+
+
+def compare(ours, ref, reps=REPS):
+    """Alternating timing of two callables: (median ours, median ref, median of ref / ours)."""
+    t = alternate({"ours": ours, "ref": ref}, reps)
+    return (
+        float(np.median(t["ours"])),
+        float(np.median(t["ref"])),
+        float(np.median(t["ref"] / t["ours"])),
+    )
 
 
 def _fit_copy(est, X, W0, H0):
@@ -69,19 +95,19 @@ def part_a():
             )
             # per iteration = (time of n_it + 10 iterations - time of 10) / n_it: the fixed
             # costs of a fit (validation, copies, final error) cancel
-            t = {}
+            fns = {}
             for cls, key in [(NMF, "ours"), (SkNMF, "sk")]:
-                long, short = cls(**kw), cls(**{**kw, "max_iter": 10})
-                long.set_params(max_iter=n_it + 10)
+                long, short = cls(**{**kw, "max_iter": n_it + 10}), cls(**{**kw, "max_iter": 10})
                 _fit_copy(long, X, W0, H0)  # warm the compiled kernels
-                t[key] = (
-                    median_time(partial(_fit_copy, long, X, W0, H0))
-                    - median_time(partial(_fit_copy, short, X, W0, H0))
-                ) / n_it
-            t_ours, t_sk = t["ours"], t["sk"]
+                fns[key + "_long"] = partial(_fit_copy, long, X, W0, H0)
+                fns[key + "_short"] = partial(_fit_copy, short, X, W0, H0)
+            t = alternate(fns, REPS_A)
+            per_it = {key: (t[key + "_long"] - t[key + "_short"]) / n_it for key in ("ours", "sk")}
+            t_ours, t_sk = float(np.median(per_it["ours"])), float(np.median(per_it["sk"]))
+            ratio = float(np.median(per_it["sk"] / per_it["ours"]))
             print(
                 f"    {name:>14} {loss:>17}: ours {t_ours * 1e3:7.3f} ms/it, sklearn "
-                f"{t_sk * 1e3:7.3f} ms/it, ratio {t_sk / t_ours:5.2f}x"
+                f"{t_sk * 1e3:7.3f} ms/it, ratio {ratio:5.2f}x"
             )
 
 
@@ -95,7 +121,6 @@ def part_b():
         sk = SkNMF(k, solver="cd", init="custom", max_iter=5000)
         W = sk.fit_transform(X, W=W0.copy(), H=H0.copy())
         target = nmf_loss(X, W, sk.components_)
-        t_sk = median_time(partial(_fit_copy, sk, X, W0, H0))
         # smallest max_iter of ours that reaches the target (tol=0), then time that fit
         m = NMF(k, solver="cd", init="custom", max_iter=5000, tol=0)
         m.fit(X, W=W0, H=H0)
@@ -105,10 +130,12 @@ def part_b():
             continue
         iters = max(int(reached[0]), 1)
         m.set_params(max_iter=iters)
-        t_ours = median_time(partial(_fit_copy, m, X, W0, H0))
+        t_ours, t_sk, ratio = compare(
+            partial(_fit_copy, m, X, W0, H0), partial(_fit_copy, sk, X, W0, H0)
+        )
         print(
             f"    {n}x{p} k={k}: sklearn {sk.n_iter_} it {t_sk * 1e3:8.1f} ms, ours {iters} it "
-            f"{t_ours * 1e3:8.1f} ms to objective <= {target:.6g}, ratio {t_sk / t_ours:5.2f}x"
+            f"{t_ours * 1e3:8.1f} ms to objective <= {target:.6g}, ratio {ratio:5.2f}x"
         )
 
 
@@ -118,12 +145,10 @@ def part_c():
     A = rng.gamma(0.5, 1.0, size=(96, 10))
     B = rng.poisson(A @ rng.gamma(0.5, 1.0, size=(10, 10000)) * 10) / 10.0
     nnls(A, B[:, :5])
-    t_ours = median_time(lambda: nnls(A, B))
-    t_sp = median_time(lambda: [scipy_nnls(A, B[:, j]) for j in range(B.shape[1])])
-    print(
-        f"    ours {t_ours * 1e3:8.1f} ms, scipy loop {t_sp * 1e3:8.1f} ms, "
-        f"ratio {t_sp / t_ours:5.2f}x"
+    t_ours, t_sp, ratio = compare(
+        lambda: nnls(A, B), lambda: [scipy_nnls(A, B[:, j]) for j in range(B.shape[1])]
     )
+    print(f"    ours {t_ours * 1e3:8.1f} ms, scipy loop {t_sp * 1e3:8.1f} ms, ratio {ratio:5.2f}x")
 
 
 def main():

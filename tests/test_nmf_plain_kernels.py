@@ -193,9 +193,13 @@ def test_fro_loop(dtype, k, kind, tol, fused):
     assert np.all(np.diff(out[0][3]) <= 1e-6 * out[0][3][0])
 
 
-@pytest.mark.parametrize("dtype,k,kind", CASES)
+# k >= 8: the W numerator is formed as X_b Ht then transposed (another BLAS call)
+@pytest.mark.parametrize(
+    "dtype,k,kind", [*CASES, (np.float64, 9, "random"), (np.float32, 9, "zeros")]
+)
 @pytest.mark.parametrize("tol", [0.0, 1e-2])
-def test_cd_loop(dtype, k, kind, tol):
+@pytest.mark.parametrize("block", [100, 8, 1])  # one block; blocks of 8 rows + a remainder
+def test_cd_loop(dtype, k, kind, tol, block):
     X, W, Ht, _ = _data(dtype, k, kind)
     reg = tuple(dtype(r) for r in (0.01, 0.0, 0.02, 0.03))
     x2 = float(np.sum(X.astype(float) ** 2))
@@ -203,10 +207,86 @@ def test_cd_loop(dtype, k, kind, tol):
     for impl in (_nmf_cd.cd_loop, ref_cd.cd_loop):
         Wc, Hc = W.copy(), Ht.copy()
         hist = np.zeros(31)
-        n_it = impl(X, Wc, Hc, reg, x2, 30, tol, (4, 3), 0.1, hist)
+        n_it = impl(X, Wc, Hc, reg, x2, 30, tol, (4, 3), 0.1, hist, block)
         out.append((Wc, Hc, n_it, hist[1 : n_it + 1]))
     assert out[0][2] == out[1][2]
     rtol = 1e-3 if dtype == np.float32 else 1e-9
     for a, b in zip(out[0][:2] + out[0][3:], out[1][:2] + out[1][3:], strict=True):
         np.testing.assert_allclose(a, b, rtol=rtol, atol=1e-5)
     assert np.all(np.diff(out[0][3]) <= 1e-5 * out[0][3][0])  # HALS is monotone
+
+
+@pytest.mark.parametrize("dtype,k,kind", CASES)
+def test_kl_ratio_fill(dtype, k, kind):
+    X, W, Ht, _ = _data(dtype, k, kind)
+    B1 = W @ Ht.T
+    B1[0, :3] = 0.0  # WH below eps is floored
+    B2 = B1.copy()
+    L1, L2 = np.full_like(X, np.nan), np.full_like(X, np.nan)
+    _nmf_mu.kl_ratio_fill(X, B1, dtype(EPS), L1)
+    ref_mu.kl_ratio_fill(X, B2, dtype(EPS), L2)
+    np.testing.assert_allclose(B1, B2, **_tol(dtype))
+    np.testing.assert_allclose(L1, L2, **_tol(dtype))
+    assert np.all(L1[X <= EPS] == 1.0) and np.all(np.isfinite(B1))
+    B3 = W @ Ht.T
+    B3[0, :3] = 0.0
+    _nmf_mu.kl_ratio_fill(X, B3, dtype(EPS), np.empty((0, 0), dtype=dtype))
+    np.testing.assert_array_equal(B3, B1)
+
+
+@pytest.mark.parametrize("dtype,k,kind", CASES)
+@pytest.mark.parametrize("fused", [True, False])
+@pytest.mark.parametrize("n_steps", [0, 1, 3])
+def test_kl_steps(dtype, k, kind, fused, n_steps):
+    X, W, Ht, _ = _data(dtype, k, kind)
+    if kind == "zeros":
+        W[:, -1] = 0.0  # a zero column of W: its sum is replaced by 1
+    H = np.ascontiguousarray(Ht.T)
+    n, p = X.shape
+    reg = tuple(dtype(r) for r in (0.01, 0.02, 0.03, 0.05))
+    out = []
+    for impl in (_nmf_mu, ref_mu):
+        Wc, Hc = W.copy(), H.copy()
+        numW, numH = np.empty((n, k), dtype=dtype), np.empty((k, p), dtype=dtype)
+        B = np.empty((0, 0) if fused else (n, p), dtype=dtype)
+        L = np.full((n, p), np.nan, dtype=dtype)
+        impl.kl_num_w(X, Wc, Hc, dtype(EPS), numW, L, B, fused)
+        sums = impl.kl_steps(
+            X, Wc, Hc, reg, dtype(EPS), dtype(1e-12), n_steps, fused, numW, numH, B, L
+        )
+        out.append((Wc, Hc, numW, L, np.asarray(sums)))
+    for a, b in zip(out[0], out[1], strict=True):
+        np.testing.assert_allclose(a, b, **_tol(dtype))
+    Wc, Hc = out[0][:2]
+    assert Wc.dtype == Hc.dtype == dtype and np.all(Wc >= 0) and np.all(Hc >= 0)
+    if n_steps and kind == "zeros":
+        assert np.all(Wc[:, -1] == 0) and np.all(Hc[0] == 0)
+
+
+@pytest.mark.parametrize("dtype,k,kind", CASES)
+def test_hals_transposed(dtype, k, kind):
+    X, W, Ht, _ = _data(dtype, k, kind)
+    num = np.ascontiguousarray((X @ Ht).T)
+    G = Ht.T @ Ht
+    if kind == "zeros":
+        G[0, 0] = 0.0  # zero curvature: the coordinate is left unchanged
+    Wt = np.ascontiguousarray(W.T)
+    g = np.empty(W.shape[0], dtype=dtype)
+    a = (num, G, dtype(0.05), dtype(0.0 if kind == "zeros" else 0.1))
+    W1, W2, W3 = Wt.copy(), Wt.copy(), np.ascontiguousarray(W)
+    v1 = _nmf_cd.hals_sweep_t(W1, *a, g)
+    v2 = ref_cd.hals_sweep_t(W2, *a, g)
+    v3 = _nmf_cd.hals_sweep(W3, np.ascontiguousarray(num.T), *a[1:])  # row-major sweep
+    np.testing.assert_allclose(W1, W2, **_tol(dtype))
+    np.testing.assert_allclose(v1, v2, **_tol(dtype))
+    np.testing.assert_allclose(W1, W3.T, **_tol(dtype))
+    np.testing.assert_allclose(v1, v3, **_tol(dtype))
+    W1, W2 = Wt.copy(), Wt.copy()
+    u1 = _nmf_cd.hals_update_t(W1, *a, 7, 0.1, g)
+    u2 = ref_cd.hals_update_t(W2, *a, 7, 0.1, g)
+    np.testing.assert_allclose(W1, W2, **_tol(dtype))
+    assert u1[1] == u2[1] and 1 <= u1[1] <= 7
+    np.testing.assert_allclose(u1[0], u2[0], **_tol(dtype))
+    assert np.all(W1 >= 0)
+    if kind == "zeros":
+        np.testing.assert_array_equal(W1[0], Wt[0])

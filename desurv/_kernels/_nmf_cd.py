@@ -17,6 +17,8 @@ import numpy as np
 from numba import njit
 
 _OPTS = dict(cache=True, nogil=True, fastmath=False)
+# the sums of the violation and of ‖ΔF‖² vectorise only when LLVM may reassociate them
+_OPTS_SUM = dict(cache=True, nogil=True, fastmath={"reassoc"}, error_model="numpy")
 
 
 @njit(**_OPTS)
@@ -69,6 +71,61 @@ def hals_update(F, num, G, l1, l2, max_sweeps, inner_tol):  # pragma: no cover -
     return viol, done
 
 
+@njit(**_OPTS_SUM)
+def hals_sweep_t(F, num, G, l1, l2, g):  # pragma: no cover - compiled
+    """:func:`hals_sweep` of a factor stored transposed, F (k, m): row t of F is column t.
+
+    num : (k, m); G : (k, k); g : (m,) work vector of F's dtype. The coordinate update of
+    column t runs over all m rows at once (contiguous, vectorised across the rows, which are
+    independent sub-problems); the gradient of row i uses the columns r < t already updated,
+    as in :func:`hals_sweep`, whose results it reproduces (the same operations in the same
+    order per coordinate). Returns (violation, ‖ΔF‖²) in float64.
+    """
+    k, m = F.shape
+    viol = 0.0
+    delta = 0.0
+    for t in range(k):
+        for i in range(m):
+            g[i] = -num[t, i] + l1 + l2 * F[t, i]
+        for r in range(k):
+            c = G[t, r]
+            for i in range(m):
+                g[i] += c * F[r, i]
+        hess = G[t, t] + l2
+        if hess != 0:
+            for i in range(m):
+                x = F[t, i]
+                gr = g[i]
+                pg = min(gr, 0.0) if x == 0 else gr
+                viol += abs(pg)
+                v = x - gr / hess
+                if v < 0:
+                    v = 0.0
+                F[t, i] = v
+                d = np.float64(v) - x
+                delta += d * d
+        else:
+            for i in range(m):
+                gr = g[i]
+                pg = min(gr, 0.0) if F[t, i] == 0 else gr
+                viol += abs(pg)
+    return viol, delta
+
+
+@njit(**_OPTS)
+def hals_update_t(F, num, G, l1, l2, max_sweeps, inner_tol, g):  # pragma: no cover - compiled
+    """:func:`hals_update` with the transposed sweep :func:`hals_sweep_t` (F (k, m))."""
+    viol, d0 = hals_sweep_t(F, num, G, l1, l2, g)
+    done = 1
+    thr = inner_tol * inner_tol * d0
+    while done < max_sweeps:
+        _, d = hals_sweep_t(F, num, G, l1, l2, g)
+        done += 1
+        if d <= thr:
+            break
+    return viol, done
+
+
 @njit(**_OPTS)
 def _sums(F):  # pragma: no cover - compiled
     s1 = 0.0
@@ -80,47 +137,93 @@ def _sums(F):  # pragma: no cover - compiled
 
 
 @njit(**_OPTS)
-def cd_loop(X, W, Ht, reg, x2, max_iter, tol, sweeps, inner_tol, hist):  # pragma: no cover
+def cd_loop(X, W, Ht, reg, x2, max_iter, tol, sweeps, inner_tol, hist, block):  # pragma: no cover
     """The whole accelerated-HALS loop, compiled (no Python overhead per iteration).
 
     X : (n, p); W : (n, k), Ht : (p, k) updated in place; reg = (l1_W, l1_H, l2_W, l2_H);
     x2 = ‖X‖²; sweeps = (max inner sweeps for W, for H); hist : float64 (max_iter + 1,)
     receives the objective after each iteration at hist[1:]. Products with X are BLAS calls.
+    The factors are swept transposed (Wᵀ (k, n), H (k, p): :func:`hals_update_t`, a column
+    update is contiguous and vectorised), copied back on exit.
+
+    The W half-step runs on blocks of ``block`` rows of X (rows of W are independent
+    sub-problems): for each block, its numerator X_b Hᵀ, its inner sweeps (the inner stopping
+    rule applied to the block) and its share W_bᵀ X_b of the H numerator, so that X is read
+    once per iteration and each block stays in cache between the two products. ``block >= n``
+    is one block (the inner rule over all of W).
     Stops when violation / violation_1 <= tol (scikit-learn's rule; the caller scales tol).
     Returns the number of iterations done.
     """
     l1W, l1H, l2W, l2H = reg
-    XT = X.T
-    HHt = np.dot(Ht.T, Ht)
+    n, p = X.shape
+    k = W.shape[1]
+    dt = X.dtype
+    bs = min(max(block, 1), n)
+    Wt = np.ascontiguousarray(W.T)
+    H = np.ascontiguousarray(Ht.T)
+    HHt = np.empty((k, k), dtype=dt)
+    WtW = np.empty((k, k), dtype=dt)
+    numb = np.empty((k, bs), dtype=dt)
+    Wb = np.empty((k, bs), dtype=dt)
+    part = np.empty((k, p), dtype=dt)
+    numH = np.empty((k, p), dtype=dt)
+    g = np.empty(max(bs, p), dtype=dt)
+    gH = g[:p]
+    np.dot(H, H.T, HHt)
     v0 = 0.0
     n_iter = 0
+    Htc = np.empty((p, k), dtype=dt)
     for it in range(1, max_iter + 1):
         n_iter = it
-        num = np.dot(X, Ht)
-        v1, _ = hals_update(W, num, HHt, l1W, l2W, sweeps[0], inner_tol)
-        WtW = np.dot(W.T, W)
-        num2 = np.dot(XT, W)
-        v2, _ = hals_update(Ht, num2, WtW, l1H, l2H, sweeps[1], inner_tol)
-        HHt = np.dot(Ht.T, Ht)
+        v1 = 0.0
+        if k >= 8:
+            Htc[:, :] = H.T
+        for i0 in range(0, n, bs):
+            i1 = min(i0 + bs, n)
+            Xb = X[i0:i1]
+            if i1 - i0 == bs:
+                nb, wb = numb, Wb
+            else:
+                nb = np.empty((k, i1 - i0), dtype=dt)
+                wb = np.empty((k, i1 - i0), dtype=dt)
+            if k >= 8:
+                # OpenBLAS (one thread): X_b Ht with Ht (p, k) C-contiguous, then transposed,
+                # beats H X_bᵀ by 1.5x at k = 10, and loses by 1.4x at k = 5
+                nbT = np.dot(Xb, Htc)
+                nb[:, :] = nbT.T
+            else:
+                np.dot(H, Xb.T, nb)
+            wb[:, :] = Wt[:, i0:i1]
+            v, _ = hals_update_t(wb, nb, HHt, l1W, l2W, sweeps[0], inner_tol, g[: i1 - i0])
+            v1 += v
+            Wt[:, i0:i1] = wb
+            if i0 == 0:
+                np.dot(wb, Xb, numH)
+            else:
+                np.dot(wb, Xb, part)
+                numH += part
+        np.dot(Wt, Wt.T, WtW)
+        v2, _ = hals_update_t(H, numH, WtW, l1H, l2H, sweeps[1], inner_tol, gH)
+        np.dot(H, H.T, HHt)
         cross = 0.0
-        hf = Ht.reshape(Ht.size)
-        nf = num2.reshape(num2.size)
-        for t in range(hf.size):
-            cross += np.float64(nf[t]) * hf[t]
-        quad = 0.0
-        k = WtW.shape[0]
         for f in range(k):
-            for g in range(k):
-                quad += np.float64(WtW[f, g]) * HHt[f, g]
+            for j in range(p):
+                cross += np.float64(numH[f, j]) * H[f, j]
+        quad = 0.0
+        for f in range(k):
+            for h in range(k):
+                quad += np.float64(WtW[f, h]) * HHt[f, h]
         loss = 0.5 * (x2 - 2.0 * cross + quad)
         if loss < 0.0:
             loss = 0.0
-        sW1, sW2 = _sums(W)
-        sH1, sH2 = _sums(Ht)
+        sW1, sW2 = _sums(Wt)
+        sH1, sH2 = _sums(H)
         hist[it] = loss + l1W * sW1 + 0.5 * l2W * sW2 + l1H * sH1 + 0.5 * l2H * sH2
         viol = v1 + v2
         if it == 1:
             v0 = viol
         if v0 == 0 or viol / v0 <= tol:
             break
+    W[:, :] = Wt.T
+    Ht[:, :] = H.T
     return n_iter

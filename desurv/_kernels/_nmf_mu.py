@@ -184,6 +184,86 @@ def kl_h_pass(X, W, H, eps, num):  # pragma: no cover - compiled
                 num[f, j] += wf * r[j]
 
 
+@njit(**_OPTS)
+def kl_ratio_fill(X, B, eps, L):  # pragma: no cover - compiled
+    """In place B <- X / max(B, eps) (B holds WH on entry); L as in :func:`kl_w_pass`.
+
+    X, B : (n, p). L : (n, p) or (0, 0); when given it receives the ratio where x > eps and 1
+    elsewhere (sum(X · log L) is the log term of the KL divergence).
+    """
+    n, p = X.shape
+    want = L.shape[0] > 0
+    for i in range(n):
+        for j in range(p):
+            wh = B[i, j]
+            B[i, j] = X[i, j] / (wh if wh >= eps else eps)
+        if want:
+            for j in range(p):
+                L[i, j] = B[i, j] if X[i, j] > eps else 1.0
+
+
+@njit(**_OPTS)
+def kl_num_w(X, W, H, eps, numW, L, B, fused):  # pragma: no cover - compiled
+    """KL numerator of the W update, numW = (X / max(WH, eps)) Hᵀ, L as in :func:`kl_w_pass`.
+
+    ``fused``: :func:`kl_w_pass` (WH formed row by row, never stored); else with BLAS:
+    B = W H, the ratio in place (:func:`kl_ratio_fill`), numW = B Hᵀ. B : (n, p) work array
+    (unused when fused). On exit (not fused) B holds the ratio.
+    """
+    if fused:
+        kl_w_pass(X, W, H, eps, numW, L)
+    else:
+        np.dot(W, H, B)
+        kl_ratio_fill(X, B, eps, L)
+        np.dot(B, H.T, numW)
+
+
+@njit(**_OPTS)
+def kl_steps(X, W, H, reg, eps, floor, n_steps, fused, numW, numH, B, L):  # pragma: no cover
+    """``n_steps`` KL MU iterations in place (scikit-learn's order), compiled.
+
+    X : (n, p); W : (n, k); H : (k, p), C-contiguous, X's dtype; reg = (l1_W, l1_H, l2_W,
+    l2_H); floor: H entries below it are set to 0 (scikit-learn: float64 eps). On entry numW
+    holds the W numerator of the current (W, H) (:func:`kl_num_w`); on exit that of the new
+    (W, H), and L (as in :func:`kl_w_pass`, when given) the ratios of the new (W, H), so the
+    caller evaluates the objective of the state it receives without another pass.
+    Each iteration: W <- W ⊙ numW / ((1 Hᵀ + l1) + l2 W); numH = Wᵀ (X / max(WH, eps));
+    H <- H ⊙ numH / ((Wᵀ 1 + l1) + l2 H) (zero column sums of W replaced by 1), floored.
+    ``fused``: the ratio passes stream X once without storing WH (:func:`kl_w_pass`,
+    :func:`kl_h_pass`); else the three products are BLAS calls through B (n, p).
+    Returns (sum W, sum W², sum H, sum H²) of the new factors in float64.
+    """
+    n, p = X.shape
+    k = W.shape[1]
+    l1W, l1H, l2W, l2H = reg
+    den = np.empty((1, k), dtype=X.dtype)
+    no_L = L[:0, :0]
+    sW1 = sW2 = sH1 = sH2 = 0.0
+    for s in range(n_steps):
+        for f in range(k):
+            den[0, f] = 0.0
+            for j in range(p):
+                den[0, f] += H[f, j]
+        sW1, sW2 = div_factor(W, numW, den, l1W, l2W, eps, 0.0)
+        if fused:
+            kl_h_pass(X, W, H, eps, numH)
+        else:
+            np.dot(W, H, B)
+            kl_ratio_fill(X, B, eps, no_L)
+            np.dot(W.T, B, numH)
+        for f in range(k):
+            den[0, f] = 0.0
+        for i in range(n):
+            for f in range(k):
+                den[0, f] += W[i, f]
+        for f in range(k):
+            if den[0, f] == 0:
+                den[0, f] = 1.0
+        sH1, sH2 = div_factor(H.T, numH.T, den, l1H, l2H, eps, floor)
+        kl_num_w(X, W, H, eps, numW, L if s == n_steps - 1 else no_L, B, fused)
+    return sW1, sW2, sH1, sH2
+
+
 @njit(**_OPTS_SUM)
 def _fro_w_rows(W, i0, nr, NB, HHt, l1, l2, eps, dens):  # pragma: no cover - compiled
     """Frobenius MU of rows i0 .. i0+nr-1 of W from their numerators NB[:nr] (float64).

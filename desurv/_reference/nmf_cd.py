@@ -34,15 +34,31 @@ def hals_update(F, num, G, l1, l2, max_sweeps, inner_tol):
     return viol, done
 
 
-def cd_loop(X, W, Ht, reg, x2, max_iter, tol, sweeps, inner_tol, hist):
-    """Twin of ``_nmf_cd.cd_loop``: accelerated HALS in NumPy, same stopping rule."""
+def hals_sweep_t(F, num, G, l1, l2, g):
+    """Twin of ``_nmf_cd.hals_sweep_t``: :func:`hals_sweep` of the transposed factor."""
+    return hals_sweep(F.T, num.T, G, l1, l2)
+
+
+def hals_update_t(F, num, G, l1, l2, max_sweeps, inner_tol, g):
+    """Twin of ``_nmf_cd.hals_update_t``: :func:`hals_update` of the transposed factor."""
+    return hals_update(F.T, num.T, G, l1, l2, max_sweeps, inner_tol)
+
+
+def cd_loop(X, W, Ht, reg, x2, max_iter, tol, sweeps, inner_tol, hist, block):
+    """Twin of ``_nmf_cd.cd_loop``: accelerated HALS in NumPy, W by blocks of rows."""
     l1W, l1H, l2W, l2H = reg
+    n = X.shape[0]
+    bs = min(max(block, 1), n)
     HHt = Ht.T @ Ht
     v0 = 0.0
     n_iter = 0
     for it in range(1, max_iter + 1):
         n_iter = it
-        v1, _ = hals_update(W, X @ Ht, HHt, l1W, l2W, sweeps[0], inner_tol)
+        v1 = 0.0
+        for i0 in range(0, n, bs):
+            rows = slice(i0, min(i0 + bs, n))
+            v, _ = hals_update(W[rows], X[rows] @ Ht, HHt, l1W, l2W, sweeps[0], inner_tol)
+            v1 += v
         WtW = W.T @ W
         num2 = X.T @ W
         v2, _ = hals_update(Ht, num2, WtW, l1H, l2H, sweeps[1], inner_tol)

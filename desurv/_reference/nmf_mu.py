@@ -86,6 +86,35 @@ def kl_h_pass(X, W, H, eps, num):
     num[...] = W.T @ B
 
 
+def kl_ratio_fill(X, B, eps, L):
+    """Twin of ``_nmf_mu.kl_ratio_fill``: B <- X / max(B, eps); L = ratio or 1 (x <= eps)."""
+    B[...] = X / np.maximum(B, eps)
+    if L.shape[0] > 0:
+        L[...] = np.where(X > eps, B, 1.0)
+
+
+def kl_num_w(X, W, H, eps, numW, L, B, fused):
+    """Twin of ``_nmf_mu.kl_num_w`` (both paths): numW = (X / max(WH, eps)) Hᵀ."""
+    kl_w_pass(X, W, H, eps, numW, L)
+    if not fused:
+        B[...] = X / np.maximum(W @ H, eps)
+
+
+def kl_steps(X, W, H, reg, eps, floor, n_steps, fused, numW, numH, B, L):
+    """Twin of ``_nmf_mu.kl_steps``: scikit-learn's KL MU iterations, as written."""
+    l1W, l1H, l2W, l2H = reg
+    sums = (0.0, 0.0, 0.0, 0.0)
+    for s in range(n_steps):
+        sW = div_factor(W, numW, H.sum(axis=1)[None, :], l1W, l2W, eps, 0.0)
+        kl_h_pass(X, W, H, eps, numH)
+        wsum = W.sum(axis=0)
+        wsum[wsum == 0] = 1.0
+        sH = div_factor(H.T, numH.T, wsum[None, :], l1H, l2H, eps, floor)
+        sums = (*sW, *sH)
+        kl_num_w(X, W, H, eps, numW, L if s == n_steps - 1 else L[:0, :0], B, fused)
+    return sums
+
+
 def fro_loop(X, W, H, reg, eps, x2, max_iter, tol, hist, fused):
     """Twin of ``_nmf_mu.fro_loop``: the Frobenius MU loop in NumPy (same stopping rule)."""
     l1W, l1H, l2W, l2H = reg
