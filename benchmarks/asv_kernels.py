@@ -12,9 +12,9 @@ from threadpoolctl import threadpool_info
 
 from desurv import fit_desurv
 from desurv._kernels import _concordance, _cox, _nmf
-from desurv.survival.coxnet import coxnet_path
 from desurv.evaluation.matching import linear_sum_assignment_batched, match_factors_batched
 from desurv.survival.concordance import concordance_index
+from desurv.survival.coxnet import coxnet_path
 
 from ._asv_data import (
     OneThreadBenchmark,

@@ -93,8 +93,8 @@ def test_every_public_name_resolves_lazily_in_a_fresh_process():
 
 def test_lazy_names_match_their_modules_and_dir():
     import desurv.deconvolution.estimator
-    import desurv.survival.concordance
     import desurv.deconvolution.solver
+    import desurv.survival.concordance
 
     assert desurv.DeSurv is desurv.deconvolution.estimator.DeSurv
     assert desurv.fit_desurv is desurv.deconvolution.solver.fit_desurv
@@ -108,9 +108,9 @@ def test_lazy_names_match_their_modules_and_dir():
 
 
 def test_submodule_attribute_and_unknown_attribute():
-    assert _run_python("import desurv; print(desurv.evaluation.matching.__name__)").stdout.strip() == (
-        "desurv.evaluation.matching"
-    )
+    assert _run_python(
+        "import desurv; print(desurv.evaluation.matching.__name__)"
+    ).stdout.strip() == ("desurv.evaluation.matching")
     with pytest.raises(AttributeError, match="no attribute 'not_a_name'"):
         desurv.not_a_name  # noqa: B018
     assert not hasattr(desurv, "__wrapped__")  # introspection tools probe such names

@@ -1,4 +1,4 @@
-"""Tests of the Cox kernels, their NumPy references and the public wrappers in desurv.survival.cox."""
+"""Tests of the Cox kernels, their NumPy references and the wrappers in desurv.survival.cox."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 from desurv._kernels import _cox as K
 from desurv._reference import cox as ref
+from desurv.exceptions import ConvergenceWarning
 from desurv.survival.cox import (
     CoxnetResult,
     SortedSurvival,
@@ -25,7 +26,6 @@ from desurv.survival.cox import (
     cox_partial_log_likelihood,
     coxnet_fit,
 )
-from desurv.exceptions import ConvergenceWarning
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 REF_R = DATA / "reference" / "desurv_r"

@@ -13,9 +13,9 @@ from numpy.testing import assert_allclose, assert_array_equal
 from desurv._kernels import _coxnet_path as K
 from desurv._reference import coxnet as ref
 from desurv._validation import make_survival_y
-from desurv.survival.coxnet import CoxNet, CoxnetPath, _saturated_loglik, coxnet_path
 from desurv.exceptions import ConvergenceWarning
 from desurv.survival.concordance import concordance_index
+from desurv.survival.coxnet import CoxNet, CoxnetPath, _saturated_loglik, coxnet_path
 
 TIES = [False, True]  # efron
 

@@ -22,10 +22,7 @@ from sksurv.linear_model import CoxPHSurvivalAnalysis
 from sksurv.nonparametric import kaplan_meier_estimator
 
 from desurv import DeSurv, load_model, make_survival_y
-from desurv.survival.cox import cox_gradient, cox_partial_log_likelihood, coxnet_fit
 from desurv.datasets import simulate_desurv
-from desurv.exceptions import DataWarning
-from desurv.preprocessing import Preprocessor
 from desurv.evaluation import (
     ScoreBasedPredictor,
     evaluate_cohort,
@@ -35,6 +32,9 @@ from desurv.evaluation import (
     risk_groups,
     validate_cohorts,
 )
+from desurv.exceptions import DataWarning
+from desurv.preprocessing import Preprocessor
+from desurv.survival.cox import cox_gradient, cox_partial_log_likelihood, coxnet_fit
 
 Z975 = norm.ppf(0.975)
 

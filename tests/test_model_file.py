@@ -1,4 +1,4 @@
-"""Model files (desurv.deconvolution.model_file): round trip and rejection of damaged or hostile files.
+"""Model files (desurv.deconvolution.model_file): round trip, rejection of damaged or hostile files.
 
 Every bad file must give ``ValueError("not a valid desurv model file: <path>: <reason>")``,
 never advise ``allow_pickle``, never allocate more than the file's size and never leave a

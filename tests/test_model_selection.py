@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 from desurv import fit_desurv
 from desurv.datasets import simulate_desurv
 from desurv.exceptions import ConvergenceWarning, DataWarning
-from desurv.survival.concordance import concordance_index
 from desurv.model_selection import (
     GRID_PARAMS,
     DeSurvCV,
@@ -26,6 +25,7 @@ from desurv.model_selection import (
     summarize_cv,
 )
 from desurv.preprocessing import Preprocessor
+from desurv.survival.concordance import concordance_index
 
 
 @pytest.fixture(scope="module")

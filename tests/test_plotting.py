@@ -12,8 +12,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
-from desurv.reporting import plots as plotting  # noqa: E402
 from desurv.exceptions import DataWarning  # noqa: E402
+from desurv.reporting import plots as plotting  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

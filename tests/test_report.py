@@ -1,4 +1,4 @@
-"""desurv.reporting.html.write_report: every known file shows up, escaped, in a self-contained page."""
+"""desurv.reporting.html.write_report: every known file shows up, escaped, in one page."""
 
 import base64
 import html

@@ -13,8 +13,8 @@ import pytest
 
 from desurv import ConvergenceWarning, DeSurv, concordance_index
 from desurv._reference import cox as ref
-from desurv.survival.cox import breslow_baseline_hazard, cox_information, cox_partial_log_likelihood
 from desurv.deconvolution.nmf_cox import NMFCox
+from desurv.survival.cox import breslow_baseline_hazard, cox_information, cox_partial_log_likelihood
 from desurv.survival.functions import (
     StepFunction,
     breslow_baseline,

@@ -1,7 +1,7 @@
 """Numba kernels: Harrell's concordance counts in O(n log n).
 
-The caller (``desurv.survival.concordance.concordance_index``) validates the inputs, sorts the samples by
-time and replaces the risk scores by dense integer ranks ``1..n_ranks``
+The caller (``desurv.survival.concordance.concordance_index``) validates the inputs, sorts the
+samples by time and replaces the risk scores by dense integer ranks ``1..n_ranks``
 (:func:`dense_ranks`). :func:`concordance_counts` then walks the sorted samples once,
 keeping a Fenwick (binary indexed) tree of the risk ranks of the events seen so far. The
 order of samples within a tied time does not matter, so the caller may use NumPy's fast

@@ -3,11 +3,11 @@
 Two uses:
 
 * the **oracle** of the fast solver (``desurv.deconvolution._loop.run_loop``): the same
-  algorithm, step for
-  step (column normalisation, damping θ₀ = 0.5 with ρ = 0.5 and at most 10 halvings, trial
-  accepted when F ≤ F before the step, β step kept only if F does not increase, sd of the
-  trial's own projections in the penalty, final Cox refit, ε = 1e-12 floors, ratio clamp 1e6,
-  consistent loss convention), so ``tests/test_ref_solver.py`` can compare the two;
+  algorithm, step for step (column normalisation, damping θ₀ = 0.5 with ρ = 0.5 and at
+  most 10 halvings, trial accepted when F ≤ F before the step, β step kept only if F does
+  not increase, sd of the trial's own projections in the penalty, final Cox refit,
+  ε = 1e-12 floors, ratio clamp 1e6, consistent loss convention), so
+  ``tests/test_ref_solver.py`` can compare the two;
 * the **baseline** of issue 4, target 3: nothing is fused or carried between steps. Every
   evaluation of F forms ``W·H`` and ``X − WH``, every backtracking trial recomputes
   ``Z = XᵀW`` and ``η = Zβ`` from X, and the NMF gradient is ``c(WH − X)Hᵀ`` from the residual.
