@@ -11,7 +11,7 @@ from conftest import EXPR, require
 from numpy.testing import assert_allclose, assert_array_equal
 
 from desurv._kernels import _coxnet_path as K
-from desurv._reference import coxnet as ref
+from desurv._reference import coxnet_path as ref
 from desurv._validation import make_survival_y
 from desurv.exceptions import ConvergenceWarning
 from desurv.survival.concordance import concordance_index

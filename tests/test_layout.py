@@ -139,3 +139,13 @@ def test_no_import_circles():
 @pytest.mark.parametrize("old", ["solver.py", "_solver.py", "validation.py", "cli.py", "io.py"])
 def test_flat_modules_are_gone(old):
     assert not (PKG / old).exists()
+
+
+def test_every_kernel_module_has_a_numpy_twin_of_the_same_name():
+    kernels = {
+        p.stem.lstrip("_")
+        for p in (PKG / "_kernels").iterdir()
+        if p.suffix in (".py", ".pyx") and p.stem != "__init__"
+    }
+    twins = {p.stem for p in (PKG / "_reference").glob("*.py") if p.stem != "__init__"}
+    assert kernels <= twins, f"kernel modules without a twin in _reference/: {kernels - twins}"

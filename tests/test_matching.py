@@ -13,7 +13,7 @@ from sklearn.metrics.pairwise import cosine_similarity as sk_cosine
 
 from desurv import evaluation as m
 from desurv._kernels import _hungarian
-from desurv._reference import matching as ref
+from desurv._reference import hungarian as ref
 from desurv.evaluation import consensus, matching
 from desurv.exceptions import ConvergenceWarning, DataWarning
 

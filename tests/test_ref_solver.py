@@ -10,7 +10,7 @@ from conftest import EXPR, REF, require
 
 from desurv import ConvergenceWarning, fit_desurv
 from desurv._reference import cox as _ref_cox
-from desurv._reference import coxnet as _ref_coxnet
+from desurv._reference import coxnet_path as _ref_coxnet
 from desurv._reference.solver import SortedSurvival, coxnet_newton, fit_desurv_reference, objective
 
 # Both β solvers stop when a step is below beta_tol; the fast one's inner sweeps can stop

@@ -35,7 +35,7 @@ so large |η| neither overflows nor underflows the sums.
 
 Inputs are sorted by time (ascending), X is Fortran-ordered (columns contiguous).  No
 validation happens here: :mod:`desurv.survival.coxnet` checks everything.  The NumPy twin of these
-kernels is :mod:`desurv._reference.coxnet`.
+kernels is :mod:`desurv._reference.coxnet_path`.
 """
 
 from __future__ import annotations

@@ -18,9 +18,9 @@ directly, e.g. ``from desurv._reference import cox``):
   reference coordinate descent, Breslow baseline hazard (twins of ``desurv._kernels._cox``);
 * ``concordance``: Harrell's concordance by the O(n²) definition (twin of
   ``desurv._kernels._concordance``);
-* ``coxnet``: elastic-net Cox path (glmnet-style coordinate descent, diagonal or exact
+* ``coxnet_path``: elastic-net Cox path (glmnet-style coordinate descent, diagonal or exact
   curvature), twin of ``desurv._kernels._coxnet_path``;
-* ``matching``: exhaustive assignment, cosine matrices, cosine matching via scipy, silhouette
+* ``hungarian``: exhaustive assignment, cosine matrices, cosine matching via scipy, silhouette
   by definition, top-gene co-occurrence and Jaccard (twins of ``desurv._kernels._hungarian``
   and ``desurv.evaluation.matching``).
 
