@@ -7,6 +7,7 @@ benchmarks from rotting when a kernel's signature changes. Timing is asv's job, 
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import inspect
 import sys
 from pathlib import Path
@@ -18,9 +19,22 @@ MODULES = sorted(p.stem for p in (ROOT / "benchmarks").glob("asv_*.py"))
 _PREFIXES = ("time_", "peakmem_", "mem_", "track_")
 
 
+def _benchmarks_package():
+    """Import ``benchmarks`` from the repository without putting the repository on sys.path:
+    a repository root on sys.path would make worker processes of later tests (joblib/loky
+    copy sys.path) import desurv from the source tree instead of the installed package."""
+    if "benchmarks" not in sys.modules:
+        init = ROOT / "benchmarks" / "__init__.py"
+        spec = importlib.util.spec_from_file_location(
+            "benchmarks", init, submodule_search_locations=[str(init.parent)]
+        )
+        package = importlib.util.module_from_spec(spec)
+        sys.modules["benchmarks"] = package
+        spec.loader.exec_module(package)
+
+
 def _cases():
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
+    _benchmarks_package()
     for name in MODULES:
         module = importlib.import_module(f"benchmarks.{name}")
         for cls_name, cls in inspect.getmembers(module, inspect.isclass):

@@ -149,3 +149,21 @@ def test_every_kernel_module_has_a_numpy_twin_of_the_same_name():
     }
     twins = {p.stem for p in (PKG / "_reference").glob("*.py") if p.stem != "__init__"}
     assert kernels <= twins, f"kernel modules without a twin in _reference/: {kernels - twins}"
+
+
+def _desurv_file():
+    import desurv
+
+    return desurv.__file__
+
+
+def test_worker_processes_import_the_same_desurv():
+    """joblib/loky workers copy the parent's sys.path: nothing in the tests may put the
+    source tree before the installed package (CI installs a wheel; the source tree has no
+    compiled Cython extension)."""
+    from joblib import Parallel, delayed
+
+    import desurv
+
+    files = Parallel(n_jobs=2, backend="loky")(delayed(_desurv_file)() for _ in range(2))
+    assert set(files) == {desurv.__file__}
