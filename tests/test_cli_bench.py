@@ -86,6 +86,17 @@ def test_bench_refuses_a_foreign_output_folder_before_any_fit(tmp_path, capsys, 
         (["--methods", "sklearn-nmf", "--data", "mutsim", "--params", "[1]"], "--params"),
         (["--methods", "", "--data", "mutsim"], "--methods is empty"),
         (["--methods", "sklearn-nmf"], "--data"),
+        (["--methods", "nmf-kl", "--data", "mutsim", "--params", "nofile.json"], "not found"),
+        (["--methods", "NMF-KL", "--data", "mutsim"], "did you mean 'nmf-kl'"),
+        (["--methods", "nmf-kl", "--data", "mutsim", "--metrics", "cosmic_cosine"], "--reference"),
+        (
+            ["--methods", "nmf-kl", "--data", "mutsim", "--params", '{"nmf-kl": {"maxiter": 5}}'],
+            "did you mean 'max_iter'",
+        ),
+        (
+            ["--methods", "nmf-kl", "--data", "mutsim", "--params", '{"nmf-kl": {"solver": "cd"}}'],
+            "use solver='mu'",
+        ),
     ],
 )
 def test_bench_bad_arguments_are_one_line_errors(tmp_path, capsys, argv, message):
@@ -94,6 +105,33 @@ def test_bench_bad_arguments_are_one_line_errors(tmp_path, capsys, argv, message
     assert err.startswith("desurv: error:") and message in err
     assert len(err.strip().splitlines()) == 1
     assert not (tmp_path / "o").exists()
+
+
+def test_bench_errors_speak_in_options_not_python(tmp_path, capsys):
+    catalogue = tmp_path / "counts.tsv"
+    catalogue.write_text("channel\ts1\ts2\nA[C>A]A\t1\t2\nA[C>A]C\t3\t4\n")
+    code, out, err = _run(
+        capsys,
+        "bench",
+        "--methods",
+        "nmf-kl",
+        "--data",
+        f"catalogue:{catalogue}",
+        "--out",
+        str(tmp_path / "o"),
+    )
+    assert code == 2 and '--params \'{"nmf-kl": {"n_components": K}}\'' in err
+    code, out, err = _run(
+        capsys,
+        "bench",
+        "--methods",
+        "nmf-kl",
+        "--data",
+        f"synsig:{catalogue}",
+        "--out",
+        str(tmp_path / "o"),
+    )
+    assert code == 2 and "catalogue:FILE.tsv" in err
 
 
 def test_bench_without_out_says_so(capsys):

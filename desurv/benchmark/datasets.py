@@ -122,6 +122,11 @@ def _desurv_sim():
 def _synsig(folder):
     from desurv.datasets.mutational import load_synsig
 
+    if Path(folder).is_file():
+        raise ValueError(
+            f"synsig:{folder} is a file; synsig: takes a SynSig scenario folder (catalog.tsv, "
+            "signatures.tsv, exposures.tsv); for a counts table use catalogue:FILE.tsv"
+        )
     d = load_synsig(folder)
     return BenchmarkDataset(f"synsig:{d.name}", d.catalogue, None, None, d.signatures, d.exposures)
 

@@ -117,7 +117,7 @@ METRICS = {
             "integrated Brier score (scikit-survival)",
             False,
         ),
-        _m("wall_time", set(), "fit wall time in seconds", False),
+        _m("wall_time", set(), "fit wall time in seconds (start-up costs excluded)", False),
         _m("n_iter", set(), "iterations of the fit (estimator's n_iter_)", None),
     )
 }
@@ -205,6 +205,15 @@ class MethodSpec:
 _REGISTRY: dict[str, MethodSpec] = {}
 
 
+def did_you_mean(word, choices):
+    """``" (did you mean 'x'?)"`` for the closest of ``choices`` (case-insensitive), or ""."""
+    import difflib
+
+    lower = {str(c).lower(): c for c in choices}
+    close = difflib.get_close_matches(str(word).lower(), list(lower), n=1, cutoff=0.6)
+    return f" (did you mean {lower[close[0]]!r}?)" if close else ""
+
+
 def register_method(
     name,
     factory,
@@ -288,8 +297,8 @@ def get_method(name) -> MethodSpec:
         return _REGISTRY[name]
     except (KeyError, TypeError):
         raise ValueError(
-            f"unknown method {name!r}; registered methods: {sorted(_REGISTRY)} "
-            "(add one with desurv.benchmark.register_method)"
+            f"unknown method {name!r}{did_you_mean(name, _REGISTRY)}; registered methods: "
+            f"{sorted(_REGISTRY)} (add one with desurv.benchmark.register_method)"
         ) from None
 
 
@@ -367,11 +376,13 @@ def _coxnet(**params):
 
 
 def _nmf_defaults(beta_loss, solver):
+    # coordinate descent is meant to start from NNDSVDa (scikit-learn's default for "cd");
+    # multiplicative updates cannot leave the zeros of an NNDSVD start, so they start at random
     return dict(
         n_components=None,
         beta_loss=beta_loss,
         solver=solver,
-        init="random",
+        init="nndsvda" if solver == "cd" else "random",
         max_iter=500,
         tol=1e-4,
         random_state=None,

@@ -22,7 +22,7 @@ import pandas as pd
 
 from . import metrics as M
 from .datasets import resolve_dataset
-from .registry import _SIGNATURE_METRICS, METRICS, get_method
+from .registry import _SIGNATURE_METRICS, METRICS, did_you_mean, get_method
 
 __all__ = ["BenchmarkWarning", "run_benchmark", "summarize"]
 
@@ -142,14 +142,18 @@ def _validate(methods, datasets, seeds, n_splits, params, metrics, reference):
         spec = get_method(name)
         bad = sorted(set(over) - set(spec.defaults))
         if bad:
+            hints = "".join(did_you_mean(b, spec.defaults) for b in bad)
             raise ValueError(
-                f"unknown hyperparameter(s) {bad} for method {name!r}; it takes "
+                f"unknown hyperparameter(s) {bad} for method {name!r}{hints}; it takes "
                 f"{sorted(spec.defaults)} (register the method with them in defaults)"
             )
     if metrics is not None:
         unknown = [m for m in metrics if m not in METRICS]
         if unknown:
-            raise ValueError(f"unknown metric(s) {unknown}; known metrics: {sorted(METRICS)}")
+            hints = "".join(did_you_mean(u, METRICS) for u in unknown)
+            raise ValueError(
+                f"unknown metric(s) {unknown}{hints}; known metrics: {sorted(METRICS)}"
+            )
         for m in metrics:
             if not any(m in s.metrics for s in specs):
                 raise ValueError(
@@ -183,6 +187,9 @@ def _validate(methods, datasets, seeds, n_splits, params, metrics, reference):
                     f"data set {ds.name!r} has no true rank, so method {spec.name!r} needs "
                     f"n_components: pass params={{{spec.name!r}: {{'n_components': K}}}}"
                 )
+            if merged.get("n_components", 0) is None:
+                merged["n_components"] = int(ds.rank)
+            _probe(spec, merged)
     if reference is not None:
         ref = _reference_frame(reference)
         for ds in dsets:
@@ -218,6 +225,49 @@ def _reference_frame(reference):
     return read_signatures(reference)
 
 
+def _probe(spec, params):
+    """Build the estimator once before any fit: a bad hyperparameter value is an error now,
+    not a failed cell later. Returns whether it takes ``random_state``."""
+    try:
+        est = spec.factory(**params)
+        if hasattr(type(est), "_parameter_constraints"):
+            est._validate_params()  # scikit-learn's declared constraints
+        check = getattr(est, "_check_params", None)
+        if callable(check) and type(est).__module__.startswith("desurv."):
+            check()  # desurv's estimators check their values without data
+    except Exception as exc:  # noqa: BLE001 - reported with the method's name
+        raise ValueError(
+            f"method {spec.name!r} rejects its hyperparameters {params}: "
+            f"{type(exc).__name__}: {exc}"
+        ) from None
+    get_params = getattr(est, "get_params", None)
+    takes = callable(get_params) and "random_state" in get_params()
+    return takes or "random_state" in params
+
+
+# processes in which each method has been fitted once (kernels compiled or loaded)
+_WARMED = set()
+
+
+def _warm_up(spec, params, X, y):
+    """Fit the method once on a few samples, untimed, so that wall_time does not include
+    one-off start-up costs (Numba compiling or loading the kernels of this process)."""
+    if spec.name in _WARMED:
+        return
+    _WARMED.add(spec.name)
+    m = min(len(X), 60)
+    try:
+        est = spec.factory(**params)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if spec.supervised:
+                est.fit(X.iloc[:m], None if y is None else y[:m])
+            else:
+                est.fit(X.iloc[:m])
+    except Exception:  # noqa: BLE001, S110 - a warm-up that fails changes nothing
+        pass
+
+
 # ----------------------------------------------------------------------------- one cell
 def _fit_and_score(spec, params, ds, train, test, cell_metrics, ref):
     """Fit one estimator and compute its metrics; returns (rows, signatures)."""
@@ -236,6 +286,7 @@ def _fit_and_score(spec, params, ds, train, test, cell_metrics, ref):
         X_te = ds.X.iloc[test] if test is not None else None
         y_tr = None if ds.y is None else np.asarray(ds.y)[train]
         y_te = None if (ds.y is None or test is None) else np.asarray(ds.y)[test]
+        _warm_up(spec, params, X_tr, y_tr)
         est = spec.factory(**params)
         t0 = time.perf_counter()
         with warnings.catch_warnings():
@@ -407,8 +458,9 @@ def run_benchmark(
     datasets : str, BenchmarkDataset or list of them
         See :func:`desurv.benchmark.resolve_dataset` for the strings.
     seeds : sequence of int, default=(0,)
-        Each cell's ``random_state`` is its seed (nothing else), so results do not depend
-        on ``n_jobs`` or on the order in which cells run.
+        Each cell's ``random_state`` is its seed (nothing else; set for every estimator
+        that takes a ``random_state``, declared in the method's defaults or not), so
+        results do not depend on ``n_jobs`` or on the order in which cells run.
     n_splits : int, default=1
         1: fit on all samples (metrics measured on them, ``subset="train"``). K >= 2:
         K-fold cross-validation, shuffled with a seed fixed per data set (derived from its
@@ -485,12 +537,13 @@ def run_benchmark(
             base = {**spec.defaults, **params.get(spec.name, {})}
             if "n_components" in base and base["n_components"] is None:
                 base["n_components"] = int(ds.rank)
+            seeded = _probe(spec, base)
             p_hash = _hash(_jsonable(base))[:12]
             ident = ds.identity()
             for split, (train, test) in enumerate(_splits(ds, n_splits)):
                 for seed in seeds:
                     fit_params = dict(base)
-                    if "random_state" in fit_params:
+                    if seeded:  # every estimator that takes a random_state gets the seed
                         fit_params["random_state"] = seed
                     info = {"method": spec.name, "dataset": ds.name, "split": split, "seed": seed}
                     key = _hash(
@@ -515,7 +568,10 @@ def run_benchmark(
                             ref=ref,
                             key=key,
                             params_hash=p_hash,
-                            params_json=json.dumps(_jsonable(base), sort_keys=True),
+                            params_json=json.dumps(
+                                _jsonable({**base, "random_state": "seed"} if seeded else base),
+                                sort_keys=True,
+                            ),
                         )
                     )
     if metrics is None and not sk:

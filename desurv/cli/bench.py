@@ -11,6 +11,7 @@ folder as one HTML page.
 from __future__ import annotations
 
 import json
+import re
 import sys
 import warnings
 from pathlib import Path
@@ -116,13 +117,20 @@ def _spec_paths(spec):
 def _load_params(text):
     if text is None:
         return None
-    path = Path(text)
+    if not text.lstrip().startswith("{"):  # not inline JSON: a file
+        path = Path(text)
+        if not path.is_file():
+            what = "is a folder" if path.is_dir() else "not found"
+            raise CLIError(
+                f"--params file {path} {what}; give a JSON file or inline JSON such as "
+                '\'{"nmf-kl": {"max_iter": 500}}\''
+            )
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise CLIError(f"cannot read --params file {path}: {exc.strerror or exc}") from None
     try:
-        raw = path.read_text(encoding="utf-8") if path.is_file() else text
-    except OSError as exc:
-        raise CLIError(f"cannot read --params file {path}: {exc.strerror or exc}") from None
-    try:
-        params = json.loads(raw)
+        params = json.loads(text)
     except json.JSONDecodeError as exc:
         raise CLIError(f"--params is not valid JSON ({exc.msg} at position {exc.pos})") from None
     if not isinstance(params, dict) or not all(isinstance(v, dict) for v in params.values()):
@@ -131,6 +139,26 @@ def _load_params(text):
             '{"nmf-kl": {"max_iter": 500}}'
         )
     return params
+
+
+# the runner's advice is phrased for the Python API; the command line has options for it
+_API_TO_CLI = (
+    (re.compile(r"reference_signatures="), "--reference FILE.tsv"),
+    (
+        re.compile(r"pass params=\{'([^']+)': \{'n_components': K\}\}"),
+        lambda m: f"""pass --params '{{"{m.group(1)}": {{"n_components": K}}}}'""",
+    ),
+    (
+        re.compile(r"\(add one with desurv\.benchmark\.register_method\)"),
+        "(see desurv bench --list)",
+    ),
+)
+
+
+def _cli_message(message):
+    for pattern, repl in _API_TO_CLI:
+        message = pattern.sub(repl, message)
+    return message
 
 
 def _print_list():
@@ -174,18 +202,21 @@ def cmd_bench(args):
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        results = run_benchmark(
-            methods,
-            args.data,
-            seeds=tuple(range(args.seeds)),
-            n_splits=args.splits,
-            params=params,
-            metrics=metrics,
-            n_jobs=args.jobs,
-            cache_dir=args.cache,
-            reference_signatures=args.reference,
-            verbose=not args.quiet,
-        )
+        try:
+            results = run_benchmark(
+                methods,
+                args.data,
+                seeds=tuple(range(args.seeds)),
+                n_splits=args.splits,
+                params=params,
+                metrics=metrics,
+                n_jobs=args.jobs,
+                cache_dir=args.cache,
+                reference_signatures=args.reference,
+                verbose=not args.quiet,
+            )
+        except ValueError as exc:
+            raise CLIError(_cli_message(str(exc))) from None
     for msg in dict.fromkeys(str(w.message) for w in caught):
         print(f"desurv: warning: {msg}", file=sys.stderr)
     failed = results.attrs.get("failed", [])
