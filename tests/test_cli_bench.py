@@ -137,3 +137,19 @@ def test_bench_errors_speak_in_options_not_python(tmp_path, capsys):
 def test_bench_without_out_says_so(capsys):
     code, out, err = _run(capsys, "bench", "--methods", "sklearn-nmf", "--data", "mutsim")
     assert code == 2 and "--out DIR is required" in err
+
+
+def test_list_into_a_closed_pipe_is_not_an_error():
+    import subprocess
+    import sys
+
+    code = "from desurv.cli import main; import sys; sys.exit(main(['bench', '--list']))"
+    proc = subprocess.run(
+        f'"{sys.executable}" -c "{code}" | head -n 1',
+        shell=True,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.stdout.strip() == "methods:"
+    assert "error" not in proc.stderr

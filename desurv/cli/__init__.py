@@ -224,6 +224,11 @@ def main(argv=None):
     }
     try:
         return handlers[args.command](args)
+    except BrokenPipeError:  # e.g. `desurv bench --list | head`: the reader left, not an error
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except (CLIError, _output.OutputError, ValueError, OSError, KeyError) as exc:
         message = str(exc).strip()
         if isinstance(exc, KeyError):  # str(KeyError) is the repr of its argument

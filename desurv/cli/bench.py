@@ -168,6 +168,8 @@ def _print_list():
     print("methods:")
     for row in methods.itertuples():
         print(f"  {row.name:<16} {row.task:<15} {row.description}")
+        shown = ", ".join(f"{k}={v!r}" for k, v in row.defaults.items())
+        print(f"  {'':<16} {'':<15} defaults: {shown}")
     print("data sets:")
     print("  desurv-sim                         the DeSurv simulation (survival)")
     print("  mutsim[:SIGNATURES.tsv]            simulated mutational catalogues")
