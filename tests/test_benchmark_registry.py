@@ -121,3 +121,7 @@ def test_resolve_shared_data_strings():
         stem = clin[0].name.replace(".clinical.tsv", "")
         coh = resolve_dataset(f"cohort:{expr / (stem + '.expression.tsv.gz')},{clin[0]}")
         assert coh.target == "survival" and coh.X.shape[0] == len(coh.y)
+        # ranked within each sample: every row is a permutation of 1..p (ties averaged)
+        p = coh.X.shape[1]
+        np.testing.assert_allclose(coh.X.sum(axis=1), p * (p + 1) / 2)
+        assert (coh.X.to_numpy() >= 1).all()

@@ -11,7 +11,8 @@ Strings accepted by :func:`resolve_dataset` (paths are the user's; nothing is sh
 ``"catalogue:<file>"``
     A channels × samples counts TSV, no ground truth.
 ``"cohort:<expression.tsv.gz>,<clinical.tsv>"``
-    An expression cohort with survival, via :func:`desurv.datasets.load_cohort`.
+    An expression cohort with survival, via :func:`desurv.datasets.load_cohort`, ranked
+    within each sample (:func:`desurv.preprocessing.rank_transform`, the CLI default).
 ``"mutsim"`` or ``"mutsim:<signatures.tsv>"``
     :func:`desurv.datasets.mutational.simulate_catalogues`: 200 samples, 2 classes,
     5 random SBS96 signatures (or the given ones), random_state 0.
@@ -145,9 +146,13 @@ def _cohort(arg):
         raise ValueError(
             f"cohort data set needs 'cohort:<expression>,<clinical>', got 'cohort:{arg}'"
         )
+    from desurv.preprocessing import rank_transform
+
     X, y, _ = load_cohort(parts[0], parts[1])
     name = Path(parts[0]).name.split(".")[0]
-    return BenchmarkDataset(f"cohort:{name}", X, y, "survival")
+    # within-sample ranks, as `desurv fit` / `desurv cv` do by default (--transform rank):
+    # nonnegative for the NMF-based methods, and no information crosses samples or folds
+    return BenchmarkDataset(f"cohort:{name}", rank_transform(X), y, "survival")
 
 
 def _mutsim(arg):
