@@ -726,3 +726,104 @@ def survival_tags(tags, *, positive_only=False):
     tags.input_tags.positive_only = positive_only
     tags.input_tags.sparse = False
     return tags
+
+
+# ----------------------------------------------------------------------------- labels
+def _row_index(x):
+    """Row labels of a pandas DataFrame or Series; None for anything else."""
+    import sys
+
+    pd = sys.modules.get("pandas")  # pandas input implies pandas is already imported
+    if pd is not None and isinstance(x, (pd.DataFrame, pd.Series)):
+        return x.index
+    return None
+
+
+def _is_default_range(index):
+    import pandas as pd
+
+    return (
+        isinstance(index, pd.RangeIndex)
+        and index.start == 0
+        and index.step == 1
+        and index.name is None
+    )
+
+
+def _first_labels(labels, n=5):
+    return ", ".join(repr(v) for v in list(labels[:n])) + (", ..." if len(labels) > n else "")
+
+
+def align_rows(A, B, names=("A", "B"), what="rows"):
+    """Pair the rows of ``A`` and ``B`` by label when both are labelled, else by position.
+
+    When both are pandas objects (DataFrame or Series), the rows of ``B`` are reordered to
+    the row labels of ``A`` (e.g. the 96 SBS channels, which COSMIC and SigProfiler list in
+    different orders, or gene names), so that row i of both refers to the same label.
+    Otherwise (an ndarray or list on either side) rows are paired by position, as before:
+    a label on one side only cannot be checked. A default ``RangeIndex`` (0..n-1, unnamed,
+    what ``pd.DataFrame(array)`` gives) counts as "no labels" unless the other side holds
+    exactly the labels 0..n-1 (e.g. a shuffled copy of the same frame).
+
+    Parameters
+    ----------
+    A, B : array-like, pandas.DataFrame or pandas.Series
+        Objects whose first axis (rows) is shared.
+    names : (str, str)
+        Names of A's and B's rows in messages, e.g. ``("W_fit", "W_true")``.
+    what : str
+        Word for the rows in messages ("channels", "genes", "samples").
+
+    Returns
+    -------
+    A, B : ndarray (labelled input) or the inputs unchanged (positional pairing)
+        Labelled input is returned as ``A.to_numpy()`` and ``B`` reindexed to A's labels
+        (``.to_numpy()``).
+    labels : pandas.Index or None
+        The shared row labels in the returned order; None for positional pairing.
+
+    Raises
+    ------
+    ValueError
+        Both labelled but with different label sets (naming how many labels each side
+        lacks and the first few), or duplicated labels that make the pairing ambiguous.
+    """
+    ia, ib = _row_index(A), _row_index(B)
+    if ia is None or ib is None:
+        return A, B, None
+    if ia.equals(ib):
+        return A.to_numpy(), B.to_numpy(), ia
+    if _is_default_range(ia) != _is_default_range(ib):
+        rng, other = (ia, ib) if _is_default_range(ia) else (ib, ia)
+        if len(other) != len(rng) or not other.isin(rng).all():
+            return A, B, None  # one side has no real labels: pair by position
+    na, nb = names
+    for idx, nm in ((ia, na), (ib, nb)):
+        if idx.has_duplicates:
+            dup = idx[idx.duplicated()].unique()
+            raise ValueError(
+                f"{nm} has {len(dup)} duplicated {what} label(s) (first few: "
+                f"{_first_labels(dup)}); make the labels unique so that {na} and {nb} can "
+                "be paired by label"
+            )
+    miss_b = ia.difference(ib, sort=False)  # in A, missing from B
+    miss_a = ib.difference(ia, sort=False)
+    if len(miss_a) or len(miss_b):
+        parts = []
+        if len(miss_b):
+            parts.append(
+                f"{len(miss_b)} of {na}'s {len(ia)} {what} are missing from {nb} (first few: "
+                f"{_first_labels(miss_b)})"
+            )
+        if len(miss_a):
+            parts.append(
+                f"{len(miss_a)} of {nb}'s {len(ib)} {what} are missing from {na} (first few: "
+                f"{_first_labels(miss_a)})"
+            )
+        raise ValueError(
+            f"{na} and {nb} are labelled but their {what} differ: {'; '.join(parts)}. Rows "
+            "are paired by label: restrict both to the shared labels first (e.g. "
+            "common = A.index.intersection(B.index); A.loc[common], B.loc[common]), or pass "
+            "plain arrays (.to_numpy()) to pair rows by position"
+        )
+    return A.to_numpy(), B.reindex(ia).to_numpy(), ia

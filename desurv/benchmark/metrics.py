@@ -7,11 +7,19 @@ Shapes follow one convention throughout:
 * exposures ``H``: samples × K (one row per sample).
 
 so that the reconstruction is ``H @ W.T`` (samples × features).
+
+Labels: when two inputs sharing an axis are both pandas DataFrames (features of ``X`` and
+rows of ``W``; samples of ``X`` and ``H``; signatures of ``W`` and ``H``), they are paired
+by label, not position (mutational signature tables list the 96 channels in different
+orders); differing label sets raise ``ValueError``. An ndarray on either side pairs by
+position (see :func:`desurv._validation.align_rows`).
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from desurv._validation import _row_index, align_rows
 
 __all__ = [
     "accuracy",
@@ -40,6 +48,37 @@ def _as2d(a, name):
     return a
 
 
+def _T(a):
+    """Transpose of a DataFrame (labels of its columns become row labels); else None."""
+    return a.T if _row_index(a) is not None and getattr(a, "ndim", 0) == 2 else None
+
+
+def _rows_like(A, B, names, what):
+    """B with its rows in A's label order when both are labelled (checked by ``align_rows``).
+
+    B stays a pandas object (its other axis keeps its labels); otherwise B is unchanged
+    (positional pairing).
+    """
+    _, _, labels = align_rows(A, B, names=names, what=what)
+    return B if labels is None else B.reindex(labels)
+
+
+def _columns_like(A, B, names, what):
+    """B with its columns in A's label order when both are DataFrames; else unchanged."""
+    At, Bt = _T(A), _T(B)
+    if At is None or Bt is None:
+        return B
+    return _rows_like(At, Bt, names, what).T
+
+
+def _features_like(X, W, xname="X", wname="W"):
+    """W (features × K) with its rows in the order of X's (samples × features) columns."""
+    Xt = _T(X)
+    if Xt is None:
+        return W
+    return _rows_like(Xt, W, (f"{xname}'s columns", f"{wname}'s rows"), "features")
+
+
 # ----------------------------------------------------------------------------- reconstruction
 def nnls_exposures(X, W):
     """Nonnegative exposures of samples given fixed signatures (batched NNLS).
@@ -51,11 +90,13 @@ def nnls_exposures(X, W):
     ----------
     X : array-like of shape (n_samples, n_features)
     W : array-like of shape (n_features, K)
+        When X and W are both DataFrames, W's rows are paired with X's columns by label.
 
     Returns
     -------
     H : ndarray of shape (n_samples, K), float64, nonnegative
     """
+    W = _features_like(X, W)
     X, W = _as2d(X, "X"), _as2d(W, "W")
     if X.shape[1] != W.shape[0]:
         raise ValueError(f"X has {X.shape[1]} features but W has {W.shape[0]} rows")
@@ -76,11 +117,17 @@ def reconstruction_error(X, W, H):
     H : array-like of shape (n_samples, K)
         Exposures of the same samples.
 
+    DataFrames are paired by label where two of them share an axis (X's columns and W's
+    rows; X's rows and H's rows; W's and H's columns), else by position.
+
     Returns
     -------
     float
         Unitless, >= 0 (0 = exact reconstruction); NaN if ``X`` is all zeros.
     """
+    W = _features_like(X, W)
+    H = _rows_like(X, H, ("X", "H"), "samples")
+    H = _columns_like(W, H, ("W's columns", "H's columns"), "signatures")
     X, W, H = _as2d(X, "X"), _as2d(W, "W"), _as2d(H, "H")
     norm = np.linalg.norm(X)
     return float(np.linalg.norm(X - H @ W.T) / norm) if norm > 0 else float("nan")
@@ -94,12 +141,15 @@ def cosine_matrix(A, B):
     ----------
     A : array-like of shape (n_features, K_a)
     B : array-like of shape (n_features, K_b)
+        When A and B are both DataFrames, rows (features, e.g. SBS channels) are paired by
+        label, whatever their order; otherwise by position.
 
     Returns
     -------
     ndarray of shape (K_a, K_b)
         Zero columns have cosine 0 with everything.
     """
+    A, B, _ = align_rows(A, B, what="features")
     A, B = _as2d(A, "A"), _as2d(B, "B")
     if A.shape[0] != B.shape[0]:
         raise ValueError(f"signatures have {A.shape[0]} and {B.shape[0]} features")
@@ -115,6 +165,7 @@ def match_signatures(W_fit, W_true):
     ----------
     W_fit : array-like of shape (n_features, K_fit)
     W_true : array-like of shape (n_features, K_true)
+        Two DataFrames are paired by row label (see :func:`cosine_matrix`).
 
     Returns
     -------
@@ -125,6 +176,7 @@ def match_signatures(W_fit, W_true):
     """
     from scipy.optimize import linear_sum_assignment
 
+    W_fit, W_true, _ = align_rows(W_fit, W_true, names=("W_fit", "W_true"), what="features")
     cos = cosine_matrix(W_fit, W_true)
     fit_idx, true_idx = linear_sum_assignment(-cos)
     order = np.argsort(true_idx)
@@ -144,6 +196,8 @@ def signature_cosine(W_fit, W_true):
     ----------
     W_fit : array-like of shape (n_features, K_fit)
     W_true : array-like of shape (n_features, K_true)
+        Two DataFrames are paired by row label (channel), whatever their order; otherwise
+        rows are paired by position.
 
     Returns
     -------
@@ -165,13 +219,17 @@ def cosmic_cosine(W_fit, reference):
     ----------
     W_fit : array-like of shape (n_features, K_fit)
     reference : array-like of shape (n_features, n_reference)
-        Aligned to the same features (channels) as ``W_fit``.
+        The same features (channels) as ``W_fit``: paired by row label when both are
+        DataFrames (any order), otherwise by position (then in the same order).
 
     Returns
     -------
     float
         In [0, 1] for nonnegative signatures.
     """
+    W_fit, reference, _ = align_rows(
+        W_fit, reference, names=("W_fit", "reference"), what="features"
+    )
     return float(cosine_matrix(W_fit, reference).max(axis=1).mean())
 
 
@@ -196,11 +254,19 @@ def exposure_error(W_fit, H_fit, W_true, H_true):
     H_true : array-like of shape (n_samples, K_true)
         Same samples, same order as ``H_fit``.
 
+    DataFrames are paired by label where two of them share an axis (rows of ``W_fit`` and
+    ``W_true``; rows of ``H_fit`` and ``H_true``; columns of ``W_fit`` and ``H_fit``, of
+    ``W_true`` and ``H_true``), else by position.
+
     Returns
     -------
     float
         Unitless, >= 0; 0 = exact recovery (up to permutation and scale).
     """
+    H_fit = _columns_like(W_fit, H_fit, ("W_fit's columns", "H_fit's columns"), "signatures")
+    H_true = _columns_like(W_true, H_true, ("W_true's columns", "H_true's columns"), "signatures")
+    W_true = _rows_like(W_fit, W_true, ("W_fit", "W_true"), "features")
+    H_true = _rows_like(H_fit, H_true, ("H_fit", "H_true"), "samples")
     W_fit, H_fit = _as2d(W_fit, "W_fit"), _as2d(H_fit, "H_fit")
     W_true, H_true = _as2d(W_true, "W_true"), _as2d(H_true, "H_true")
     if H_fit.shape[0] != H_true.shape[0]:

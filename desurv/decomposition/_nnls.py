@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from desurv._kernels import _nnls
+from desurv._validation import align_rows
 
 
 def nnls(A, B, *, max_iter=None):
@@ -24,7 +25,9 @@ def nnls(A, B, *, max_iter=None):
     A : array-like of shape (p, k)
         Design (for NMF exposures: the signatures, ``components_.T``).
     B : array-like of shape (p,) or (p, m)
-        Right-hand sides (for NMF: the new samples as columns, ``X_new.T``).
+        Right-hand sides (for NMF: the new samples as columns, ``X_new.T``). When A and B
+        are both pandas objects (DataFrame/Series), B's rows are paired with A's by label
+        (e.g. SBS channels listed in another order); otherwise by position.
     max_iter : int or None, default=None
         Bound on the variables added per column (default 3·k + 10).
 
@@ -36,7 +39,8 @@ def nnls(A, B, *, max_iter=None):
     Raises
     ------
     ValueError
-        A not 2-D, B not 1-D/2-D, mismatched first dimensions, or NaN/inf values.
+        A not 2-D, B not 1-D/2-D, mismatched first dimensions, NaN/inf values, or (both
+        labelled) different row labels.
 
     Notes
     -----
@@ -48,6 +52,7 @@ def nnls(A, B, *, max_iter=None):
     R. Bro, S. de Jong (1997). A fast non-negativity-constrained least squares algorithm.
     Journal of Chemometrics 11(5), 393-401.
     """
+    A, B, _ = align_rows(A, B)
     A = np.asarray(A, dtype=np.float64)
     B = np.asarray(B, dtype=np.float64)
     if A.ndim != 2:

@@ -245,7 +245,10 @@ def factor_stability(Ws, reference="consensus", *, n_init=10, max_iter=100, rand
     ----------
     Ws : array of shape (n_fits, n_genes, k'), sequence of (n_genes, k') arrays or fitted
         models
-        Factor sets of the fits, genes aligned.
+        Factor sets of the fits, genes aligned. Fitted models give ``W_`` (DeSurv) or
+        ``components_.T`` (:class:`desurv.NMF`, scikit-learn ``NMF``). DataFrames (and
+        models fitted with feature names) are paired by gene label, with a labelled
+        ``reference`` or else with the first labelled set; plain arrays by position.
     reference : {"consensus", "first"} or array-like of shape (n_genes, k), k ≤ k'
         "consensus" (default): the centroids of :func:`consensus_factors`, whose clusters
         are then used as they are; "first": the first fit; or a given factor set (e.g. the
@@ -262,7 +265,7 @@ def factor_stability(Ws, reference="consensus", *, n_init=10, max_iter=100, rand
     ValueError
         Invalid input (see :func:`match_factors_batched`) or an unknown ``reference``.
     """
-    stack = _factor_stack(Ws)
+    stack = _factor_stack(Ws, reference=None if isinstance(reference, str) else reference)
     if isinstance(reference, str):
         if reference == "consensus":
             cons = consensus_factors(

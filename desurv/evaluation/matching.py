@@ -9,9 +9,15 @@ builds **consensus** factors from many fits, either SigProfiler style (clusterin
 factor of every fit per cluster) or by the DeSurv authors' top-gene co-occurrence seed.
 
 Orientation: a factor set is W in the paper's orientation, genes × factors (p, k); pass
-``model.W_`` or ``result.W`` (not ``components_``). A collection of fits is an array of
-shape (n_fits, p, k), a sequence of (p, k) arrays, or a sequence of fitted
-:class:`desurv.DeSurv` / :class:`desurv.DeSurvResult` objects.
+``model.W_``, ``result.W`` or ``nmf.components_.T``. A collection of fits is an array of
+shape (n_fits, p, k), a sequence of (p, k) arrays, or a sequence of fitted models:
+:class:`desurv.DeSurv` (``W_``), :class:`desurv.DeSurvResult` (``W``), or
+:class:`desurv.NMF` / scikit-learn ``NMF`` (``components_``, used transposed).
+
+Labels: when two factor sets are both pandas DataFrames (or fitted models that record
+``feature_names_in_``), their rows are paired by label (gene or channel name), whatever
+their order; differing label sets are an error. When either side is a plain array, rows
+are paired by position (see :func:`desurv._validation.align_rows`).
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from desurv._kernels import _hungarian
+from desurv._validation import _row_index, align_rows
 from desurv.exceptions import DataWarning
 
 __all__ = [
@@ -79,8 +86,46 @@ def _zero_columns_warning(norms, name):
         )
 
 
-def _factor_stack(Ws, name="Ws"):
-    """(n_fits, p, k) float array from an array, a sequence of arrays or fitted models."""
+def _factor_matrix(W, name="W"):
+    """A factor set (genes × k) from an array-like or a fitted model.
+
+    The one place fitted models are recognised: ``W_`` (:class:`desurv.DeSurv`),
+    ``components_`` transposed (:class:`desurv.NMF`, scikit-learn ``NMF``: components ×
+    features), ``W`` (:class:`desurv.DeSurvResult`). A model with ``feature_names_in_``
+    gives a DataFrame indexed by those names, so that its genes are paired by name. Arrays,
+    DataFrames and other objects are returned unchanged.
+    """
+    if hasattr(W, "__array__") or isinstance(W, (list, tuple)):
+        return W
+    names = getattr(W, "feature_names_in_", None)
+    M = getattr(W, "W_", None)
+    if M is None:
+        C = getattr(W, "components_", None)
+        M = None if C is None else np.asarray(C).T
+    if M is None:
+        M = getattr(W, "W", None)
+    if M is None:
+        if hasattr(W, "fit") and hasattr(W, "get_params"):
+            raise ValueError(
+                f"{name} is an unfitted {type(W).__name__}: fit it first (a fitted model "
+                "exposes W_ or components_)"
+            )
+        return W
+    M = np.asarray(M)
+    if names is not None and M.ndim == 2 and len(names) == M.shape[0]:
+        import pandas as pd
+
+        return pd.DataFrame(M, index=pd.Index(np.asarray(names, dtype=object)))
+    return M
+
+
+def _factor_stack(Ws, name="Ws", reference=None, ref_name="reference"):
+    """(n_fits, p, k) float array from an array, a sequence of arrays or fitted models.
+
+    Labelled factor sets (DataFrames, models with ``feature_names_in_``) have their rows
+    reordered to the labels of ``reference`` when it is labelled, else to those of the
+    first labelled set; unlabelled ones are taken by position.
+    """
     if isinstance(Ws, np.ndarray) and Ws.ndim == 3:
         stack = Ws
     elif getattr(Ws, "ndim", None) == 2:
@@ -98,10 +143,19 @@ def _factor_stack(Ws, name="Ws"):
             ) from None
         if not items:
             raise ValueError(f"{name} is empty: pass at least one factor set")
+        anchor, anchor_name = (None, None)
+        if _row_index(reference) is not None:
+            anchor, anchor_name = reference, ref_name
         mats = []
         for i, W in enumerate(items):
-            if not hasattr(W, "__array__"):  # a fitted DeSurv (W_) or DeSurvResult (W)
-                W = getattr(W, "W_", getattr(W, "W", W))
+            W = _factor_matrix(W, f"{name}[{i}]")
+            if _row_index(W) is not None:
+                if anchor is None:
+                    anchor, anchor_name = W, f"{name}[{i}]"
+                else:
+                    _, W, _ = align_rows(
+                        anchor, W, names=(anchor_name, f"{name}[{i}]"), what="genes"
+                    )
             W = np.asarray(W)
             if W.ndim != 2:
                 raise ValueError(
@@ -234,6 +288,8 @@ def cosine_similarity(A, B):
     ----------
     A : array-like of shape (n_genes, k)
     B : array-like of shape (n_genes, k')
+        When A and B are both DataFrames, rows are paired by label (gene/channel name),
+        whatever their order; otherwise by position.
 
     Returns
     -------
@@ -244,8 +300,10 @@ def cosine_similarity(A, B):
     Raises
     ------
     ValueError
-        Empty or non-finite input, or different numbers of genes.
+        Empty or non-finite input, different numbers of genes, or (both labelled)
+        different row labels.
     """
+    A, B, _ = align_rows(A, B, what="genes")
     A = _check_factor_set(A, "A")
     B = _check_factor_set(B, "B")
     _check_same_genes(A.shape[0], B.shape[0])
@@ -285,11 +343,14 @@ class FactorMatch:
         Cosine similarity of each matched pair.
     similarity_matrix : ndarray of shape (k, k')
         Cosine similarity of every pair of columns.
+    index : pandas.Index or None
+        Row labels (genes) of A when A and B were paired by label, else None.
     """
 
     perm: np.ndarray
     similarity: np.ndarray
     similarity_matrix: np.ndarray
+    index: object = None
 
     @property
     def acs(self) -> float:
@@ -297,8 +358,22 @@ class FactorMatch:
         return float(self.similarity.mean())
 
     def align(self, B):
-        """Return B (n_genes, k') with its columns reordered to match A (n_genes, k)."""
-        return np.asarray(B)[:, self.perm]
+        """Return B (n_genes, k') with its columns reordered to match A (n_genes, k).
+
+        An ndarray (or other array-like) gives an ndarray. A DataFrame gives a DataFrame
+        (B's column names, reordered); when the match paired rows by label, its rows are
+        also put in A's order.
+        """
+        if _row_index(B) is None or not hasattr(B, "iloc") or getattr(B, "ndim", 0) != 2:
+            return np.asarray(B)[:, self.perm]
+        out = B.iloc[:, self.perm]
+        if self.index is not None:
+            import pandas as pd
+
+            _, _, labels = align_rows(pd.DataFrame(index=self.index), out, what="genes")
+            if labels is not None:
+                out = out.reindex(labels)
+        return out
 
 
 @dataclass
@@ -337,7 +412,9 @@ def match_factors(A, B):
     A : array-like of shape (n_genes, k)
         Reference factor set.
     B : array-like of shape (n_genes, k'), k' ≥ k
-        Factor set to match (e.g. the W of another seed, fold or cohort).
+        Factor set to match (e.g. the W of another seed, fold or cohort). When A and B are
+        both DataFrames, rows are paired by label (gene/channel name), whatever their
+        order; otherwise by position.
 
     Returns
     -------
@@ -348,15 +425,19 @@ def match_factors(A, B):
     Raises
     ------
     ValueError
-        Empty or non-finite input, different numbers of genes, or k > k'.
+        Empty or non-finite input, different numbers of genes, k > k', or (both labelled)
+        different row labels.
     """
+    A, B, labels = align_rows(A, B, what="genes")
     A = _check_factor_set(A, "A")
     B = _check_factor_set(B, "B")
     _check_same_genes(A.shape[0], B.shape[0])
     _check_k(A.shape[1], B.shape[1])
     S = cosine_similarity(A, B)  # also warns about zero columns
     res = _match_stack(A[None], B[None], warn=False)
-    return FactorMatch(perm=res.perm[0], similarity=res.similarity[0], similarity_matrix=S)
+    return FactorMatch(
+        perm=res.perm[0], similarity=res.similarity[0], similarity_matrix=S, index=labels
+    )
 
 
 def _match_stack(A, B, warn=True):
@@ -423,7 +504,8 @@ def match_factors_batched(A, B):
         Reference factor sets; a single 2-D set is used for every pair.
     B : array-like of shape (n_pairs, n_genes, k'), k' ≥ k
         Factor sets to match. float32 or float64 inputs are used as is (C-contiguous arrays
-        avoid a copy); other dtypes are converted to float64.
+        avoid a copy); other dtypes are converted to float64. When A is a DataFrame and B a
+        list of DataFrames, the rows of each are paired with A's by label.
 
     Returns
     -------
@@ -441,6 +523,8 @@ def match_factors_batched(A, B):
     DataWarning
         Some column has zero norm (its cosine with every column is set to 0).
     """
+    if _row_index(A) is not None and isinstance(B, (list, tuple)):
+        B = [align_rows(A, Bi, names=("A", f"B[{i}]"), what="genes")[1] for i, Bi in enumerate(B)]
     A = np.asarray(A)
     A = _as_float_array(A, "A", 2 if A.ndim == 2 else 3)
     if A.ndim == 2:
@@ -465,7 +549,9 @@ def match_to_reference(reference, Ws):
     ----------
     reference : array-like of shape (n_genes, k)
     Ws : array of shape (n_fits, n_genes, k'), sequence of (n_genes, k') arrays or fitted
-        models; k' ≥ k.
+        models (``W_``, or ``components_`` of an NMF, transposed); k' ≥ k.
+        Labelled sets (DataFrames, models fitted with feature names) are paired with a
+        labelled reference by row label; otherwise by position.
 
     Returns
     -------
@@ -473,7 +559,7 @@ def match_to_reference(reference, Ws):
         ``perm[i, f]`` is the column of fit i matched to reference factor f.
     """
     ref = _check_factor_set(reference, "reference")
-    return match_factors_batched(ref, _factor_stack(Ws))
+    return match_factors_batched(ref, _factor_stack(Ws, reference=reference))
 
 
 def average_cosine_similarity(A, B):
@@ -486,6 +572,7 @@ def average_cosine_similarity(A, B):
     ----------
     A : array-like of shape (n_genes, k)
     B : array-like of shape (n_genes, k'), k' ≥ k
+        Two DataFrames are paired by row label, as in :func:`match_factors`.
 
     Returns
     -------
