@@ -487,3 +487,158 @@ def test_report_file_mode_follows_the_umask(tmp_path):
     finally:
         os.umask(old)
     assert not list(run.glob(".report-*"))  # no temporary file left behind
+
+
+# --------------------------------------------------------------------------------------------
+# Benchmark folders (desurv bench): a Benchmark section, not a fitted model
+# --------------------------------------------------------------------------------------------
+BENCH_CMD = "desurv bench --methods sklearn-nmf,nmf-frobenius,nmf-kl --data mutsim,synth --out b"
+
+
+def _bench_results():
+    """Tidy results as desurv.benchmark.run_benchmark returns them, with one failed fit."""
+    rng = np.random.default_rng(5)
+    rows = []
+    for ds in ("mutsim", "synth"):
+        for method in ("sklearn-nmf", "nmf-frobenius", "nmf-kl"):
+            params = json.dumps({"method": method, "max_iter": 50})
+            for split in (0, 1):
+                for seed in (0, 1):
+                    if (ds, method, split, seed) == ("synth", "nmf-kl", 1, 0):
+                        rows.append((method, ds, split, seed, "fit", "train", np.nan,
+                                     "ValueError: boom <b>", "h" + method, params))  # fmt: skip
+                        continue
+                    for metric, subset, value in (
+                        ("signature_cosine", "train", rng.uniform(0.9, 1)),
+                        ("reconstruction_error", "train", rng.uniform(0.05, 0.1)),
+                        ("reconstruction_error", "test", rng.uniform(0.05, 0.1)),
+                        ("wall_time", "train", rng.uniform(0.01, 0.1)),
+                    ):
+                        rows.append((method, ds, split, seed, metric, subset, value, None,
+                                     "h" + method, params))  # fmt: skip
+            rows.append((method, ds, 0, None, "stability", "train", np.nan,
+                         "needs two seeds", "h" + method, params))  # fmt: skip
+    return pd.DataFrame(
+        rows,
+        columns=["method", "dataset", "split", "seed", "metric", "subset", "value", "error",
+                 "params_hash", "params"],
+    )  # fmt: skip
+
+
+def make_bench(root):
+    """A benchmark folder written by desurv's own writer (results, summary, plots, manifest)."""
+    from desurv.reporting.benchmark import write_benchmark_outputs
+
+    results = _bench_results()
+    write_benchmark_outputs(results, root, command=BENCH_CMD)
+    return root, results
+
+
+@pytest.fixture(scope="module")
+def bench_report(tmp_path_factory):
+    root, results = make_bench(tmp_path_factory.mktemp("b") / "bench1")
+    out = write_report(root)
+    return root, results, out.read_text(encoding="utf-8")
+
+
+def _cell(sel):
+    v = sel["value"].astype(float)
+    return f"{v.median():.4g} ({v.quantile(0.25):.4g}–{v.quantile(0.75):.4g})"
+
+
+def test_bench_folder_renders_a_median_table_per_data_set(bench_report):
+    root, results, page = bench_report
+    assert ">Benchmark</h2>" in page
+    for wrong in ("Fitted model", "Model coefficients", "Other tables", "showing the first"):
+        assert wrong not in page, wrong
+    ok = results[results["value"].notna()]
+    for ds in ("mutsim", "synth"):
+        start = page.index(f"Data set <code>{ds}</code>: median (q25–q75)")
+        table = page[start : page.index("</table>", start)]
+        for label in ("signature_cosine", "reconstruction_error", "reconstruction_error (test)",
+                      "wall_time"):  # fmt: skip
+            assert f"<th>{label}</th>" in table, (ds, label)
+        rows = re.findall(r"<tr>\s*<td>([^<]+)</td>(.*?)</tr>", table, flags=re.S)
+        assert [m for m, _ in rows] == ["sklearn-nmf", "nmf-frobenius", "nmf-kl"]
+        for method, cells in rows:
+            for metric, subset in (("signature_cosine", "train"), ("reconstruction_error", "test")):
+                sel = ok[(ok["dataset"] == ds) & (ok["method"] == method)
+                         & (ok["metric"] == metric) & (ok["subset"] == subset)]  # fmt: skip
+                assert f"<td>{_cell(sel)}</td>" in cells, (ds, method, metric, subset)
+        # train before test, in the order of the metrics
+        assert table.index("<th>reconstruction_error</th>") < table.index(
+            "<th>reconstruction_error (test)</th>"
+        )
+
+
+def test_bench_failed_cells_plots_settings_and_files(bench_report):
+    root, results, page = bench_report
+    fails = page[page.index("<h3>Failed cells</h3>") :]
+    fails = fails[: fails.index("</table>")]
+    assert "ValueError: boom &lt;b&gt;" in fails and "<b>" not in fails
+    assert "1 fit(s) failed" in fails
+    assert "Metrics not computed" in page and "needs two seeds" in page
+    # every plot the bench wrote is embedded, with a caption, in the Benchmark section
+    pngs = sorted(p.name for p in root.glob("*.png"))
+    assert "metric_signature_cosine.png" in pngs and "time_vs_signature_cosine.png" in pngs
+    imgs = re.findall(r'<img src="data:image/png;base64,([^"]+)" alt="([^"]*)"', page)
+    assert len(imgs) == len(pngs)
+    alts = [html.unescape(a) for _, a in imgs]
+    for name in pngs:
+        assert sum(f"({name})" in a for a in alts) == 1, name
+    assert any(
+        a.startswith("reconstruction_error (test: held-out samples) per method") for a in alts
+    )
+    assert ">Figures</h2>" not in page
+    bench = page[page.index(">Benchmark</h2>") : page.index(">Files</h2>")]
+    assert bench.count("<img") == len(pngs)
+    # the run settings: the command line of the manifest
+    assert f"<pre>{html.escape(BENCH_CMD)}</pre>" in bench
+    # results.csv is listed and summarised, not rendered in full
+    files = page[page.index(">Files</h2>") :]
+    assert re.search(r"<td>results.csv</td>\s*<td>\d+</td>\s*<td>summarised</td>", files)
+    assert "<code>results.csv</code>" not in page
+    assert page.count("<tr") < 60  # results.csv has 99 rows
+
+
+def test_bench_recognised_from_its_tables_or_its_manifest(tmp_path):
+    root, results = make_bench(tmp_path / "b")
+    # without the manifest: results.csv + summary.csv with the benchmark columns
+    (root / "desurv_run.json").unlink()
+    page = write_report(root).read_text()
+    assert ">Benchmark</h2>" in page and "Fitted model" not in page
+    assert "<th>reconstruction_error (test)</th>" in page
+    # a manifest naming bench with results.csv only: the summary is computed from it
+    only = tmp_path / "only"
+    only.mkdir()
+    results.to_csv(only / "results.csv", index=False)
+    json.dump({"format": "desurv-run", "command": BENCH_CMD}, open(only / "desurv_run.json", "w"))
+    page = write_report(only).read_text()
+    assert "summary computed from results.csv" in page
+    sel = results[(results["dataset"] == "mutsim") & (results["method"] == "nmf-kl")
+                  & (results["metric"] == "signature_cosine")]  # fmt: skip
+    assert f"<td>{_cell(sel)}</td>" in page
+    # a bench run one folder deep is recognised too
+    outer = tmp_path / "outer"
+    make_bench(outer / "bench")
+    page = write_report(outer).read_text()
+    assert "Benchmark in <code>bench</code>" in page and "Fitted model" not in page
+
+
+def test_fit_and_cv_folders_are_not_benchmarks(tmp_path, report):
+    run, out, page = report
+    assert ">Benchmark</h2>" not in page and ">Fitted model</h2>" in page
+    # a fit folder: summary.csv is the model's coefficients, even beside a results.csv
+    fit = tmp_path / "fit"
+    fit.mkdir()
+    json.dump(
+        {"format": "desurv-run", "command": "desurv fit --out fit"},
+        open(fit / "desurv_run.json", "w"),
+    )
+    pd.DataFrame({"factor": ["factor_1"], "coef": [0.3], "exp(coef)": [1.35]}).to_csv(
+        fit / "summary.csv", index=False
+    )
+    pd.DataFrame({"sample": ["s1"], "score": [0.1]}).to_csv(fit / "results.csv", index=False)
+    page = write_report(fit).read_text()
+    assert ">Fitted model</h2>" in page and "Model coefficients <code>summary.csv</code>" in page
+    assert "Benchmark" not in page and "summarised" not in page

@@ -198,12 +198,16 @@ def add_parsers(sub, positive_int):
 
     rep = sub.add_parser(
         "report",
-        help="write an HTML report of a run folder (cv, validate or fit output)",
+        help="write an HTML report of a run folder (fit, cv, validate or bench output)",
         description="Collect the figures and tables of a run folder into one self-contained "
-        "HTML page.",
+        "HTML page. A benchmark folder (desurv bench) is shown as a benchmark: the median "
+        "(q25-q75) of each metric per method and data set, failed cells, the metric plots "
+        "and the run settings.",
     )
     rep.add_argument(
-        "run_dir", metavar="RUN_DIR", help="output folder of a desurv run (fit, cv, validate)"
+        "run_dir",
+        metavar="RUN_DIR",
+        help="output folder of a desurv run (fit, cv, validate, bench)",
     )
     rep.add_argument(
         "--out",

@@ -1,10 +1,11 @@
 """A self-contained HTML report of a desurv run directory.
 
 :func:`write_report` collects the tables, JSON files and PNG figures a run wrote (model
-selection, fitted model, validation, method comparison), draws the standard figures from the
-tables (:mod:`desurv.reporting.plots`) and writes one HTML file: figures are embedded as base64 PNG,
-tables are escaped HTML, the style is inline CSS, and nothing is loaded from elsewhere (no
-scripts, fonts or links), so the file can be mailed or archived on its own.
+selection, fitted model, validation, method comparison, benchmark), draws the standard
+figures from the tables (:mod:`desurv.reporting.plots`) and writes one HTML file: figures
+are embedded as base64 PNG, tables are escaped HTML, the style is inline CSS, and nothing is
+loaded from elsewhere (no scripts, fonts or links), so the file can be mailed or archived on
+its own.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import base64
 import html
 import io
 import json
+import re
 import shlex
 import warnings
 from dataclasses import dataclass
@@ -22,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from desurv._output import write_text_atomic
+from desurv._output import MANIFEST, write_text_atomic
 from desurv.exceptions import DataWarning
 
 __all__ = ["write_report"]
@@ -32,6 +34,7 @@ _PARAMS = ("n_components", "alpha", "penalty", "l1_ratio", "penalty_w", "penalty
 # Sections in page order: (anchor, heading).
 SECTIONS = (
     ("run", "Run"),
+    ("bench", "Benchmark"),
     ("selection", "Model selection"),
     ("model", "Fitted model"),
     ("validation", "Validation"),
@@ -867,6 +870,323 @@ def _warning_box(problems) -> str:
     )
 
 
+# --------------------------------------------------------------------------------------------
+# Benchmark folders (desurv bench)
+# --------------------------------------------------------------------------------------------
+_BENCH_RESULTS_COLS = {"method", "dataset", "metric", "subset", "value", "error"}
+_BENCH_SUMMARY_COLS = {"method", "dataset", "metric", "subset", "median", "q25", "q75"}
+# File name (lower case) in a benchmark folder -> entry key.
+_BENCH_FILES = {
+    "results.csv": "bench_results",
+    "summary.csv": "bench_summary",
+    MANIFEST: "bench_manifest",
+}
+
+
+def _csv_columns(path: Path) -> set:
+    try:
+        return set(pd.read_csv(path, nrows=0).columns)
+    except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError):
+        return set()
+
+
+def _manifest_command(folder: Path):
+    """The command line a run manifest records (text), or None."""
+    data = _read_path(folder / MANIFEST) if (folder / MANIFEST).is_file() else None
+    cmd = data.get("command") if isinstance(data, dict) else None
+    if isinstance(cmd, list):
+        cmd = shlex.join(map(str, cmd))
+    return cmd if isinstance(cmd, str) and cmd.strip() else None
+
+
+def _subcommand(cmd: str):
+    """``bench`` of "desurv bench ...", "python -m desurv bench ..." or "bench ..."."""
+    try:
+        tokens = shlex.split(cmd)
+    except ValueError:
+        tokens = cmd.split()
+    for tok in tokens:
+        name = Path(tok).name.lower()
+        if tok == "-m" or name.startswith(("desurv", "python")):
+            continue
+        return tok
+    return None
+
+
+def _is_bench_folder(folder: Path, names: set) -> bool:
+    """The manifest records a ``bench`` command, or results.csv + summary.csv have the
+    benchmark columns (the tidy results and their median/IQR summary)."""
+    if not names.intersection(("results.csv", "summary.csv")):
+        return False
+    cmd = _manifest_command(folder) if MANIFEST in names else None
+    if cmd is not None and _subcommand(cmd) == "bench":
+        return True
+    return (
+        {"results.csv", "summary.csv"} <= names
+        and _BENCH_RESULTS_COLS <= _csv_columns(folder / "results.csv")
+        and _BENCH_SUMMARY_COLS <= _csv_columns(folder / "summary.csv")
+    )
+
+
+def _bench_folders(run_dir: Path, all_files) -> list[Path]:
+    """Folders (run_dir and its immediate subfolders) that hold a benchmark result."""
+    names = {}
+    for p in all_files:
+        names.setdefault(p.parent, set()).add(p.name.lower())
+    return [
+        f
+        for f in sorted(names, key=lambda f: (f != run_dir, str(f)))
+        if _is_bench_folder(f, names[f])
+    ]
+
+
+def _bench_key(path: Path, bench_dirs) -> str | None:
+    return _BENCH_FILES.get(path.name.lower()) if path.parent in bench_dirs else None
+
+
+def _bench_label(metric, subset) -> str:
+    """Column label: the metric, with " (test)" (or another subset) unless it is train."""
+    s = "" if subset is None or subset != subset else str(subset)
+    return str(metric) if s in ("", "train") else f"{metric} ({s})"
+
+
+def _bench_summary_from(results):
+    """summary.csv computed from results.csv (same as ``desurv.benchmark.summarize``)."""
+    ok = results[pd.to_numeric(results["value"], errors="coerce").notna()].copy()
+    ok["value"] = ok["value"].astype(float)
+    g = ok.groupby(["method", "dataset", "metric", "subset"], sort=False, dropna=False)["value"]
+    return pd.DataFrame(
+        {"median": g.median(), "q25": g.quantile(0.25), "q75": g.quantile(0.75), "n": g.count()}
+    ).reset_index()
+
+
+def _bench_tables(summary, results, max_rows) -> list[str]:
+    """One table per data set: median (q25–q75) per method (rows) × metric (columns)."""
+    across_seeds = set()  # metrics comparing the seeds (their rows have no seed)
+    if isinstance(results, pd.DataFrame) and "seed" in results.columns:
+        no_seed = results["seed"].isna().groupby(results["metric"]).all()
+        across_seeds = set(no_seed[no_seed].index)
+    summary = summary.copy()
+    summary["subset"] = summary["subset"].where(summary["subset"].notna(), "")
+    metrics = list(dict.fromkeys(summary["metric"]))
+    order = {"train": 0, "": 0, "test": 1}
+    cols = []  # (metric, subset) in order of the metrics, train before test
+    for m in metrics:
+        subsets = list(dict.fromkeys(summary.loc[summary["metric"] == m, "subset"]))
+        cols += [(m, s) for s in sorted(subsets, key=lambda s: order.get(s, 2))]
+    parts = []
+    for dname in dict.fromkeys(summary["dataset"]):
+        d = summary[summary["dataset"] == dname]
+        methods = list(dict.fromkeys(d["method"]))
+        table = {"method": methods}
+        for m, s in cols:
+            sel = d[(d["metric"] == m) & (d["subset"] == s)]
+            if sel.empty:
+                continue
+            cells = {}
+            for _, r in sel.iterrows():
+                med, lo, hi = (
+                    pd.to_numeric(r.get(k), errors="coerce") for k in ("median", "q25", "q75")
+                )
+                text = "" if pd.isna(med) else _fmt(float(med))
+                if text and not (pd.isna(lo) or pd.isna(hi)):
+                    text += f" ({_fmt(float(lo))}–{_fmt(float(hi))})"
+                cells[r["method"]] = text
+            table[_bench_label(m, s)] = [cells.get(meth, "") for meth in methods]
+        notes = ["median (q25–q75) over the values of every split and seed"]
+        if (d["subset"] == "test").any():
+            notes.append(
+                "a column 'metric (test)' is measured on the held-out samples of each split, "
+                "the others on the samples the method was fitted on"
+            )
+        across = [m for m in dict.fromkeys(d["metric"]) if m in across_seeds]
+        if across:
+            notes.append(f"{', '.join(across)}: one value per split (computed across the seeds)")
+        notes.append("an empty cell has no value")
+        if "n" in d.columns:
+            n = pd.to_numeric(d["n"], errors="coerce").dropna().astype(int)
+            if len(n):
+                lo, hi = n.min(), n.max()
+                notes.append(
+                    f"n = {lo} values per cell" if lo == hi else f"n = {lo} to {hi} values per cell"
+                )
+        parts.append(
+            f"<h3>Data set <code>{_esc(dname)}</code>: median (q25–q75) per method and metric</h3>"
+        )
+        parts.append(_table(pd.DataFrame(table), max_rows=max_rows, note="; ".join(notes)))
+    return parts
+
+
+def _bench_failures(results, rel, max_rows) -> list[str]:
+    """Failed fits (metric "fit" with an error) and metrics that could not be computed."""
+    err = results["error"].notna() & (results["error"].astype(str).str.strip() != "")
+    fit = results["metric"].astype(str) == "fit"
+    failed = results.loc[err & fit]
+    parts = ["<h3>Failed cells</h3>"]
+    if failed.empty:
+        parts.append(_note(f"no failed fit: no row of {rel} has metric 'fit' with an error"))
+    else:
+        cols = [c for c in ("method", "dataset", "split", "seed", "error") if c in failed.columns]
+        parts.append(
+            _table(
+                failed[cols],
+                max_rows=max_rows,
+                note=f"{len(failed)} fit(s) failed (rows of {rel} with metric 'fit' and an "
+                "error); they have no value in the tables above",
+            )
+        )
+    missing = results.loc[err & ~fit]
+    if not missing.empty:
+        counts = (
+            missing.assign(subset=missing["subset"].fillna(""))
+            .groupby(["method", "dataset", "metric", "subset", "error"], sort=False)
+            .size()
+            .rename("cells")
+            .reset_index()
+        )
+        parts.append("<h3>Metrics not computed</h3>")
+        parts.append(
+            _table(counts, max_rows=max_rows, note=f"rows of {rel} with an error and no value")
+        )
+    return parts
+
+
+def _bench_settings(folder, rel_of, results) -> list[str]:
+    parts = []
+    manifest = _read_path(folder / MANIFEST) if (folder / MANIFEST).is_file() else None
+    title = "Run settings"
+    if isinstance(manifest, dict):
+        title += f" <code>{_esc(rel_of(folder / MANIFEST))}</code>"
+    parts.append(f"<h3>{title}</h3>")
+    cmd = _manifest_command(folder)
+    if cmd is not None:
+        parts.append(f"<p>Command line:</p><pre>{_esc(cmd)}</pre>")
+    facts = {}
+    if isinstance(manifest, dict):
+        for k in ("desurv_version", "created"):
+            if manifest.get(k) is not None:
+                facts[k.replace("_", " ")] = manifest[k]
+    if isinstance(results, pd.DataFrame):
+        for col, label in (("method", "methods"), ("dataset", "data sets"), ("metric", "metrics")):
+            if col in results.columns:
+                vals = [v for v in dict.fromkeys(results[col].dropna().astype(str)) if v != "fit"]
+                facts[label] = ", ".join(vals)
+        for col, label in (("split", "splits"), ("seed", "seeds")):
+            if col in results.columns:
+                facts[label] = int(results[col].dropna().nunique())
+        facts["rows of results.csv"] = len(results)
+    if facts:
+        parts.append(_kv_table(facts))
+    if isinstance(results, pd.DataFrame) and {"method", "params"} <= set(results.columns):
+        keys = [c for c in ("method", "dataset", "params_hash", "params") if c in results.columns]
+        params = results[keys].dropna(subset=["params"]).drop_duplicates()
+        if (
+            "dataset" in params.columns
+            and params.drop(columns="dataset").drop_duplicates().shape[0]
+            == params["method"].nunique()
+        ):
+            params = params.drop(columns="dataset").drop_duplicates()
+        if len(params):
+            parts.append(_table(params, max_rows=100, note="parameters of each method"))
+    if not parts[1:]:
+        parts.append(_note("no run manifest (desurv_run.json) beside the results"))
+    return parts
+
+
+def _bench_plots(folder, rel_of, summary, figs) -> list[str]:
+    """The run's metric_<name>.png and time_vs_<metric>.png, in the order of the metrics."""
+
+    def safe(name):  # the file-name form of desurv.reporting.benchmark
+        return re.sub(r"[^A-Za-z0-9_.-]+", "_", str(name)).lower()
+
+    tested = set()
+    metrics = []
+    if isinstance(summary, pd.DataFrame) and {"metric", "subset"} <= set(summary.columns):
+        metrics = [str(m) for m in dict.fromkeys(summary["metric"])]
+        tested = set(summary.loc[summary["subset"] == "test", "metric"].astype(str))
+    by_safe = {safe(m): m for m in metrics}
+    pngs = sorted(
+        (e for (parent, stem), e in figs.pngs.items() if parent == folder),
+        key=lambda e: e.path.name,
+    )
+    metric_pngs = [e for e in pngs if e.path.stem.lower().startswith("metric_")]
+    time_pngs = [e for e in pngs if e.path.stem.lower().startswith("time_vs_")]
+    rank = {safe(m): i for i, m in enumerate(metrics)}
+    metric_pngs.sort(key=lambda e: rank.get(e.path.stem.lower()[7:], len(rank)))
+    parts = []
+    for e in metric_pngs + time_pngs:
+        stem = e.path.stem.lower()
+        if stem.startswith("metric_"):
+            m = by_safe.get(stem[7:], e.path.stem[7:])
+            what = f"{m} (test: held-out samples)" if m in tested else m
+            cap = (
+                f"{what} per method: box plot with the individual values of every split and "
+                f"seed, one panel per data set ({rel_of(e.path)})"
+            )
+        else:
+            m = by_safe.get(stem[8:], e.path.stem[8:])
+            test = " (test)" if m in tested else ""
+            cap = (
+                f"Median wall time (s, log scale) against median {m}{test}, one point per "
+                f"method and data set ({rel_of(e.path)})"
+            )
+        figs.used.add(e.path)
+        parts.append(_png_entry(e, cap))
+    if parts:
+        parts.insert(0, "<h3>Metric plots</h3>")
+    return parts
+
+
+def _render_bench(folder, run_dir, figs, max_rows) -> str:
+    """The "Benchmark" section of one bench folder."""
+
+    def rel_of(p):
+        return p.relative_to(run_dir).as_posix()
+
+    parts = []
+    if folder != run_dir:
+        parts.append(f"<p>Benchmark in <code>{_esc(rel_of(folder))}</code>:</p>")
+    results = summary = None
+    for name in ("results.csv", "summary.csv"):
+        path = folder / name
+        if not path.is_file():
+            continue
+        data = _read_path(path)
+        need = _BENCH_RESULTS_COLS if name == "results.csv" else _BENCH_SUMMARY_COLS
+        if not isinstance(data, pd.DataFrame) or not need <= set(data.columns):
+            warnings.warn(
+                f"report: {path} is not a benchmark {name}: expected the columns "
+                f"{', '.join(sorted(need))}",
+                DataWarning,
+                stacklevel=3,
+            )
+            parts.append(
+                f'<p class="note error">{_esc(rel_of(path))} could not be read as a benchmark '
+                f"table (columns {_esc(', '.join(sorted(need)))} expected)</p>"
+            )
+            continue
+        if name == "results.csv":
+            results = data
+        else:
+            summary = data
+    if summary is None and results is not None:
+        summary = _bench_summary_from(results)
+        parts.append(_note("summary computed from results.csv (no summary.csv)"))
+    if summary is not None:
+        parts += _bench_tables(summary, results, max_rows)
+    if results is not None:
+        parts += _bench_failures(results, rel_of(folder / "results.csv"), max_rows)
+        parts.append(
+            _note(
+                f"{rel_of(folder / 'results.csv')}: {len(results)} rows, one per method, data "
+                "set, split, seed, metric and subset (summarised here; see Files)"
+            )
+        )
+    parts += _bench_plots(folder, rel_of, summary, figs)
+    parts += _bench_settings(folder, rel_of, results)
+    return "\n".join(parts)
+
+
 def _png_entry(entry, caption=None) -> str:
     png = entry.path.read_bytes()
     if not png.startswith(b"\x89PNG\r\n\x1a\n"):
@@ -902,6 +1222,14 @@ def write_report(run_dir, out=None, *, title=None, max_rows=50) -> Path:
       ``converged: false``, a ``model.npz`` whose record says so (also the model a validation
       run names in ``metadata.json``), and the count of ``cv_results`` fits with
       ``converged`` false (overall and for the selected configuration).
+    * Benchmark (a ``desurv bench`` folder: its ``desurv_run.json`` records a ``bench``
+      command, or it holds ``results.csv`` and ``summary.csv`` with the benchmark columns;
+      ``run_dir`` or a folder one deep): per data set a table of the median (q25–q75) per
+      method (rows) and metric (columns; a held-out value is "metric (test)"), the failed
+      fits (``results.csv`` rows with metric ``fit`` and an ``error``) and metrics not
+      computed, the run's ``metric_<name>.png`` and ``time_vs_<metric>.png`` with captions,
+      and the run settings (command line, methods, data sets, parameters). ``summary.csv``
+      there is not a model's coefficients, and ``results.csv`` is summarised, not shown.
     * Method comparison: ``comparison``.
     * Figures: every ``*.png``, captioned from its file name. A PNG of a figure the report
       would draw (``cv_heatmap``, ``cv_cindex_vs_alpha``, ``gene_programs``, ``loss_history``,
@@ -963,8 +1291,11 @@ def write_report(run_dir, out=None, *, title=None, max_rows=50) -> Path:
         out = out / "report.html"
 
     all_files = _collect(run_dir, out.resolve())
+    bench_dirs = _bench_folders(run_dir, all_files)
     entries = [
-        _Entry(p, p.relative_to(run_dir).as_posix(), _classify(p), run_dir)
+        _Entry(
+            p, p.relative_to(run_dir).as_posix(), _bench_key(p, bench_dirs) or _classify(p), run_dir
+        )
         for p in all_files
         if p.suffix.lower() in REPORTABLE
     ]
@@ -983,9 +1314,12 @@ def write_report(run_dir, out=None, *, title=None, max_rows=50) -> Path:
         base = e.key.split(":")[0]
         return (_ORDER.get(base, len(_ORDER)), e.rel.count("/"), e.key != base, e.rel)
 
+    # A benchmark folder: its own section (tables, failures, plots, settings), drawn first so
+    # that its plots are embedded there and not repeated under "Figures".
+    body["bench"] = [_render_bench(f, run_dir, figs, max_rows) for f in bench_dirs]
     for e in sorted(entries, key=sort_key):
-        if e.key == "png":
-            continue  # after the tables, which may embed some PNGs in place
+        if e.key == "png" or e.key.startswith("bench_"):
+            continue  # PNGs after the tables, which may embed some in place
         if e.key == "other":
             body["other"].append(_render_entry(e, figs, max_rows))
         else:
@@ -1000,7 +1334,14 @@ def write_report(run_dir, out=None, *, title=None, max_rows=50) -> Path:
         {
             "file": [p.relative_to(run_dir).as_posix() for p in all_files],
             "size (bytes)": [p.stat().st_size for p in all_files],
-            "in report": ["yes" if p in shown else "no" for p in all_files],
+            "in report": [
+                "summarised"
+                if _bench_key(p, bench_dirs) == "bench_results"
+                else "yes"
+                if p in shown
+                else "no"
+                for p in all_files
+            ],  # fmt: skip
         }
     )
     body["files"].append(_table(listing, max_rows=500))
