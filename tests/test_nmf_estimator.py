@@ -38,8 +38,10 @@ def test_mu_matches_sklearn_step_for_step(beta_loss, fused, reg, monkeypatch):
     # X streamed once by the compiled loops (X "beyond L2"), or BLAS products (k = 4: the KL
     # rule also takes BLAS in L2)
     monkeypatch.setattr(_solvers, "_FUSED_MIN_BYTES", -1 if fused else 1 << 60)
+    monkeypatch.setattr(_solvers, "_FRO_FUSED_MAX_K", 0)  # in L2: BLAS whatever k
     n, p = 80, 50
     assert _solvers._kl_fused(n, p, 4, 8) is fused
+    assert _solvers._fro_fused(n, p, 4, 8) is fused
     X = _lowrank()
     X[X < 1.0] = 0.0  # zeros exercise the KL flooring
     W0, H0 = _start(*X.shape, 4)

@@ -35,10 +35,13 @@ def _tol(dtype):
     return dict(rtol=2e-5, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.parametrize("dtype,k,kind", [*CASES, (np.float64, 2, "zeros")])
+@pytest.mark.parametrize(
+    "dtype,k,kind", [*CASES, (np.float64, 2, "zeros"), (np.float64, 5, "random")]
+)
 @pytest.mark.parametrize("fused", [True, False])
 def test_fro_step(dtype, k, kind, fused):
-    X, W, Ht, _ = _data(dtype, k, kind)  # n = 23: five blocks of four rows and a remainder
+    # n = 23: five blocks of four rows and a remainder; k = 5: the three- and two-row sweeps of H
+    X, W, Ht, _ = _data(dtype, k, kind)
     H = np.ascontiguousarray(Ht.T)
     reg = tuple(dtype(r) for r in (0.1, 0.05, 0.2, 0.3))
     out, fac = [], []

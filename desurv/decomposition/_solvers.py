@@ -41,6 +41,12 @@ def _l2_bytes(default=1 << 20):
 #: cache; below that BLAS's two products run near peak (measured, one thread: 40-65 GFlop/s
 #: with X in L2, 13-23 GFlop/s from L3 at k = 5-8; the fused loops 25-34 GFlop/s in both).
 _FUSED_MIN_BYTES = _l2_bytes()
+#: Frobenius MU with X in L2: the fused loops still win for small k, where BLAS's skinny
+#: products (n x p times p x k, k columns) run far below peak. Measured (one thread, float64,
+#: fro_loop per iteration, fused / BLAS): SynSig 1000 x 96 k = 1: 0.90, k = 3: 0.62, k = 4: 0.81,
+#: k = 5: 0.72, k = 6: 1.18, k = 11: 1.21; 96 x 560 k = 3: 0.82, k = 8: 1.37;
+#: 2700 x 96 k = 3: 0.67, k = 21: 1.38.
+_FRO_FUSED_MAX_K = 5
 #: KL MU: the fused passes keep a row of WH and H ((k + 1)·p entries) in L1; beyond that BLAS
 #: wins (96 x 5000 k = 8: BLAS 1.7x faster)
 _FUSED_MAX_ROW_BYTES = 64 << 10
@@ -148,6 +154,15 @@ def fit_multiplicative_update(
     return _mu_kl(X, W, np.ascontiguousarray(Ht.T), max_iter, tol, reg, (l1W, l1H, l2W, l2H, eps))
 
 
+def _fro_fused(n, p, k, itemsize):
+    """Frobenius MU: stream X through the fused compiled loops (True) or two BLAS products?
+
+    Fused beyond L2 (X read once per iteration instead of twice, :data:`_FUSED_MIN_BYTES`)
+    and, in L2, for k <= :data:`_FRO_FUSED_MAX_K` (measured there).
+    """
+    return n * p * itemsize > _FUSED_MIN_BYTES or k <= _FRO_FUSED_MAX_K
+
+
 def _kl_fused(n, p, k, itemsize):
     """KL MU: stream X through the fused passes (True) or use BLAS products (False)?
 
@@ -220,7 +235,7 @@ def _mu_frobenius(X, W, Ht, max_iter, tol, reg, sc):
     pen = _penalty(_sum64(W), _sum64(W * W), _sum64(Ht), _sum64(Ht * Ht), reg)
     hist = np.empty(max_iter + 1)
     hist[0] = loss
-    fused = X.nbytes > _FUSED_MIN_BYTES
+    fused = _fro_fused(X.shape[0], X.shape[1], W.shape[1], X.itemsize)
     n_iter = _nmf_mu.fro_loop(
         X, W, H, (l1W, l1H, l2W, l2H), eps, x2, int(max_iter), float(tol), hist, fused
     )
