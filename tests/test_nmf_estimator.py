@@ -319,3 +319,33 @@ def test_dataframe_feature_names():
     assert m.n_features_in_ == 8
     assert list(m.get_feature_names_out()) == ["nmf0", "nmf1", "nmf2"]
     assert m.transform(df).shape == (30, 3)
+
+
+def test_nan_messages_name_the_situation():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(size=(20, 6))
+    X[0, 0] = np.nan
+    with pytest.raises(ValueError, match="where mask != 0"):
+        NMF(n_components=2, solver="mu").fit(X, mask=np.ones(X.shape))
+    mask = np.ones(X.shape)
+    mask[0, 0] = 0
+    model = NMF(n_components=2, solver="mu", max_iter=20).fit(X, mask=mask)
+    with pytest.raises(ValueError, match="transform needs complete samples"):
+        model.transform(X)
+    with pytest.raises(ValueError, match="pass mask= to fit"):
+        NMF(n_components=2, solver="mu").fit(X)
+
+
+def test_inverse_transform_keeps_pandas_labels():
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(1)
+    X = pd.DataFrame(
+        rng.uniform(size=(15, 4)), columns=list("abcd"), index=[f"s{i}" for i in range(15)]
+    )
+    model = NMF(n_components=2, max_iter=50).set_output(transform="pandas").fit(X)
+    W = model.transform(X)
+    back = model.inverse_transform(W)
+    assert isinstance(back, pd.DataFrame)
+    assert list(back.columns) == list("abcd") and list(back.index) == list(X.index)
+    np.testing.assert_allclose(back.to_numpy(), W.to_numpy() @ model.components_)
+    assert isinstance(model.inverse_transform(W.to_numpy()), np.ndarray)

@@ -244,7 +244,18 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 raise ValueError("mask must hold finite, nonnegative weights (0 = missing)")
             X[mask == 0] = 0.0
         if X.size and not np.isfinite(X.sum(dtype=np.float64)):  # one pass; diagnose below
-            if np.isnan(X).any():
+            nan = np.isnan(X)
+            if nan.any():
+                if mask is not None:  # NaN where the mask keeps the entry
+                    raise ValueError(
+                        f"X contains NaN at {int(nan.sum())} entries where mask != 0: set the "
+                        "mask to 0 there (missing) or impute them"
+                    )
+                if not reset:  # transform: the fit's mask does not apply to new samples
+                    raise ValueError(
+                        "X contains NaN values: transform needs complete samples (a mask "
+                        "applies to the fit only); impute them"
+                    )
                 raise ValueError(
                     "X contains NaN values: pass mask= to fit (0 at the missing entries, "
                     "solver='mu') to treat them as missing, or impute them"
@@ -427,9 +438,20 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         return W
 
     def inverse_transform(self, X):
-        """X ≈ W H: map exposures W (n_samples, n_components) back to (n_samples, n_features)."""
+        """X ≈ W H: map exposures W (n_samples, n_components) back to (n_samples, n_features).
+
+        A DataFrame in gives a DataFrame out (its index; the fitted feature names as columns,
+        where scikit-learn gives 0..n_features-1), an array an array.
+        """
         check_is_fitted(self)
-        return np.asarray(X) @ self.components_
+        out = np.asarray(X) @ self.components_
+        if hasattr(X, "iloc") and hasattr(X, "index"):
+            import pandas as pd
+
+            names = getattr(self, "feature_names_in_", None)
+            columns = names if names is not None else range(out.shape[1])
+            return pd.DataFrame(out, index=X.index, columns=columns)
+        return out
 
     @property
     def _n_features_out(self):
