@@ -37,6 +37,8 @@ def test_builtin_methods_registered():
     assert expected <= set(table["name"])
     assert get_method("nmf-kl").defaults["beta_loss"] == "kullback-leibler"
     assert get_method("nmf-cd").defaults["solver"] == "cd"
+    assert get_method("nmf-cd").defaults["init"] == "random"  # seeds differ
+    assert get_method("nmf-cd-nndsvda").defaults["init"] == "nndsvda"
     assert get_method("desurv").task == "survival"
     assert "signature_cosine" in get_method("desurv").metrics
     assert "integrated_brier" not in get_method("coxnet").metrics  # no survival functions

@@ -375,14 +375,14 @@ def _coxnet(**params):
     return desurv.CoxNet(**params)
 
 
-def _nmf_defaults(beta_loss, solver):
-    # coordinate descent is meant to start from NNDSVDa (scikit-learn's default for "cd");
-    # multiplicative updates cannot leave the zeros of an NNDSVD start, so they start at random
+def _nmf_defaults(beta_loss, solver, init="random"):
+    # random starts by default, so that seeds differ (consistency, stability); "nmf-cd-nndsvda"
+    # is coordinate descent from scikit-learn's deterministic default start
     return dict(
         n_components=None,
         beta_loss=beta_loss,
         solver=solver,
-        init="nndsvda" if solver == "cd" else "random",
+        init=init,
         max_iter=500,
         tol=1e-4,
         random_state=None,
@@ -420,6 +420,13 @@ def _register_builtins():
         "signatures",
         defaults=_nmf_defaults("frobenius", "cd"),
         description="desurv.decomposition.NMF, Frobenius loss, coordinate descent",
+    )
+    register_method(
+        "nmf-cd-nndsvda",
+        _desurv_nmf,
+        "signatures",
+        defaults=_nmf_defaults("frobenius", "cd", init="nndsvda"),
+        description="desurv.decomposition.NMF, coordinate descent from NNDSVDa (deterministic)",
     )
     register_method(
         "sklearn-nmf",
