@@ -139,7 +139,7 @@ def test_bench_without_out_says_so(capsys):
     assert code == 2 and "--out DIR is required" in err
 
 
-def test_list_into_a_closed_pipe_is_not_an_error():
+def test_list_into_a_closed_pipe_is_not_an_error(tmp_path):
     import subprocess
     import sys
 
@@ -150,6 +150,7 @@ def test_list_into_a_closed_pipe_is_not_an_error():
         capture_output=True,
         text=True,
         check=False,
+        cwd=tmp_path,  # not the repository: `-c` puts the cwd first on sys.path
     )
-    assert proc.stdout.strip() == "methods:"
+    assert proc.stdout.strip() == "methods:", proc.stderr
     assert "error" not in proc.stderr
