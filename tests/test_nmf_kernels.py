@@ -46,9 +46,10 @@ def _t(A):
     return np.ascontiguousarray(A.T)
 
 
+@pytest.mark.parametrize("by_numerator", [False, True])
 @pytest.mark.parametrize("k", [1, 3, 6])
 @pytest.mark.parametrize("alpha", [0.0, 0.5, 0.99])
-def test_w_direction_matches_reference(k, alpha):
+def test_w_direction_matches_reference(k, alpha, by_numerator):
     rng = np.random.default_rng(10 + k)
     X, W, H = _rand(rng, 41, 20, k)
     g = rng.normal(size=20)
@@ -57,10 +58,12 @@ def test_w_direction_matches_reference(k, alpha):
     HHt = H @ H.T
     c = (1 - alpha) / (41 * 20)
     V_ref, gn_ref, gc_ref, WV_ref, VV_ref = ref.w_direction(
-        _t(W), XM, beta, HHt, c, 0.3, alpha, 1e6, EPS
+        _t(W), XM, beta, HHt, c, 0.3, alpha, 1e6, EPS, by_numerator
     )
     V, WV, VV = np.empty((k, 41)), np.empty((k, k)), np.empty((k, k))
-    gn, gc = _nmf.w_direction(_t(W), XM, beta, HHt, c, 0.3, alpha, 1e6, EPS, V, WV, VV)
+    gn, gc = _nmf.w_direction(
+        _t(W), XM, beta, HHt, c, 0.3, alpha, 1e6, EPS, V, WV, VV, by_numerator
+    )
     # the Cox push can cancel the NMF numerator: rounding is relative to the largest entry
     np.testing.assert_allclose(V, V_ref, rtol=1e-12, atol=1e-12 * np.abs(V_ref).max())
     np.testing.assert_allclose(WV, WV_ref, rtol=1e-12)
@@ -75,8 +78,27 @@ def test_w_direction_is_the_plain_multiplicative_update_at_alpha_zero():
     X, W, H = _rand(rng, 25, 15, 3)
     XM = _t(X @ np.column_stack([H.T, rng.normal(size=15)]))
     V, G = np.empty((3, 25)), np.empty((3, 3))
-    _nmf.w_direction(_t(W), XM, np.ones(3), H @ H.T, 1.0, 0.0, 0.0, 1e6, 0.0, V, G, G.copy())
+    _nmf.w_direction(_t(W), XM, np.ones(3), H @ H.T, 1.0, 0.0, 0.0, 1e6, 0.0, V, G, G.copy(), False)
     np.testing.assert_allclose(V.T, W * (X @ H.T) / (W @ H @ H.T), rtol=1e-12)
+
+
+def test_numerator_balance_keeps_the_survival_push_at_an_nmf_fixed_point():
+    """At a fixed point of the NMF update (W HHᵀ = XHᵀ) the authors' balancing scales the
+    survival push by ‖G_nmf‖ = 0, so V = W; scaling by the NMF numerator moves W."""
+    rng = np.random.default_rng(5)
+    W = rng.uniform(0.5, 1.0, size=(30, 2))
+    H = rng.uniform(0.5, 1.0, size=(2, 12))
+    X = W @ H  # exact factorisation: (W, H) is a stationary point of plain NMF
+    g = rng.normal(size=12)
+    XM = _t(X @ np.column_stack([H.T, g]))
+    beta = np.array([1.0, -0.5])
+    c = 0.5 / (30 * 12)
+    V, G = np.empty((2, 30)), np.empty((2, 2))
+    gn, _ = _nmf.w_direction(_t(W), XM, beta, H @ H.T, c, 0.0, 0.5, 1e6, 0.0, V, G, G.copy(), False)
+    assert gn < 1e-12
+    np.testing.assert_allclose(V, _t(W), rtol=1e-9)  # the push vanished: W stays
+    _nmf.w_direction(_t(W), XM, beta, H @ H.T, c, 0.0, 0.5, 1e6, 0.0, V, G, G.copy(), True)
+    assert np.abs(V - _t(W)).max() > 1e-3 * np.abs(W).max()  # the push is there
 
 
 def test_w_direction_clamp_and_zero_beta():
@@ -87,7 +109,7 @@ def test_w_direction_clamp_and_zero_beta():
     for beta in (np.zeros(2), np.ones(2)):
         V_ref, *_ = ref.w_direction(_t(W), XM, beta, H @ H.T, 0.01, 0.0, 0.5, 1e6, EPS)
         V, G = np.empty((2, 10)), np.empty((2, 2))
-        _nmf.w_direction(_t(W), XM, beta, H @ H.T, 0.01, 0.0, 0.5, 1e6, EPS, V, G, G.copy())
+        _nmf.w_direction(_t(W), XM, beta, H @ H.T, 0.01, 0.0, 0.5, 1e6, EPS, V, G, G.copy(), False)
         np.testing.assert_allclose(V, V_ref, rtol=1e-12)
         assert np.all(np.isfinite(V))
 

@@ -46,13 +46,17 @@ def update_h(H, Z, WtW, ridge, eps):  # pragma: no cover - compiled
 
 
 @njit(**_OPTS_SUM)
-def w_direction(W, XM, beta, HHt, c_nmf, ridge_w, alpha, clamp, eps, V, WV, VV):  # pragma: no cover
+def w_direction(  # pragma: no cover - compiled
+    W, XM, beta, HHt, c_nmf, ridge_w, alpha, clamp, eps, V, WV, VV, by_numerator
+):
     """Full multiplicative step V = W ⊙ R of the balanced W update, written into ``V``.
 
     W-shaped arrays are transposed, (k, p): W, V and XM (k + 1, p) = [H; gᵀ]·Xᵀ, whose rows
     are the W numerator (XHᵀ)ᵀ and the Cox gradient term (Xg)ᵀ.
     R = N / (D + eps) with N = c·XHᵀ + s·(Xg)βᵀ, D = c·W HHᵀ + ridge_w·W and
-    s = alpha·min(‖G_nmf‖/‖G_cox‖, clamp), G_nmf = c(W HHᵀ − XHᵀ), G_cox = (Xg)βᵀ.
+    s = alpha·min(‖G_nmf‖/‖G_cox‖, clamp), G_nmf = c(W HHᵀ − XHᵀ), G_cox = (Xg)βᵀ (the
+    authors' balancing, which vanishes at every stationary point of plain NMF); with
+    ``by_numerator`` s = alpha·min(‖c·XHᵀ‖/‖G_cox‖, clamp), which does not.
     Also writes the Gram pieces ``WV`` = WᵀV and ``VV`` = VᵀV (k, k) that give the Gram
     matrix of every damped trial in O(k²) (see :func:`trial_terms`).
     Returns (‖G_nmf‖, ‖G_cox‖). ``alpha == 0`` skips the Cox part.
@@ -71,6 +75,14 @@ def w_direction(W, XM, beta, HHt, c_nmf, ridge_w, alpha, clamp, eps, V, WV, VV):
             d = c_nmf * (V[f, i] - XM[f, i])
             gn2 += d * d
     gn = np.sqrt(gn2)
+    push = gn  # the norm the survival push is scaled to
+    if by_numerator:
+        nn2 = 0.0
+        for f in range(k):
+            for i in range(p):
+                d = c_nmf * XM[f, i]
+                nn2 += d * d
+        push = np.sqrt(nn2)
     gc = 0.0
     scale = 0.0
     if alpha > 0.0:
@@ -81,7 +93,7 @@ def w_direction(W, XM, beta, HHt, c_nmf, ridge_w, alpha, clamp, eps, V, WV, VV):
         for f in range(k):
             b2 += beta[f] * beta[f]
         gc = np.sqrt(xg2 * b2)
-        ratio = (gn + 1e-12) / (gc + 1e-12)
+        ratio = (push + 1e-12) / (gc + 1e-12)
         if ratio > clamp:
             ratio = clamp
         scale = alpha * ratio

@@ -9,18 +9,20 @@ def update_h(H, Z, WtW, ridge, eps):
     return Hn, Hn @ Hn.T
 
 
-def w_direction(Wk, XM, beta, HHt, c_nmf, ridge_w, alpha, clamp, eps):
+def w_direction(Wk, XM, beta, HHt, c_nmf, ridge_w, alpha, clamp, eps, by_numerator=False):
     """Transposed layout: Wk (k, p), XM (k + 1, p). Returns (V (k, p), ‖G_nmf‖, ‖G_cox‖,
-    WᵀV, VᵀV) by the formulas of DESIGN.md §2 in the paper's (p, k) orientation."""
+    WᵀV, VᵀV) by the formulas of DESIGN.md §2 in the paper's (p, k) orientation; the survival
+    push is scaled to ‖G_nmf‖ (the authors') or, ``by_numerator``, to ‖c·XHᵀ‖."""
     W, XHt, Xg = Wk.T, XM[:-1].T, XM[-1]
     G_nmf = c_nmf * (W @ HHt - XHt)
     gn = np.linalg.norm(G_nmf)
     num = c_nmf * XHt
+    push = np.linalg.norm(num) if by_numerator else gn
     gc = 0.0
     if alpha > 0:
         G_cox = np.outer(Xg, beta)
         gc = np.linalg.norm(G_cox)
-        num = num + alpha * min((gn + 1e-12) / (gc + 1e-12), clamp) * G_cox
+        num = num + alpha * min((push + 1e-12) / (gc + 1e-12), clamp) * G_cox
     den = c_nmf * W @ HHt + ridge_w * W
     V = W * (num / (den + eps))
     return V.T, gn, gc, W.T @ V, V.T @ V

@@ -57,6 +57,8 @@ class SolverParams:
     penalty_h: float  # λ_H
     ties: str = "breslow"
     loss_convention: str = "consistent"  # or "reference" (ayoung31/DeSurv conventions)
+    # scale of the survival push in the W step: ‖∇NMF‖ (the authors') or ‖NMF numerator‖
+    balance: str = "gradient"
     theta0: float = 0.5
     rho: float = 0.5
     max_backtracks: int = 10
@@ -289,6 +291,7 @@ def run_loop(
     c_nmf = (1.0 - alpha) / (n * p)
     ridge_h = prm.penalty_h * p / k
     ridge_w = prm.penalty_w / (p * k)
+    by_numerator = prm.balance == "numerator"
 
     # The reference normalises W at the start without rescaling β (harmless there: β0 = 0).
     if prm.reference:
@@ -336,7 +339,9 @@ def run_loop(
         HG[:k] = H
         HG[k] = grad
         prob.times(HG, XM)
-        _nmf.w_direction(W, XM, beta, HHt, c_nmf, ridge_w, alpha, prm.ratio_clamp, EPS, V, WV, VV)
+        _nmf.w_direction(
+            W, XM, beta, HHt, c_nmf, ridge_w, alpha, prm.ratio_clamp, EPS, V, WV, VV, by_numerator
+        )
         prob.project(V, B)
 
         theta = prm.theta0

@@ -164,6 +164,10 @@ class DeSurv(TransformerMixin, BaseEstimator):
         Handling of tied event times.
     loss_convention : {"consistent", "reference"}, default "consistent"
         "reference" reproduces the authors' R implementation exactly (see fit_desurv).
+    balance : {"gradient", "numerator"}, default "gradient"
+        Scale of the survival push in the W step: the NMF gradient's norm (the authors'; it
+        vanishes at NMF stationary points, so a start near an NMF solution stays there) or
+        the NMF numerator's norm (does not vanish). See :func:`desurv.fit_desurv`.
     init_max_iter, init_tol : int, float, default 30, 1e-4
         Length and tolerance of each short start.
     init_select : {"objective", "cindex"}, default "objective"
@@ -247,6 +251,7 @@ class DeSurv(TransformerMixin, BaseEstimator):
         random_state=None,
         ties="breslow",
         loss_convention="consistent",
+        balance="gradient",
         init_max_iter=30,
         init_tol=1e-4,
         init_select="objective",
@@ -266,6 +271,7 @@ class DeSurv(TransformerMixin, BaseEstimator):
         self.random_state = random_state
         self.ties = ties
         self.loss_convention = loss_convention
+        self.balance = balance
         self.init_max_iter = init_max_iter
         self.init_tol = init_tol
         self.init_select = init_select
@@ -374,6 +380,7 @@ class DeSurv(TransformerMixin, BaseEstimator):
             random_state=self.random_state,
             ties=self.ties,
             loss_convention=self.loss_convention,
+            balance=self.balance,
             n_threads=self.n_threads,
             dtype=self.dtype,
             callback=callback,

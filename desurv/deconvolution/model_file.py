@@ -122,6 +122,7 @@ _PARAM_CHECKS = {
     "random_state": _optional(_any_int),
     "ties": _one_of("breslow", "efron"),
     "loss_convention": _one_of("consistent", "reference"),
+    "balance": _one_of("gradient", "numerator"),
     "init_max_iter": _int_at_least(1),
     "init_tol": _real_in(0.0, math.inf),
     "init_select": _one_of("objective", "cindex"),

@@ -62,6 +62,7 @@ class NMFCox(DeSurv):
 
     alpha = 0.0
     loss_convention = "consistent"
+    balance = "gradient"  # no survival push at α = 0
     init_select = "objective"  # with α = 0 every start has β = 0, so C-index cannot rank them
 
     def __init__(

@@ -141,6 +141,7 @@ def fit_desurv(
     random_state=None,
     ties="breslow",
     loss_convention="consistent",
+    balance="gradient",
     theta0=0.5,
     rho=0.5,
     max_backtracks=10,
@@ -206,6 +207,15 @@ def fit_desurv(
         −2ℓ/n_event in the loss used for backtracking and stopping, a stale sd(Z) in the W
         line search, and β warm-started on the wrong scale. Use it only to reproduce
         published results.
+    balance : {"gradient", "numerator"}, default "gradient"
+        Scale of the survival push in the W step (DESIGN §2): α·min(‖G_nmf‖/‖G_cox‖, 10⁶)
+        with G_nmf the NMF gradient (the authors'; "gradient") or with the norm of the NMF
+        numerator (1−α)/(np)·XHᵀ ("numerator"). ‖G_nmf‖ vanishes at every stationary point of
+        plain NMF, so with "gradient" a fit started at (or near) an NMF solution stays there
+        for every α: supervision acts only along the path from a random start (this is why
+        warm starts along α reproduce α = 0). "numerator" does not vanish there. Either way
+        a W trial is accepted only if F does not increase, so F stays monotone.
+        ``loss_convention="reference"`` requires "gradient" (the published algorithm).
     theta0, rho, max_backtracks : float, float, int, default 0.5, 0.5, 10
         Backtracking on the damping θ of the W step: θ0, θ0ρ, …, θ0ρ^max_backtracks.
     beta_tol, beta_max_iter, beta_max_iter_final : float, int, int
@@ -294,6 +304,13 @@ def fit_desurv(
         raise ValueError(
             f"loss_convention must be 'consistent' or 'reference', got {loss_convention!r}"
         )
+    if balance not in ("gradient", "numerator"):
+        raise ValueError(f"balance must be 'gradient' or 'numerator', got {balance!r}")
+    if loss_convention == "reference" and balance != "gradient":
+        raise ValueError(
+            "loss_convention='reference' reproduces the published algorithm, whose balancing "
+            "is balance='gradient'; drop balance= or use loss_convention='consistent'"
+        )
     if init_select not in _INIT_SELECT:
         raise ValueError(f"init_select must be one of {_INIT_SELECT}, got {init_select!r}")
     k = int(n_components)
@@ -305,6 +322,7 @@ def fit_desurv(
         penalty_h=float(penalty_h),
         ties=ties,
         loss_convention=loss_convention,
+        balance=balance,
         theta0=float(theta0),
         rho=float(rho),
         max_backtracks=int(max_backtracks),
