@@ -38,6 +38,7 @@ def test_simulation_defaults_are_paper_r0(sim_r0):
     assert (p["n_markers"], p["n_background"], p["noise_sd"]) == (150, 500, 0.01)
     assert (p["baseline_hazard"], p["censor_rate"]) == (0.05, 0.02)
     assert p["marker_gamma"] == [3.0, 0.8] and p["background_gamma"] == [2.0, 1.0]
+    assert p["gene_baseline"] == [3.0, 1.0]  # simulate_X.R: N(3, 1) per gene
     for key, value in SIMULATION_SCENARIOS["R0"].items():
         expected = list(value) if isinstance(value, tuple) else value
         assert p[key] == expected, key
@@ -63,8 +64,9 @@ def test_simulation_structure(sim_r0):
     assert sim.noise_genes.size == 3000 - 500 - 450
     parts = np.concatenate([allm, sim.background_genes, sim.noise_genes])
     np.testing.assert_array_equal(np.sort(parts), np.arange(3000))
-    # noiseless part of X is W H (noise_sd = 0.01)
-    assert np.abs(X.to_numpy().T - sim.W @ sim.H).max() < 0.1
+    # noiseless part of X is W H plus the per-gene baseline (noise_sd = 0.01)
+    expected = np.maximum(sim.W @ sim.H + sim.gene_baseline[:, None], 0.0)
+    assert np.abs(X.to_numpy().T - expected).max() < 0.1
 
 
 def test_simulation_survival_is_driven_by_factor1(sim_r0):
@@ -94,6 +96,75 @@ def test_simulation_deterministic():
     assert not np.array_equal(a.X.to_numpy(), c.X.to_numpy())
     gen = np.random.default_rng(42)
     assert simulate_desurv(**SMALL, random_state=gen).X.shape == (60, 400)
+
+
+def test_gene_baseline_is_per_gene_and_constant_across_samples():
+    # with no noise, X - W H is the baseline: one value per gene, the same in every sample,
+    # up to the clipping at 0 (applied to W H + b, before which nothing else is added)
+    sim = simulate_desurv(n_genes=2000, n_background=300, noise_sd=0.0, random_state=5)
+    X = sim.X.to_numpy().T  # genes x samples
+    WH = sim.W @ sim.H
+    b = sim.gene_baseline
+    assert b.shape == (2000,)
+    np.testing.assert_allclose(X, np.maximum(WH + b[:, None], 0.0), rtol=0, atol=1e-12)
+    unclipped = (X > 0).all(axis=1)
+    assert unclipped.mean() > 0.99  # b ~ N(3, 1): only genes with b < -WH are clipped
+    diff = X[unclipped] - WH[unclipped]
+    np.testing.assert_allclose(diff.std(axis=1), 0.0, atol=1e-12)  # constant along samples
+    np.testing.assert_allclose(diff[:, 0], b[unclipped], atol=1e-12)
+    # N(3, 1) over genes (2000 draws: se of the mean 0.022, of the sd 0.016)
+    assert abs(b.mean() - 3.0) < 0.1 and abs(b.std(ddof=1) - 1.0) < 0.08
+    # clipped genes are exactly those whose baseline pushes W H + b below 0
+    np.testing.assert_array_equal(~unclipped, (WH + b[:, None] < 0).any(axis=1))
+    # a different (mean, sd) is honoured
+    other = simulate_desurv(**SMALL, gene_baseline=(10.0, 0.0), noise_sd=0.0, random_state=5)
+    np.testing.assert_allclose(other.gene_baseline, 10.0)
+    np.testing.assert_allclose(other.X.to_numpy().T, other.W @ other.H + 10.0, atol=1e-12)
+
+
+def test_gene_baseline_none_reproduces_the_no_baseline_design():
+    with_b = simulate_desurv(**SMALL, random_state=7)
+    without = simulate_desurv(**SMALL, gene_baseline=None, random_state=7)
+    assert without.gene_baseline is None and without.params["gene_baseline"] is None
+    # every other draw is identical: the baseline has its own child stream
+    for name in ("W", "H", "scores", "linear_predictor", "y"):
+        np.testing.assert_array_equal(getattr(with_b, name), getattr(without, name))
+    # the baseline does not enter the survival scores (the authors' X = W H before
+    # simulate_X), and without it X is max(W H + E, 0)
+    proj = (without.W @ without.H).T @ without.W_survival
+    np.testing.assert_allclose(np.corrcoef(proj[:, 0], without.scores[:, 0])[0, 1], 1.0)
+    assert not np.array_equal(with_b.X.to_numpy(), without.X.to_numpy())
+    assert np.abs(without.X.to_numpy().T - without.W @ without.H).max() < 0.1
+    # bit for bit: X with the baseline minus the baseline equals X without it wherever
+    # neither was clipped
+    both = (with_b.X.to_numpy() > 0) & (without.X.to_numpy() > 0)
+    diff = with_b.X.to_numpy() - with_b.gene_baseline[None, :] - without.X.to_numpy()
+    np.testing.assert_allclose(diff[both], 0.0, atol=1e-12)
+
+
+def test_no_baseline_preset_is_the_previous_default():
+    # "R0_no_baseline" is the design of desurv <= issue 10: R0 without the gene baseline
+    preset = SIMULATION_SCENARIOS["R0_no_baseline"]
+    assert preset["gene_baseline"] is None
+    assert {k: v for k, v in preset.items() if k != "gene_baseline"} == {
+        k: v for k, v in SIMULATION_SCENARIOS["R0"].items() if k != "gene_baseline"
+    }
+    a = simulate_desurv(**preset, random_state=0)
+    b = simulate_desurv(gene_baseline=None, random_state=0)
+    pd.testing.assert_frame_equal(a.X, b.X)
+    np.testing.assert_array_equal(a.y, b.y)
+    # every authors' scenario has the baseline (simulate_desurv_scenario -> simulate_X)
+    for name in ("R0", "R00", "R_mixed", "R1", "R2", "R3", "R4"):
+        assert SIMULATION_SCENARIOS[name]["gene_baseline"] == (3.0, 1.0), name
+
+
+def test_gene_baseline_errors():
+    with pytest.raises(ValueError, match="gene_baseline"):
+        simulate_desurv(**SMALL, gene_baseline=3.0)
+    with pytest.raises(ValueError, match="gene_baseline"):
+        simulate_desurv(**SMALL, gene_baseline=(3.0, -1.0))
+    with pytest.raises(ValueError, match="gene_baseline"):
+        simulate_desurv(**SMALL, gene_baseline=(np.nan, 1.0))
 
 
 @pytest.mark.parametrize("name", sorted(SIMULATION_SCENARIOS))

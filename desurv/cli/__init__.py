@@ -175,10 +175,11 @@ def _build_parser():
 
     demo = sub.add_parser(
         "demo",
-        help="fit the embedded simulated cohort and report what was recovered",
+        help="DeSurv vs NMF+Cox on the paper's simulated scenario R0",
         description="Simulate a cohort with known gene programs (the DeSurv paper's "
-        "simulation), fit DeSurv on a training part and report the test C-index and the "
-        "cosine similarity of the recovered programs to the true ones.",
+        "scenario R0, with its per-gene baseline), split it 70/30 stratified by event, fit "
+        "DeSurv and NMF+Cox (same k and penalty) on the 70%% and print the held-out "
+        "C-index of both and of the true linear predictor.",
     )
     demo.add_argument(
         "--seed", type=int, default=0, help="seed of the simulation and the fit (default 0)"

@@ -1,11 +1,13 @@
 """The DeSurv simulation.
 
 :func:`simulate_desurv` follows ``simulate_desurv_scenario()`` of the DeSurv paper repository
-(ayoung31/DeSurv-paper, ``R/simulation_functions/``: ``simulate_W.R``
-(``simulate_W_marker_background``), ``simulate_H.R``, ``simulate_survival_from_XtW``,
-``scenario_defaults.R``). Its defaults are the paper's primary scenario ``"R0"`` ("easy
-recovery / sanity check", the first scenario of ``_targets_sims.R``); the other scenarios
-are in :data:`SIMULATION_SCENARIOS`.
+(ayoung31/DeSurv-paper and its copy rashidlab/DeSurv-paper, ``R/simulation_functions/``:
+``simulate_W.R`` (``simulate_W_marker_background``), ``simulate_H.R``,
+``simulate_survival.R`` (``simulate_survival_from_XtW``), ``simulate_X.R``,
+``simulate_data.R``, ``scenario_defaults.R``). Its defaults are the paper's primary scenario
+``"R0"`` ("easy recovery / sanity check", the first scenario of ``_targets_sims.R``), with
+the per-gene expression baseline of ``simulate_X.R``; the other scenarios are in
+:data:`SIMULATION_SCENARIOS`.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ _R0 = dict(
     cross_gamma=(1.0, 20.0),
     noise_gamma=(1.0, 20.0),
     marker_overlap=0.0,
+    gene_baseline=(3.0, 1.0),
 )
 # "R2" correlated programs, the base of "R3" (its markers overlapping, stronger background)
 _R2 = {
@@ -58,12 +61,18 @@ _R2 = {
 }
 
 #: Scenario presets (``simulate_desurv(**SIMULATION_SCENARIOS[name], random_state=...)``).
-#: ``"R0"`` easy recovery (default); ``"R00"`` null (no survival signal); ``"R_mixed"`` R0
-#: with 300 survival genes per factor, half markers and half background; ``"R1"``
-#: background-dominated; ``"R2"`` correlated programs; ``"R3"`` overlapping markers and
-#: strong background; ``"R4"`` noisy high-dimensional worst case.
+#: The authors' scenarios, all with the per-gene baseline N(3, 1) of ``simulate_X.R``
+#: (``simulate_desurv_scenario()`` calls ``simulate_X()`` with its default baseline for
+#: every scenario): ``"R0"`` easy recovery (default); ``"R00"`` null (no survival signal);
+#: ``"R_mixed"`` R0 with 300 survival genes per factor, half markers and half background;
+#: ``"R1"`` background-dominated; ``"R2"`` correlated programs; ``"R3"`` overlapping markers
+#: and strong background; ``"R4"`` noisy high-dimensional worst case.
+#: Ours: ``"R0_no_baseline"`` is R0 without the gene baseline, the design of desurv <= issue
+#: 10; NMF recovers the lethal program without supervision, so it cannot separate DeSurv
+#: from NMF+Cox (kept for comparison and for tests that need an easily recovered truth).
 SIMULATION_SCENARIOS = {
     "R0": dict(_R0),
+    "R0_no_baseline": {**_R0, "gene_baseline": None},
     "R00": {**_R0, "beta": (0.0, 0.0, 0.0)},
     "R_mixed": {**_R0, "n_survival_genes": 300, "survival_marker_fraction": 0.5},
     "R1": {
@@ -129,6 +138,9 @@ class SimulatedData:
         ``scores @ beta``; the true log relative hazard.
     params : dict
         Every setting used (JSON-serialisable).
+    gene_baseline : ndarray of shape (n_genes,) or None
+        The per-gene baseline ``b`` added to ``W H`` in every sample before the noise
+        (``None`` when ``gene_baseline=None`` was passed).
     """
 
     X: pd.DataFrame
@@ -144,6 +156,7 @@ class SimulatedData:
     scores: np.ndarray
     linear_predictor: np.ndarray
     params: dict = field(default_factory=dict)
+    gene_baseline: np.ndarray | None = None
 
     @property
     def time(self) -> np.ndarray:
@@ -164,6 +177,23 @@ def _check_gamma(name, value):
     if not (shape > 0 and rate > 0):
         raise ValueError(f"{name} shape and rate must be positive, got {value!r}")
     return shape, rate
+
+
+def _child_rng(rng):
+    """An independent child generator of ``rng`` that leaves ``rng``'s stream untouched."""
+    spawn = getattr(rng, "spawn", None)  # numpy >= 1.25
+    if spawn is not None:
+        try:
+            return spawn(1)[0]
+        except TypeError:  # a bit generator built without a SeedSequence
+            pass
+    seed_seq = getattr(rng.bit_generator, "_seed_seq", None)
+    if isinstance(seed_seq, np.random.SeedSequence):
+        return np.random.default_rng(seed_seq.spawn(1)[0])
+    raise ValueError(
+        "random_state must be an int, None or a Generator seeded from a SeedSequence "
+        "(e.g. numpy.random.default_rng(seed)) when gene_baseline is used"
+    )
 
 
 def _positive_int(name, value, minimum=1):
@@ -194,6 +224,7 @@ def simulate_desurv(
     cross_gamma=(1.0, 20.0),
     noise_gamma=(1.0, 20.0),
     marker_overlap=0.0,
+    gene_baseline=(3.0, 1.0),
     random_state=None,
 ):
     """Simulate expression and survival from known gene programs (the DeSurv paper design).
@@ -222,10 +253,13 @@ def simulate_desurv(
        Event times are exponential with rate ``baseline_hazard * exp(eta)``; censoring
        times are independent exponential with rate ``censor_rate``; the observed time is
        the minimum and the event indicator says which came first.
-    5. **Expression.** ``X = max(W H + E, 0)`` with E i.i.d. normal(0, ``noise_sd``), returned
-       as samples x genes. (The noise step of the R code, ``simulate_X()``, was not in the
-       stored copy of the repository; this is our reading of its arguments, with the
-       clipping ensuring X >= 0.)
+    5. **Expression** (``simulate_X.R``). ``X = max(W H + b 1^T + E, 0)``: ``b`` is a
+       per-gene baseline, one N(``gene_baseline``) draw per gene, the same in every
+       sample (the authors' "typical log(TPM+1) mean"), added before the noise;
+       E is i.i.d. normal(0, ``noise_sd``); negative values are clipped to 0. Returned
+       as samples x genes. The baseline does not enter the survival scores of step 4
+       (they use the noiseless ``W H``, as the authors'; a per-gene constant would only
+       shift each score by a constant, which the standardisation removes anyway).
 
     Parameters
     ----------
@@ -265,6 +299,15 @@ def simulate_desurv(
         Gamma distributions of the loadings of each gene group.
     marker_overlap : float in [0, 1], default=0.0
         Fraction of the markers of programs 2..k shared with program 1.
+    gene_baseline : (mean, sd) or None, default=(3.0, 1.0)
+        Normal distribution of the per-gene baseline ``b`` of step 5, in expression units
+        (the scale of X, log(TPM+1)-like); source ``simulate_X()``
+        (``gene_baseline_mean = 3``, ``gene_baseline_sd = 1``), used by every scenario of
+        the authors. It adds a gene-specific, sample-constant offset that plain NMF must
+        spend capacity on, which is what makes the lethal program hard to recover without
+        supervision. ``None`` leaves it out (the design of desurv <= issue 10, preset
+        ``"R0_no_baseline"``). The baseline is drawn from its own child generator, so
+        every other draw is the same with or without it for a given ``random_state``.
     random_state : int, numpy.random.Generator or None
         Seed; the same seed gives identical data.
 
@@ -316,11 +359,25 @@ def simulate_desurv(
         raise ValueError("survival_marker_fraction must be in [0, 1]")
     if n_survival_genes is not None:
         n_survival_genes = _positive_int("n_survival_genes", n_survival_genes, 0)
+    if gene_baseline is not None:
+        try:
+            base_mean, base_sd = (float(v) for v in gene_baseline)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"gene_baseline must be a (mean, sd) pair or None, got {gene_baseline!r}"
+            ) from None
+        if not (np.isfinite(base_mean) and np.isfinite(base_sd) and base_sd >= 0):
+            raise ValueError(
+                f"gene_baseline mean must be finite and sd finite and >= 0, got {gene_baseline!r}"
+            )
     bg_gamma = _check_gamma("background_gamma", background_gamma)
     mk_gamma = _check_gamma("marker_gamma", marker_gamma)
     cr_gamma = _check_gamma("cross_gamma", cross_gamma)
     nz_gamma = _check_gamma("noise_gamma", noise_gamma)
     rng = np.random.default_rng(random_state)
+    # the gene baseline has its own child stream: spawning does not advance ``rng``, so all
+    # other draws are identical with and without it
+    base_rng = _child_rng(rng) if gene_baseline is not None else None
 
     # 1. gene groups
     perm = rng.permutation(g)
@@ -396,8 +453,14 @@ def simulate_desurv(
     time = np.minimum(event_time, censor_time)
     event = event_time <= censor_time
 
-    # 5. expression
-    X = X_true + rng.normal(0.0, noise_sd, size=X_true.shape) if noise_sd > 0 else X_true
+    # 5. expression (simulate_X.R): per-gene baseline, then noise, then clipping at 0
+    X = X_true
+    baseline = None
+    if base_rng is not None:
+        baseline = base_rng.normal(base_mean, base_sd, size=g)
+        X = X + baseline[:, None]
+    if noise_sd > 0:
+        X = X + rng.normal(0.0, noise_sd, size=X_true.shape)
     X = np.maximum(X, 0.0)
 
     gene_names = [f"g{i + 1}" for i in range(g)]
@@ -425,6 +488,7 @@ def simulate_desurv(
         cross_gamma=list(cr_gamma),
         noise_gamma=list(nz_gamma),
         marker_overlap=float(marker_overlap),
+        gene_baseline=None if gene_baseline is None else [base_mean, base_sd],
         random_state=random_state if isinstance(random_state, (int, type(None))) else None,
     )
     return SimulatedData(
@@ -441,4 +505,5 @@ def simulate_desurv(
         scores=scores,
         linear_predictor=eta,
         params=params,
+        gene_baseline=baseline,
     )
