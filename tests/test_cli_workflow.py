@@ -90,11 +90,14 @@ def test_cv_writes_results_selection_model_and_figures(cv_run):
     summary = pd.read_csv(cv_run / "cv_summary.csv")
     sel = json.loads((cv_run / "selected.json").read_text())
     chosen = summary[summary["selected"]]
-    assert len(chosen) == 1 and sel["rule"] == "1se"
+    assert len(chosen) == 1 and sel["rule"] == "1se-k"  # the default of --rule
     assert int(chosen["n_components"].iloc[0]) == sel["best_params"]["n_components"]
     best = summary["mean_cindex"].max()
     se = summary.loc[summary["mean_cindex"].idxmax(), "se_cindex"]
     assert chosen["mean_cindex"].iloc[0] >= best - se - 1e-12
+    # 1se-k: the chosen row is the best of its k (alpha by the maximum)
+    same_k = summary[summary["n_components"] == chosen["n_components"].iloc[0]]
+    assert chosen["mean_cindex"].iloc[0] == same_k["mean_cindex"].max()
     model = load_model(cv_run / "model.npz")
     assert model.n_components == sel["best_params"]["n_components"]
     assert model.preprocessor_ is not None

@@ -1,5 +1,6 @@
 """Model selection: folds, grid search with warm starts, selection rules, optuna."""
 
+import json
 import re
 import warnings
 
@@ -30,7 +31,16 @@ from desurv.survival.concordance import concordance_index
 
 @pytest.fixture(scope="module")
 def sim():
-    return simulate_desurv(n_samples=90, n_genes=260, n_markers=40, n_background=80, random_state=3)
+    # the no-baseline design: NMF alone finds the programs there, so a warm path along α
+    # stalls at the α = 0 solution, which the degenerate-path warning must catch
+    return simulate_desurv(
+        n_samples=90,
+        n_genes=260,
+        n_markers=40,
+        n_background=80,
+        gene_baseline=None,
+        random_state=3,
+    )
 
 
 def _cv(sim, **kw):
@@ -175,6 +185,168 @@ def test_one_standard_error_rule_on_constructed_table():
     summary["mean_cindex"] = np.nan
     with pytest.raises(ValueError, match="no configuration"):
         select_config(summary, "max")
+
+
+def _grid_table(means, ses=None):
+    """Summary in grid order from {(k, α): mean} (λ, ξ, λ_W, λ_H at the _table defaults)."""
+    rows = [
+        {"n_components": k, "alpha": a, "mean_cindex": m, "se_cindex": (ses or {}).get(k, 0.02)}
+        for (k, a), m in sorted(means.items())
+    ]
+    return _table(rows)
+
+
+def test_rule_1se_k_takes_alpha_by_the_maximum_on_a_flat_curve():
+    # flat in α: every α of k = 2 within one SE (0.03) of the best, the maximum at α = 0.75
+    alphas = [0.0, 0.25, 0.5, 0.75, 0.9]
+    means = dict(zip([(2, a) for a in alphas], [0.700, 0.705, 0.710, 0.720, 0.715], strict=True))
+    means.update(zip([(3, a) for a in alphas], [0.690, 0.700, 0.725, 0.710, 0.700], strict=True))
+    summary = _grid_table(means, ses={2: 0.03, 3: 0.03})
+    one_se, _ = select_config(summary, "1se")
+    assert (one_se["n_components"], one_se["alpha"]) == (2, 0.0)  # the old default: NMF + Cox
+    best, _ = select_config(summary, "max")
+    assert (best["n_components"], best["alpha"]) == (3, 0.5)
+    params, idx = select_config(summary, "1se-k")
+    assert (params["n_components"], params["alpha"]) == (2, 0.75)
+    assert summary.at[idx, "mean_cindex"] == 0.720
+    assert isinstance(params["n_components"], int) and isinstance(params["alpha"], float)
+    # the default of select_config is the new rule
+    assert select_config(summary) == (params, idx)
+    # k = 2 no longer within one SE of the best (0.725 - 0.001): the best's k is kept
+    summary.loc[summary["n_components"] == 3, "se_cindex"] = 0.001
+    params, _ = select_config(summary, "1se-k")
+    assert (params["n_components"], params["alpha"]) == (3, 0.5)
+
+
+def test_rule_1se_k_takes_the_smallest_k_within_one_se_and_its_best_other_parameters():
+    rows = [
+        # k = 2: best 0.62, outside one SE of the best (0.75 - 0.125 = 0.625)
+        {"n_components": 2, "alpha": 0.0, "mean_cindex": 0.60},
+        {"n_components": 2, "alpha": 0.5, "mean_cindex": 0.62},
+        # k = 3: the per-k best is over λ as well as α: (α 0.5, λ 1.0)
+        {"n_components": 3, "alpha": 0.0, "penalty": 0.1, "mean_cindex": 0.63},
+        {"n_components": 3, "alpha": 0.0, "penalty": 1.0, "mean_cindex": 0.64},
+        {"n_components": 3, "alpha": 0.5, "penalty": 0.1, "mean_cindex": 0.66},
+        {"n_components": 3, "alpha": 0.5, "penalty": 1.0, "mean_cindex": 0.70},
+        # k = 4, 5: within one SE; k = 6 holds the best
+        {"n_components": 4, "alpha": 0.9, "mean_cindex": 0.73},
+        {"n_components": 5, "alpha": 0.9, "mean_cindex": 0.74},
+        {"n_components": 6, "alpha": 0.25, "mean_cindex": 0.75, "se_cindex": 0.125},
+    ]
+    summary = _table([{"se_cindex": 0.01, **r} for r in rows])
+    params, idx = select_config(summary, "1se-k")
+    assert idx == 5
+    assert params == {
+        "n_components": 3,
+        "alpha": 0.5,
+        "penalty": 1.0,
+        "l1_ratio": 0.5,
+        "penalty_w": 0.0,
+        "penalty_h": 0.0,
+    }
+    # "1se" takes the smallest α among k = 3's rows within one SE: (α 0, λ 1.0), 0.64
+    assert select_config(summary, "1se")[1] == 3
+    assert select_config(summary, "max")[1] == 8
+    # a mean exactly at the threshold counts as within (0.75 - 0.125 = 0.625, exact in binary)
+    summary.loc[1, "mean_cindex"] = 0.625
+    assert select_config(summary, "1se-k")[1] == 1
+
+
+def test_rule_1se_k_ties():
+    # ties within a k: the first row in summary (grid) order, i.e. the smaller α
+    summary = _grid_table({(2, 0.0): 0.60, (2, 0.25): 0.70, (2, 0.5): 0.70, (3, 0.5): 0.70})
+    params, idx = select_config(summary, "1se-k")
+    assert idx == 1 and params["alpha"] == 0.25
+    # per-k bests tied across k: the smaller k (as "max" returns the first best row)
+    assert select_config(summary, "max")[1] == 1
+    # with a zero SE only the tied bests qualify; the smallest k still wins
+    summary["se_cindex"] = 0.0
+    assert select_config(summary, "1se-k")[1] == 1
+    # ties are broken by row order, not by sorting: a reversed table picks the first row
+    rev = summary.iloc[::-1]
+    assert select_config(rev, "1se-k")[1] == 2
+
+
+def test_rule_1se_k_ignores_nan_means():
+    summary = _grid_table(
+        {(2, 0.0): np.nan, (2, 0.5): np.nan, (3, 0.0): 0.65, (3, 0.5): np.nan, (4, 0.5): 0.70},
+        ses={2: 0.05, 3: 0.05, 4: 0.06},
+    )
+    # k = 2 has no finite mean and is skipped; the NaN row of k = 3 is ignored
+    params, idx = select_config(summary, "1se-k")
+    assert idx == 2 and (params["n_components"], params["alpha"]) == (3, 0.0)
+    # a NaN SE of the best (one fold with events): only the best's own k qualifies
+    summary.loc[4, "se_cindex"] = np.nan
+    assert select_config(summary, "1se-k")[1] == 4
+    summary["mean_cindex"] = np.nan
+    with pytest.raises(ValueError, match="no configuration"):
+        select_config(summary, "1se-k")
+
+
+@pytest.mark.parametrize("rule", ["2se", "authors", "1SE-K", None, ["1se"]])
+def test_unknown_rule_lists_the_rules(rule):
+    summary = _grid_table({(2, 0.0): 0.6})
+    with pytest.raises(ValueError, match=r"rule must be one of '1se-k', 'max', '1se'"):
+        select_config(summary, rule)
+    with pytest.raises(ValueError, match=r"rule must be one of '1se-k', 'max', '1se'"):
+        DeSurvCV(rule=rule).fit(np.ones((6, 4)), time=np.arange(1.0, 7.0), event=[1, 1] * 3)
+
+
+def test_1se_k_is_the_default_everywhere(capsys):
+    import inspect
+
+    from desurv.cli import _build_parser
+    from desurv.cli.workflow import _RULE_CHOICES
+    from desurv.model_selection.cross_validation import _RULES
+
+    assert inspect.signature(select_config).parameters["rule"].default == "1se-k"
+    assert DeSurvCV().rule == "1se-k" and DeSurvCV().get_params()["rule"] == "1se-k"
+    assert _RULE_CHOICES == _RULES
+    argv = ["cv", "--expression", "e.tsv", "--clinical", "c.tsv", "--out", "x"]
+    assert _build_parser().parse_args(argv).rule == "1se-k"
+    assert _build_parser().parse_args([*argv, "--rule", "1se"]).rule == "1se"
+    with pytest.raises(SystemExit):
+        _build_parser().parse_args([*argv, "--rule", "authors"])
+    with pytest.raises(SystemExit):
+        _build_parser().parse_args(["cv", "--help"])
+    shown = " ".join(capsys.readouterr().out.split())
+    assert "--rule {1se-k,max,1se}" in shown and "(default; the DeSurv authors' rule)" in shown
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(2, 5),
+            st.sampled_from([0.0, 0.25, 0.5, 0.9]),
+            st.one_of(st.just(np.nan), st.integers(50, 80).map(lambda v: v / 100)),
+            st.integers(0, 6).map(lambda v: v / 100),
+        ),
+        min_size=1,
+        max_size=14,
+        unique_by=lambda t: (t[0], t[1]),
+    )
+)
+def test_rule_1se_k_properties(rows):
+    summary = _table(
+        [{"n_components": k, "alpha": a, "mean_cindex": m, "se_cindex": s} for k, a, m, s in rows]
+    )
+    finite = summary[np.isfinite(summary["mean_cindex"])]
+    if finite.empty:
+        return
+    _, idx = select_config(summary, "1se-k")
+    _, best = select_config(summary, "max")
+    threshold = summary.at[best, "mean_cindex"] - summary.at[best, "se_cindex"]
+    k = summary.at[idx, "n_components"]
+    same_k = finite[finite["n_components"] == k]
+    # the chosen row is its k's maximum (first on ties) and within one SE of the best ...
+    assert idx == same_k["mean_cindex"].idxmax()
+    assert summary.at[idx, "mean_cindex"] >= threshold
+    # ... and no smaller k has any configuration within one SE
+    assert not (finite[finite["n_components"] < k]["mean_cindex"] >= threshold).any()
+    # never a larger k than the best's, never a larger k than "1se" (same threshold)
+    assert k <= summary.at[best, "n_components"]
+    assert k == summary.at[select_config(summary, "1se")[1], "n_components"]
 
 
 # ----------------------------------------------------------------------------- runs
@@ -330,7 +502,8 @@ def test_desurvcv_selects_refits_and_saves(sim, tmp_path):
         cv.fit(raw, sim.y)
     s = cv.cv_summary_
     assert s["selected"].sum() == 1 and s.index[s["selected"]][0] == cv.best_index_
-    assert cv.best_params_ == select_config(s, "1se")[0]
+    assert cv.rule == "1se-k"  # the default
+    assert cv.best_params_ == select_config(s, "1se-k")[0]
     model = cv.best_estimator_
     assert model.n_components == cv.best_params_["n_components"]
     assert model.alpha == cv.best_params_["alpha"]
@@ -342,6 +515,12 @@ def test_desurvcv_selects_refits_and_saves(sim, tmp_path):
     cv.save(tmp_path / "run")
     for name in ("cv_results.csv", "cv_summary.csv", "selected.json", "model.npz"):
         assert (tmp_path / "run" / name).is_file()
+    # the rule is stored with the selection; reloaded results reproduce the choice
+    sel = json.loads((tmp_path / "run" / "selected.json").read_text())
+    assert sel["rule"] == "1se-k"
+    again = summarize_cv(load_cv_results(tmp_path / "run" / "cv_results.csv"))
+    assert select_config(again, sel["rule"]) == (cv.best_params_, cv.best_index_)
+    assert sel["best_params"] == cv.best_params_
     from desurv import load_model
 
     loaded = load_model(tmp_path / "run" / "model.npz")

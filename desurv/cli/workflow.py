@@ -50,6 +50,11 @@ def _jobs(text):
     return value
 
 
+# ``cv --rule``: the rules of desurv.model_selection.select_config, its default first (spelled
+# out so that ``desurv --help`` does not import the model-selection stack; a test checks that
+# they agree)
+_RULE_CHOICES = ("1se-k", "max", "1se")
+
 # the real-valued grids of ``cv``: flag, default, metavar, what the values are, default shown
 _REAL_GRIDS = (
     ("--alpha", [0.0, 0.25, 0.5, 0.75, 0.9], "A", "alpha in [0, 1)", "0 .25 .5 .75 .9"),
@@ -67,7 +72,8 @@ def add_parsers(sub, positive_int):
         help="cross-validate k, alpha, lambda (grid) and refit the chosen model",
         description="Cross-validate DeSurv on one or more training cohorts (folds stratified "
         "by event and cohort, several random starts, cold starts for every alpha unless "
-        "--warm-start is given), select with the 1se or max rule, refit on all samples, and "
+        "--warm-start is given), select with --rule (default 1se-k: alpha by the maximum, "
+        "the one-SE rule on k only), refit on all samples, and "
         "write tables, figures and the model to --out.",
     )
     _cohort_args(cv)
@@ -94,10 +100,13 @@ def add_parsers(sub, positive_int):
     )
     cv.add_argument(
         "--rule",
-        choices=("1se", "max"),
-        default="1se",
-        help="selection: the simplest configuration within one SE of the best mean "
-        "C-index (1se, default) or the best mean C-index (max)",
+        choices=_RULE_CHOICES,
+        default=_RULE_CHOICES[0],
+        help="selection rule: 1se-k = for each k the best alpha, lambda, ... by mean C-index, "
+        "then the smallest k within one SE of the best (default; the DeSurv authors' rule); "
+        "max = the best mean C-index; 1se = the smallest k, then the smallest alpha, within "
+        "one SE of the best (on a CV curve flat in alpha this always picks alpha=0, i.e. NMF "
+        "followed by Cox)",
     )
     cv.add_argument(
         "--genes",

@@ -9,8 +9,11 @@ Workflow (DeSurv paper, "hyperparameter selection"):
    Harrell's C of η = Z_val β with Z_val = X_valᵀ W (W and β learned on the training part).
 3. Per configuration the C-index is averaged over seeds within a fold, then the mean and
    standard error (SD/√n_folds, ddof = 1) are taken across folds.
-4. ``rule="max"`` picks the best mean; ``rule="1se"`` the smallest k, then the smallest α,
-   among configurations within one standard error of the best (remaining ties: higher mean).
+4. A rule chooses one configuration (:func:`select_config`): ``rule="1se-k"`` (the default,
+   the DeSurv authors' rule) takes for every k its best configuration by mean C-index and
+   returns the one with the smallest k within one standard error of the best; ``"max"``
+   picks the best mean; ``"1se"`` the smallest k, then the smallest α, among all
+   configurations within one standard error of the best (remaining ties: higher mean).
 5. The chosen model is refitted on all data.
 
 Fits run in parallel with joblib; BLAS is limited to one thread inside each fit
@@ -59,7 +62,9 @@ _DEFAULTS = {
     "penalty_h": 0.0,
 }
 _PATH_PARAMS = tuple(p for p in GRID_PARAMS if p != "alpha")
-_RULES = ("max", "1se")
+#: Selection rules of :func:`select_config` (the first is the default everywhere).
+_RULES = ("1se-k", "max", "1se")
+_DEFAULT_RULE = _RULES[0]
 
 
 # ----------------------------------------------------------------------------- grid
@@ -593,19 +598,44 @@ def summarize_cv(results, *, seed_aggregate="mean"):
     return summary.join(conv).reset_index()
 
 
-def select_config(summary, rule="1se"):
+def select_config(summary, rule=_DEFAULT_RULE):
     """Choose a configuration from a CV summary.
 
     Parameters
     ----------
     summary : DataFrame
         Output of :func:`summarize_cv` (columns of :data:`GRID_PARAMS`, ``mean_cindex``,
-        ``se_cindex``).
-    rule : {"max", "1se"}, default="1se"
-        ``"max"``: the highest mean C-index (first in grid order on ties). ``"1se"``: among
-        the configurations whose mean is at least (best mean − best SE), the smallest k, then
-        the smallest α, then the highest mean (the one-standard-error rule of Hastie et al.,
-        preferring the simplest model).
+        ``se_cindex``), or :func:`~desurv.model_selection.trials_summary`. Rows with a
+        non-finite mean C-index (e.g. every fold without events) are ignored.
+    rule : {"1se-k", "max", "1se"}, default="1se-k"
+        All three start from the best configuration by mean C-index ("the best": the first
+        such row in ``summary`` order, i.e. grid order for :func:`summarize_cv` output) and
+        its standard error SE; "within one SE" means a mean of at least (best mean − SE)
+        (just the best mean when SE is not finite).
+
+        - ``"1se-k"`` (default; the rule of the DeSurv authors, α by the maximum and the
+          one-standard-error idea on k only): for every k, the best configuration over the
+          other parameters (α, λ, ξ, λ_W, λ_H) by mean C-index (ties: first in ``summary``
+          order); among these per-k bests, the one with the smallest k whose mean is within
+          one SE of the best. It picks the same k as ``"1se"`` (a k has a configuration
+          within one SE exactly when its best one is), but that k's best α, λ, ξ, … rather
+          than its smallest α. Prefer it to choose the number of programs conservatively
+          while letting the data decide how much supervision (α) to use.
+        - ``"max"``: the best configuration itself. Prefer it when a larger k costs nothing
+          (no wish for the fewest programs) or to see where the CV curve peaks; with a
+          single k in the grid it coincides with ``"1se-k"``.
+        - ``"1se"``: among all configurations within one SE of the best, the smallest k, then
+          the smallest α, then the highest mean (the one-standard-error rule of Hastie et
+          al. applied to every parameter, α treated as a complexity parameter). Prefer it
+          when α = 0 (NMF followed by Cox) should win unless supervision is clearly better.
+
+        Why ``"1se-k"`` is the default: α is not a complexity parameter, as α = 0 is not a
+        simpler model than α > 0 with the same k, λ and ξ; it only weights the Cox term
+        against the NMF term. On a CV curve that is flat in α (common with few events, where
+        the SE is as large as the differences between α values) ``"1se"`` therefore always
+        returns α = 0, i.e. unsupervised NMF followed by Cox, whatever the data say; the
+        DeSurv authors choose α by the maximum and apply the 1-SE idea to k only, which
+        ``"1se-k"`` reproduces. The name states what the rule does: the 1-SE rule on k.
 
     Returns
     -------
@@ -617,24 +647,29 @@ def select_config(summary, rule="1se"):
     Raises
     ------
     ValueError
-        Unknown rule, or no configuration has a finite mean C-index.
+        Unknown rule (the message lists the rules), or no configuration has a finite mean
+        C-index.
     """
-    if rule not in _RULES:
-        raise ValueError(f"rule must be one of {_RULES}, got {rule!r}")
-    finite = summary[np.isfinite(summary["mean_cindex"])]
+    if not isinstance(rule, str) or rule not in _RULES:
+        raise ValueError(f"rule must be one of {', '.join(map(repr, _RULES))}; got {rule!r}")
+    finite = summary[np.isfinite(summary["mean_cindex"].to_numpy(dtype=float))]
     if finite.empty:
         raise ValueError("no configuration has a finite mean C-index (folds without events?)")
     best = finite["mean_cindex"].idxmax()
+    se = finite.at[best, "se_cindex"]
+    threshold = finite.at[best, "mean_cindex"] - (0.0 if not np.isfinite(se) else se)
     if rule == "max":
         chosen = best
-    else:
-        se = finite.at[best, "se_cindex"]
-        threshold = finite.at[best, "mean_cindex"] - (0.0 if not np.isfinite(se) else se)
+    elif rule == "1se":
         cand = finite[finite["mean_cindex"] >= threshold]
         cand = cand.sort_values(
             ["n_components", "alpha", "mean_cindex"], ascending=[True, True, False], kind="stable"
         )
         chosen = cand.index[0]
+    else:  # "1se-k": per-k maximum over the other parameters, then the 1-SE rule on k
+        per_k = finite.loc[finite.groupby("n_components", sort=True)["mean_cindex"].idxmax()]
+        cand = per_k[per_k["mean_cindex"] >= threshold]
+        chosen = cand["n_components"].idxmin()
     row = summary.loc[chosen]
     params = {p: (int(row[p]) if p == "n_components" else float(row[p])) for p in GRID_PARAMS}
     return params, int(chosen)

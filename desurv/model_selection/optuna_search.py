@@ -138,7 +138,8 @@ def optimize_hyperparameters(
         The study (``study.best_params``, ``study.trials_dataframe()``).
     summary : DataFrame
         One row per completed trial in the format of :func:`summarize_cv` plus ``trial``, so
-        :func:`select_config` applies (e.g. the 1se rule over trials).
+        :func:`select_config` applies to the trials (its default ``"1se-k"``: per k the best
+        trial, then the smallest k within one SE of the best).
 
     Raises
     ------

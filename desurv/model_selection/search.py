@@ -20,6 +20,7 @@ from desurv._validation import (
 )
 from desurv.deconvolution.estimator import DeSurv
 from desurv.model_selection.cross_validation import (
+    _DEFAULT_RULE,
     _RULES,
     _fresh,
     _json,
@@ -37,8 +38,8 @@ class DeSurvCV(BaseEstimator):
     """Grid-search cross-validation for :class:`~desurv.DeSurv`, then a refit on all data.
 
     See :func:`cross_validate` for the protocol (stratified folds, several seeds, cold
-    random starts for every α by default) and :func:`select_config` for the ``"max"`` and
-    ``"1se"`` rules.
+    random starts for every α by default) and :func:`select_config` for the selection rules
+    (``"1se-k"``, the default, ``"max"`` and ``"1se"``).
 
     Parameters
     ----------
@@ -47,8 +48,12 @@ class DeSurvCV(BaseEstimator):
         ``penalty_w`` (λ_W), ``penalty_h`` (λ_H).
     n_folds, n_seeds, warm_start, n_init, max_iter, tol, ties, loss_convention
         As in :func:`cross_validate`.
-    rule : {"1se", "max"}, default="1se"
-        Selection rule.
+    rule : {"1se-k", "max", "1se"}, default="1se-k"
+        Selection rule (see :func:`select_config`). ``"1se-k"``, the DeSurv authors' rule:
+        for every k the best (α, λ, ξ, ...) by mean C-index, then the smallest k within one
+        standard error of the best. ``"max"``: the best mean. ``"1se"``: the one-SE rule on
+        k and then α, which on a CV curve flat in α always returns α = 0 (NMF followed by
+        Cox); hence not the default.
     seed_aggregate : {"mean", "best_objective"}, default="mean"
         See :func:`summarize_cv`.
     refit : bool, default=True
@@ -104,7 +109,7 @@ class DeSurvCV(BaseEstimator):
         *,
         n_folds=5,
         n_seeds=3,
-        rule="1se",
+        rule=_DEFAULT_RULE,
         seed_aggregate="mean",
         refit=True,
         refit_n_init=20,
@@ -168,8 +173,10 @@ class DeSurvCV(BaseEstimator):
             Bad X or survival data (see :class:`~desurv.DeSurv`), bad grid or
             options.
         """
-        if self.rule not in _RULES:
-            raise ValueError(f"rule must be one of {_RULES}, got {self.rule!r}")
+        if not isinstance(self.rule, str) or self.rule not in _RULES:
+            raise ValueError(
+                f"rule must be one of {', '.join(map(repr, _RULES))}; got {self.rule!r}"
+            )
         X_in = X
         values, names, samples = extract_X(X, layer=layer)
         obs = X.obs if is_anndata(X) else None
