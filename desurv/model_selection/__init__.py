@@ -1,7 +1,8 @@
 """Model selection: folds, cross-validated grid search, optuna search, rank surveys.
 
 - :mod:`desurv.model_selection.cross_validation`: :func:`cross_validate` over k, α, λ, ξ,
-  :func:`summarize_cv`, :func:`select_config` ("max" / "1se"), saving and loading results.
+  :func:`summarize_cv`, :func:`select_config` ("1se-k", the default, "max", "1se"), saving
+  and loading results.
 - :mod:`desurv.model_selection.search`: :class:`DeSurvCV`, the same as a scikit-learn estimator.
 - :mod:`desurv.model_selection.optuna_search`: :func:`optimize_hyperparameters` with optuna.
 - :mod:`desurv.model_selection.rank`: :func:`nmf_rank_survey`, the unsupervised rank survey
