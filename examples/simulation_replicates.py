@@ -1,4 +1,5 @@
 """DeSurv vs NMF + Cox on the DeSurv paper's primary simulation scenario (R0).
+
 For each replicate: simulate 200 samples (``desurv.datasets.simulate_desurv`` defaults = the
 authors' scenario R0 with its per-gene baseline), split 140 train / 60 test, select α on the
 training part by 5-fold CV (k = 3 = the true number of programs, the ``--rule`` given,
