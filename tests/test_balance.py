@@ -60,3 +60,18 @@ def test_balance_is_validated_and_saved(data, tmp_path):
     again = load_model(tmp_path / "m.npz")
     assert again.balance == "numerator"
     np.testing.assert_array_equal(again.W_, model.W_)
+
+
+def test_cross_validation_passes_balance_to_every_fit(data):
+    from desurv.model_selection import DeSurvCV, cross_validate
+
+    X, t, e = data
+    kw = dict(time=t, event=e, n_folds=3, n_seeds=1, max_iter=20, random_state=0)
+    grid = {"n_components": [2], "alpha": [0.0, 0.5]}
+    a = cross_validate(X.T, param_grid=grid, balance="numerator", **kw)
+    b = cross_validate(X.T, param_grid=grid, balance="gradient", **kw)
+    assert a.attrs["fit_options"]["balance"] == "numerator"
+    # α = 0 has no survival push, so the balancing cannot change those fits
+    a0, b0 = a[a["alpha"] == 0], b[b["alpha"] == 0]
+    np.testing.assert_array_equal(a0["cindex"].to_numpy(), b0["cindex"].to_numpy())
+    assert DeSurvCV(balance="numerator").get_params()["balance"] == "numerator"

@@ -371,7 +371,9 @@ def _check_warm(warm_start):
     return modes[warm_start]
 
 
-def _fit_options(n_init, max_iter, tol, ties, loss_convention, init_max_iter, init_tol):
+def _fit_options(
+    n_init, max_iter, tol, ties, loss_convention, init_max_iter, init_tol, balance="gradient"
+):
     if ties not in ("breslow", "efron"):
         raise ValueError(f"ties must be 'breslow' or 'efron', got {ties!r}")
     return {
@@ -380,6 +382,7 @@ def _fit_options(n_init, max_iter, tol, ties, loss_convention, init_max_iter, in
         "tol": float(tol),
         "ties": ties,
         "loss_convention": loss_convention,
+        "balance": balance,
         "init_max_iter": int(init_max_iter),
         "init_tol": float(init_tol),
     }
@@ -424,6 +427,7 @@ def cross_validate(
     tol=1e-6,
     ties="breslow",
     loss_convention="consistent",
+    balance="gradient",
     init_max_iter=30,
     init_tol=1e-4,
     random_state=None,
@@ -468,8 +472,9 @@ def cross_validate(
            (e.g. within-sample ranks) every α > 0 fit of an ascending path stops after a
            few iterations at its warm start. Such paths raise a ``DataWarning``; the
            column ``w_change`` of the results shows how far each warm fit moved W.
-    n_init, max_iter, tol, ties, loss_convention, init_max_iter, init_tol
-        Passed to :func:`desurv.fit_desurv` for every fit.
+    n_init, max_iter, tol, ties, loss_convention, balance, init_max_iter, init_tol
+        Passed to :func:`desurv.fit_desurv` for every fit (``balance="numerator"`` keeps the
+        survival push alive at NMF solutions, which makes warm starts along α meaningful).
     random_state : int or None
         Seeds the folds and the random starts.
     n_jobs : int or None
@@ -514,7 +519,9 @@ def cross_validate(
         X, y, time, event, n_folds, n_seeds, groups, folds, preprocessor, random_state
     )
     _check_k(grid["n_components"], n_genes, n_train_min)
-    opts = _fit_options(n_init, max_iter, tol, ties, loss_convention, init_max_iter, init_tol)
+    opts = _fit_options(
+        n_init, max_iter, tol, ties, loss_convention, init_max_iter, init_tol, balance
+    )
     opts["warm_start"] = _check_warm(warm_start)
     if str(dtype) not in ("float64", "float32"):
         raise ValueError(f"dtype must be 'float64' or 'float32', got {dtype!r}")

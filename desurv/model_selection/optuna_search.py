@@ -98,6 +98,7 @@ def optimize_hyperparameters(
     tol=1e-6,
     ties="breslow",
     loss_convention="consistent",
+    balance="gradient",
     init_max_iter=30,
     init_tol=1e-4,
     random_state=None,
@@ -117,7 +118,7 @@ def optimize_hyperparameters(
     Parameters
     ----------
     X, y, time, event, n_folds, n_seeds, groups, folds, preprocessor, n_init, max_iter, tol,
-    ties, loss_convention, init_max_iter, init_tol, n_jobs, backend, progress
+    ties, loss_convention, balance, init_max_iter, init_tol, n_jobs, backend, progress
         As in :func:`cross_validate`.
     search_space : dict, optional
         Per parameter: ``(low, high)`` (uniform; integers for ``n_components``),
@@ -160,7 +161,9 @@ def optimize_hyperparameters(
     folds, seeds, fold_data, n_genes, n_train_min = _cv_data(
         X, y, time, event, n_folds, n_seeds, groups, folds, preprocessor, random_state
     )
-    opts = _fit_options(n_init, max_iter, tol, ties, loss_convention, init_max_iter, init_tol)
+    opts = _fit_options(
+        n_init, max_iter, tol, ties, loss_convention, init_max_iter, init_tol, balance
+    )
     kspec = space.get("n_components", {"fixed": _DEFAULTS["n_components"]})
     kmax = kspec.get("high", kspec.get("fixed", max(kspec.get("choices", [0]))))
     _check_k([kmax], n_genes, n_train_min)

@@ -46,7 +46,7 @@ class DeSurvCV(BaseEstimator):
     param_grid : dict, optional
         Grid over ``n_components`` (k), ``alpha`` (α), ``penalty`` (λ), ``l1_ratio`` (ξ),
         ``penalty_w`` (λ_W), ``penalty_h`` (λ_H).
-    n_folds, n_seeds, warm_start, n_init, max_iter, tol, ties, loss_convention
+    n_folds, n_seeds, warm_start, n_init, max_iter, tol, ties, loss_convention, balance
         As in :func:`cross_validate`.
     rule : {"1se-k", "max", "1se"}, default="1se-k"
         Selection rule (see :func:`select_config`). ``"1se-k"``, the DeSurv authors' rule:
@@ -120,6 +120,7 @@ class DeSurvCV(BaseEstimator):
         tol=1e-6,
         ties="breslow",
         loss_convention="consistent",
+        balance="gradient",
         random_state=None,
         n_jobs=None,
         backend=None,
@@ -139,6 +140,7 @@ class DeSurvCV(BaseEstimator):
         self.tol = tol
         self.ties = ties
         self.loss_convention = loss_convention
+        self.balance = balance
         self.random_state = random_state
         self.n_jobs = n_jobs
         self.backend = backend
@@ -197,8 +199,9 @@ class DeSurvCV(BaseEstimator):
             X, y, time=time, event=event, param_grid=self.param_grid, n_folds=self.n_folds,
             n_seeds=self.n_seeds, groups=groups, preprocessor=self.preprocessor,
             warm_start=self.warm_start, n_init=self.n_init, max_iter=self.max_iter, tol=self.tol,
-            ties=self.ties, loss_convention=self.loss_convention, random_state=self.random_state,
-            n_jobs=self.n_jobs, backend=self.backend, progress=self.progress,
+            ties=self.ties, loss_convention=self.loss_convention, balance=self.balance,
+            random_state=self.random_state, n_jobs=self.n_jobs, backend=self.backend,
+            progress=self.progress,
         )  # fmt: skip
         self.folds_ = np.asarray(self.cv_results_.attrs["folds"])
         summary = summarize_cv(self.cv_results_, seed_aggregate=self.seed_aggregate)
@@ -216,7 +219,7 @@ class DeSurvCV(BaseEstimator):
             self.best_estimator_ = DeSurv(
                 **self.best_params_, n_init=self.refit_n_init, max_iter=self.max_iter,
                 tol=self.tol, ties=self.ties, loss_convention=self.loss_convention,
-                random_state=self.random_state, n_threads=1,
+                balance=self.balance, random_state=self.random_state, n_threads=1,
             ).fit(Xr, time=time_, event=event_)  # fmt: skip
         self.n_features_in_ = int(values.shape[1])
         self.fit_layer_ = layer if is_anndata(X_in) else None
