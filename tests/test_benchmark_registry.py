@@ -31,6 +31,7 @@ def test_builtin_methods_registered():
         "sklearn-nmf",
         "sklearn-nmf-kl",
         "nmf-cox",
+        "nmf-cox-cd",
         "desurv",
         "coxnet",
     }

@@ -457,7 +457,21 @@ def _register_builtins():
         "survival",
         defaults=_estimator_defaults("NMFCox"),
         metrics=survival_and_signatures,
-        description="desurv.NMFCox: plain NMF, then an elastic-net Cox model",
+        description=(
+            "desurv.NMFCox: plain NMF by multiplicative updates (the paper's baseline), "
+            "then an elastic-net Cox model"
+        ),
+    )
+    register_method(
+        "nmf-cox-cd",
+        _nmfcox,
+        "survival",
+        defaults={**_estimator_defaults("NMFCox"), "solver": "cd"},
+        metrics=survival_and_signatures,
+        description=(
+            "desurv.NMFCox(solver='cd'): NMF by coordinate descent from NNDSVDa to "
+            "convergence, then the same elastic-net Cox model"
+        ),
     )
     register_method(
         "coxnet",

@@ -197,7 +197,8 @@ def save_model(model, path, preprocessor=None, *, overwrite=False):
     _check_overwrite(path, overwrite)
     if preprocessor is None:
         preprocessor = getattr(model, "preprocessor_", None)
-    params = {k: _plain(v) for k, v in model.get_params().items()}
+    # the parameters of the DeSurv file format (NMFCox-only ones such as solver= are not)
+    params = {k: _plain(v) for k, v in model.get_params().items() if k in _PARAM_CHECKS}
     params.setdefault("alpha", float(model.alpha))  # NMFCox fixes alpha = 0
     rs = params.get("random_state")
     if rs is not None and not isinstance(rs, (int, np.integer)):
