@@ -219,6 +219,99 @@ def test_simulation_errors():
         simulate_desurv(n_samples=1)
 
 
+# Values of the existing presets for random_state=7, computed before the per-program knobs
+# (``n_markers`` as a sequence, ``h_scale``) were added: X[0, 0], X.sum(), time[0], eta[0].
+PRESET_FINGERPRINTS = {
+    "R0": (2.3771268611222935, 1795056.730281909, 2.3910648668566594, 1.099409740123093),
+    "R00": (2.3771268611222935, 1795056.730281909, 7.178917156468083, 0.0),
+    "R0_no_baseline": (
+        0.0071947857010729085,
+        14823.651194448237,
+        2.3910648668566594,
+        1.099409740123093,
+    ),
+    "R1": (2.436554785511222, 1797244.937491475, 44.3951854439559, -0.7526507124992011),
+    "R2": (0.8837630250185111, 3008188.715254737, 2.4468773183495953, 0.0818555689484184),
+    "R3": (3.19587672296732, 3035951.7289075805, 7.847861280962928, 0.6416068455996253),
+    "R4": (3.974731400000193, 4639542.506295378, 62.46018000733346, -0.4589032032600807),
+    "R_mixed": (2.3729026314637904, 1795056.2636474317, 3.8194866864350954, 1.3251855520655371),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PRESET_FINGERPRINTS))
+def test_existing_presets_unchanged_for_a_fixed_seed(name):
+    sim = simulate_desurv(**SIMULATION_SCENARIOS[name], random_state=7)
+    x00, xsum, t0, lp0 = PRESET_FINGERPRINTS[name]
+    X = sim.X.to_numpy()
+    assert X[0, 0] == pytest.approx(x00, rel=1e-12, abs=1e-15)
+    assert X.sum() == pytest.approx(xsum, rel=1e-10)
+    assert sim.time[0] == pytest.approx(t0, rel=1e-12)
+    assert sim.linear_predictor[0] == pytest.approx(lp0, rel=1e-12, abs=1e-15)
+
+
+@pytest.mark.parametrize("overlap", [0.0, 0.3])
+def test_per_program_knobs_at_their_neutral_values_change_nothing(overlap):
+    a = simulate_desurv(**SMALL, marker_overlap=overlap, random_state=5)
+    b = simulate_desurv(
+        **{**SMALL, "n_markers": (30, 30, 30)},
+        h_scale=(1.0, 1.0, 1.0),
+        marker_overlap=overlap,
+        random_state=5,
+    )
+    pd.testing.assert_frame_equal(a.X, b.X)
+    np.testing.assert_array_equal(a.y, b.y)
+    np.testing.assert_array_equal(a.W, b.W)
+    for f in range(3):
+        np.testing.assert_array_equal(a.marker_genes[f], b.marker_genes[f])
+    assert b.params["n_markers"] == 30
+
+
+def test_per_program_marker_counts_and_exposure_scale():
+    base = simulate_desurv(**{**SMALL, "n_markers": (5, 30, 40)}, random_state=6)
+    sim = simulate_desurv(
+        **{**SMALL, "n_markers": (5, 30, 40)}, h_scale=(0.5, 1.0, 2.0), random_state=6
+    )
+    assert [sim.marker_genes[f].size for f in range(3)] == [5, 30, 40]
+    allm = np.concatenate(list(sim.marker_genes.values()))
+    assert allm.size == np.unique(allm).size == 75
+    assert sim.params["n_markers"] == [5, 30, 40] and sim.params["h_scale"] == [0.5, 1.0, 2.0]
+    # the scale multiplies the drawn exposures and adds no random draw
+    np.testing.assert_allclose(sim.H, base.H * np.array([0.5, 1.0, 2.0])[:, None])
+    np.testing.assert_array_equal(sim.W, base.W)
+    ov = simulate_desurv(**{**SMALL, "n_markers": (10, 30, 30)}, marker_overlap=0.5, random_state=6)
+    # floor(0.5 * 30) = 15 > 10: program 2 shares all of program 1's markers
+    assert np.isin(ov.marker_genes[0], ov.marker_genes[1]).all()
+    assert ov.marker_genes[1].size == 30
+    with pytest.raises(ValueError, match="one count per component"):
+        simulate_desurv(**{**SMALL, "n_markers": (10, 10)})
+    with pytest.raises(ValueError, match="n_markers"):
+        simulate_desurv(**{**SMALL, "n_markers": (10, 0, 10)})
+    with pytest.raises(ValueError, match="n_genes=400 is too small"):
+        simulate_desurv(**{**SMALL, "n_markers": (10, 320, 10)})
+    for bad in ((1.0, 1.0), (1.0, 0.0, 1.0), (1.0, np.inf, 1.0)):
+        with pytest.raises(ValueError, match="h_scale"):
+            simulate_desurv(**SMALL, h_scale=bad)
+
+
+def test_r_hidden_lethal_program_is_a_minor_source_of_variance():
+    cfg = SIMULATION_SCENARIOS["R_hidden"]
+    assert cfg["n_markers"] == (20, 150, 150) and cfg["h_scale"] == (0.25, 1.0, 1.0)
+    assert cfg["gene_baseline"] is None
+    sim = simulate_desurv(**cfg, random_state=0)
+    # program 1 is the only lethal one
+    assert sim.beta[0] != 0 and np.all(sim.beta[1:] == 0)
+    sizes = [sim.marker_genes[f].size for f in range(3)]
+    assert sizes == [20, 150, 150]
+    # variance carried by each program's contribution W_i H_i, as a share of X's variance
+    total = sim.X.to_numpy().var(axis=0).sum()
+    share = [np.outer(sim.W[:, f], sim.H[f]).var(axis=1).sum() / total for f in range(3)]
+    assert share[0] < 0.01 and min(share[1:]) > 0.05
+    assert share[0] < 0.2 * min(share[1:])
+    # ... yet the survival signal is strong
+    assert concordance_index(sim.time, sim.event, sim.linear_predictor) > 0.75
+    assert 0.3 < sim.event.mean() < 0.9
+
+
 # ----------------------------------------------------------------------------- real files
 @pytest.fixture(scope="module")
 def gse4335_paths():
