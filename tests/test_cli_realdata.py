@@ -278,3 +278,48 @@ def test_existing_output_folder_is_protected(tiny_files, tmp_path, capsys):
     )
     assert code == 2 and "exists" in err
     assert (out / "keep.txt").exists()
+
+
+def test_fit_balance_option_reaches_the_model(tiny_files, tmp_path, capsys):
+    e, c, _, _ = tiny_files
+    out = tmp_path / "fit_numerator"
+    code, _, err = _run(
+        [
+            "fit",
+            "--expression",
+            e,
+            "--clinical",
+            c,
+            "-k",
+            2,
+            "--n-init",
+            2,
+            "--max-iter",
+            20,
+            "--balance",
+            "numerator",
+            "--out",
+            out,
+            "--quiet",
+        ],
+        capsys,
+    )
+    assert code == 0, err
+    from desurv import load_model
+
+    assert load_model(out / "model.npz").balance == "numerator"
+    with pytest.raises(SystemExit) as exc:  # argparse: usage error, exit code 2
+        main(
+            [
+                "fit",
+                "--expression",
+                str(e),
+                "--clinical",
+                str(c),
+                "--balance",
+                "bogus",
+                "--out",
+                str(tmp_path / "x"),
+            ]
+        )
+    assert exc.value.code == 2 and "--balance" in capsys.readouterr().err

@@ -36,6 +36,7 @@ from desurv._progress import Progress as _Progress  # noqa: F401  (tests patch i
 from desurv.cli._common import (
     EXIT_USAGE,
     CLIError,
+    _balance_arg,
     _gene_set_args,
     _out_args,
     _Parser,
@@ -121,6 +122,7 @@ def _build_parser():
         default="breslow",
         help="handling of tied event times in the Cox partial likelihood (default breslow)",
     )
+    _balance_arg(fit)
     fit.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     fit.add_argument("--threads", type=_positive_int, default=1, help="BLAS threads (default 1)")
     fit.add_argument(

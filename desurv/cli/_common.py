@@ -82,6 +82,17 @@ def _gene_set_args(p, purpose):
     )
 
 
+def _balance_arg(p):
+    """``--balance``: the scale of the survival push in DeSurv's W step."""
+    p.add_argument(
+        "--balance",
+        choices=("gradient", "numerator"),
+        default="gradient",
+        help="scale of the survival push in the W step: the NMF gradient's norm (the authors', "
+        "default; vanishes at NMF solutions) or the NMF numerator's norm (does not)",
+    )
+
+
 def _out_args(p):
     p.add_argument(
         "--out",

@@ -59,6 +59,7 @@ def cmd_fit(args):
         tol=args.tol,
         random_state=args.seed,
         ties=args.ties,
+        balance=args.balance,
         n_threads=args.threads,
     )
     if not args.quiet:

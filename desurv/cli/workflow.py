@@ -23,7 +23,7 @@ import time as _time
 import warnings
 from pathlib import Path
 
-from desurv.cli._common import _gene_set_args
+from desurv.cli._common import _balance_arg, _gene_set_args
 
 
 def _floats(text):
@@ -135,6 +135,7 @@ def add_parsers(sub, positive_int):
         "--max-iter", type=positive_int, default=500, help="iteration cap per fit (default 500)"
     )
     cv.add_argument("--tol", type=float, default=1e-6, help="relative tolerance (default 1e-6)")
+    _balance_arg(cv)
     cv.add_argument(
         "--refit-n-init",
         type=positive_int,
@@ -387,6 +388,7 @@ def cmd_cv(args):
         warm_start=False if args.warm_start == "none" else args.warm_start,
         max_iter=args.max_iter,
         tol=args.tol,
+        balance=args.balance,
         random_state=args.seed,
         n_jobs=args.jobs,
         progress=not args.quiet,
@@ -408,6 +410,7 @@ def cmd_cv(args):
             tol=args.tol,
             ties=cv.ties,
             loss_convention=cv.loss_convention,
+            balance=cv.balance,
             random_state=args.seed,
             n_threads=1,
         )
