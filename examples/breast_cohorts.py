@@ -15,9 +15,9 @@ Steps (as in the DeSurv paper's multi-cohort design):
      selected k and at the k chosen by ``--rule`` among the α = 0 column of the same CV;
    * a converged NMF + Cox, ``NMFCox(solver="cd")`` (coordinate descent from NNDSVDa, then
      the same Cox refit), k chosen on the SAME folds (``cv.folds_``) over the same k grid:
-     validation C per fold, mean and SE over folds, then ``select_config`` with
-     ``--rule`` on that summary (one α, so ``1se-k`` = ``1se``: the smallest k within one
-     SE of the best mean);
+     ``desurv.model_selection.select_n_components`` (validation C per fold, mean and SE,
+     ``select_config`` with ``--rule`` on that summary; one α, so ``1se-k`` = ``1se``: the
+     smallest k within one SE of the best mean);
    * CoxNet (elastic-net Cox on genes, λ by CV on the same folds, 1se rule).
 4. Validate every model on gse3143: C-index, hazard ratio per SD of the linear predictor
    with 95% CI and p (lifelines), Kaplan–Meier high/low risk groups with the log-rank test,
@@ -60,7 +60,7 @@ from desurv.evaluation import (
     risk_groups,
     validate_cohorts,
 )
-from desurv.model_selection import DeSurvCV, make_grid, select_config
+from desurv.model_selection import DeSurvCV, select_config, select_n_components
 from desurv.model_selection.rank import nmf_rank_survey
 from desurv.preprocessing import Preprocessor
 from desurv.survival.coxnet import CoxNet
@@ -86,36 +86,6 @@ def km_split(eta_cut, eta_val, y_val):
     n_groups = len(pd.unique(np.asarray(g)))
     lr = logrank(y_val["time"], y_val["event"], g) if n_groups > 1 else None
     return g, lr, cut
-
-
-def cv_nmfcox_cd(X, y, folds, ks, penalty, rule, random_state, cd_max_iter):
-    """k of the converged NMF + Cox by validation C on the given folds.
-
-    For every k: ``NMFCox(solver="cd")`` fitted on each training part, Harrell's C on the
-    held-out fold; mean and SE (SD with ddof = 1 / √folds) over folds, in a summary with the
-    columns of ``summarize_cv``; then ``select_config(summary, rule)``.
-    """
-    grid = make_grid({"n_components": list(ks), "alpha": [0.0], "penalty": [penalty]})
-    rows = []
-    for k in ks:
-        scores = []
-        for f in np.unique(folds):
-            va = folds == f
-            model = NMFCox(
-                n_components=k, penalty=penalty, solver="cd", cd_max_iter=cd_max_iter,
-                random_state=random_state,
-            ).fit(X.iloc[~va], y[~va])  # fmt: skip
-            scores.append(model.score(X.iloc[va], y[va]))
-        row = {p: v[0] for p, v in grid.items()}
-        row.update(
-            n_components=k,
-            mean_cindex=np.mean(scores),
-            se_cindex=np.std(scores, ddof=1) / np.sqrt(len(scores)),
-        )
-        rows.append(row)
-    summary = pd.DataFrame(rows)
-    params, index = select_config(summary, rule)
-    return params, summary, float(summary.at[index, "mean_cindex"])
 
 
 def main():
@@ -216,11 +186,14 @@ def main():
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        cd_params, cd_summary, cd_cv = cv_nmfcox_cd(
-            Xt, y, np.asarray(cv.folds_), args.k, best["penalty"], args.rule, args.seed,
-            args.cd_max_iter,
+        k_cd, cd_summary = select_n_components(
+            NMFCox(
+                penalty=best["penalty"], solver="cd", cd_max_iter=args.cd_max_iter,
+                random_state=args.seed,
+            ),
+            Xt, y, args.k, np.asarray(cv.folds_), rule=args.rule,
         )  # fmt: skip
-        k_cd = cd_params["n_components"]
+        cd_cv = float(cd_summary.loc[cd_summary["n_components"] == k_cd, "mean_cindex"].iloc[0])
         cd_model = NMFCox(
             n_components=k_cd, penalty=best["penalty"], solver="cd",
             cd_max_iter=args.cd_max_iter, random_state=args.seed,

@@ -70,7 +70,7 @@ from threadpoolctl import threadpool_limits
 
 from desurv import CoxNet, NMFCox, concordance_index, top_genes
 from desurv.datasets import SIMULATION_SCENARIOS, simulate_desurv
-from desurv.model_selection import DeSurvCV, make_grid, select_config
+from desurv.model_selection import DeSurvCV, select_config, select_n_components
 
 METHODS = ("desurv", "nmfcox_mu", "nmfcox_cd", "coxnet", "true_lp")
 COLUMNS = (
@@ -100,30 +100,6 @@ def lethal_program_recovery(W_true, W_hat, lethal, survival_genes):
         "precision": float(np.isin(by_score.to_numpy(dtype=int), survival_genes).mean()),
         "precision_loading": float(np.isin(by_loading, survival_genes).mean()),
     }
-
-
-def cv_nmfcox_cd(X, y, folds, ks, rule, random_state, cd_max_iter):
-    """k of the converged NMF+Cox by validation C on given folds (deterministic NNDSVDa)."""
-    grid = make_grid({"n_components": list(ks), "alpha": [0.0]})  # λ, ξ: DeSurv defaults
-    rows = []
-    for k in grid["n_components"]:
-        scores = []
-        for f in np.unique(folds):
-            va = folds == f
-            model = NMFCox(
-                n_components=k, solver="cd", cd_max_iter=cd_max_iter, random_state=random_state
-            ).fit(X.iloc[~va], y[~va])
-            scores.append(model.score(X.iloc[va], y[va]))
-        row = {p: v[0] for p, v in grid.items()}
-        row.update(
-            n_components=k,
-            mean_cindex=np.mean(scores),
-            se_cindex=np.std(scores, ddof=1) / np.sqrt(len(scores)),
-        )
-        rows.append(row)
-    summary = pd.DataFrame(rows)
-    params, index = select_config(summary, rule)
-    return params, float(summary.at[index, "mean_cindex"])
 
 
 def run_replicate(
@@ -210,12 +186,16 @@ def run_replicate(
 
         # 3. the converged baseline: coordinate-descent NMF, k by CV on the same folds
         t0 = time.perf_counter()
-        pcd, cv_cd = cv_nmfcox_cd(Xtr, ytr, cv.folds_, ks, rule, fit_seed, cd_max_iter)
+        k_cd, cd_summary = select_n_components(
+            NMFCox(solver="cd", cd_max_iter=cd_max_iter, random_state=fit_seed),
+            Xtr, ytr, ks, cv.folds_, rule=rule,
+        )  # fmt: skip
+        cv_cd = float(cd_summary.loc[cd_summary["n_components"] == k_cd, "mean_cindex"].iloc[0])
         cd = NMFCox(
-            n_components=pcd["n_components"], solver="cd", cd_max_iter=cd_max_iter,
+            n_components=k_cd, solver="cd", cd_max_iter=cd_max_iter,
             random_state=fit_seed,
         ).fit(Xtr, ytr)  # fmt: skip
-        add("nmfcox_cd", t0, cd, n_components=pcd["n_components"], alpha=0.0, cv_cindex=cv_cd)
+        add("nmfcox_cd", t0, cd, n_components=k_cd, alpha=0.0, cv_cindex=cv_cd)
 
         # 4. CoxNet on all genes, λ by its internal CV on the same folds
         t0 = time.perf_counter()

@@ -706,3 +706,40 @@ def test_cross_validate_refuses_more_folds_than_events(sim):
     y = make_survival_y(sim.y["time"], np.arange(sim.y.shape[0]) < 3)  # 3 events
     with pytest.raises(ValueError, match="too many"):
         cross_validate(sim.X, y, param_grid={"n_components": [2]}, n_folds=5)
+
+
+@pytest.mark.parametrize(("top", "k_1se"), [(0.71, 4), (0.703, 3)])
+def test_select_n_components_scores_each_k_on_the_given_folds(top, k_1se):
+    from sklearn.base import BaseEstimator
+
+    from desurv import make_survival_y
+    from desurv.model_selection import select_n_components
+
+    class _ByK(BaseEstimator):
+        """Validation C = a value per k, + 0.01 on folds with an odd number of samples."""
+
+        def __init__(self, n_components=2, penalty=0.3):
+            self.n_components = n_components
+            self.penalty = penalty
+
+        def fit(self, X, y):
+            return self
+
+        def score(self, X, y):
+            return {2: 0.6, 3: 0.7, 4: top}[self.n_components] + 0.01 * (len(y) % 2)
+
+    X = np.zeros((30, 4))
+    y = make_survival_y(np.arange(1.0, 31.0), np.ones(30, dtype=bool))
+    folds = np.repeat([0, 1, 2], 10)
+    folds[0] = 1  # folds of 9, 11 and 10 samples: fold scores +0.01, +0.01, +0
+    k, summary = select_n_components(_ByK(), X, y, [2, 3, 4], folds, rule="max")
+    assert k == 4
+    assert list(summary["n_components"]) == [2, 3, 4]
+    assert (summary["n_folds"] == 3).all() and (summary["penalty"] == 0.3).all()
+    np.testing.assert_allclose(summary["mean_cindex"], np.array([0.6, 0.7, top]) + 0.02 / 3)
+    se = np.std([0.01, 0.01, 0.0], ddof=1) / np.sqrt(3)  # 0.0033
+    np.testing.assert_allclose(summary["se_cindex"], se)
+    # 1se-k: the smaller k = 3 is chosen when 0.7 is within one SE of the best mean
+    assert select_n_components(_ByK(), X, y, [2, 3, 4], folds)[0] == k_1se
+    with pytest.raises(ValueError, match="at least 2 fold labels"):
+        select_n_components(_ByK(), X, y, [2], np.zeros(30))

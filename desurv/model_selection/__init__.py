@@ -27,6 +27,7 @@ _NAMES = {
     "optimize_hyperparameters": "optuna_search",
     "save_cv_results": "cross_validation",
     "select_config": "cross_validation",
+    "select_n_components": "cross_validation",
     "stratified_folds": "desurv._folds",
     "summarize_cv": "cross_validation",
     "trials_summary": "optuna_search",
@@ -42,6 +43,7 @@ __all__ = [
     "optimize_hyperparameters",
     "save_cv_results",
     "select_config",
+    "select_n_components",
     "stratified_folds",
     "summarize_cv",
     "trials_summary",
@@ -57,6 +59,7 @@ if TYPE_CHECKING:
         make_grid,
         save_cv_results,
         select_config,
+        select_n_components,
         summarize_cv,
     )
     from .optuna_search import optimize_hyperparameters, trials_summary

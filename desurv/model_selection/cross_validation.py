@@ -48,6 +48,7 @@ __all__ = [
     "make_grid",
     "save_cv_results",
     "select_config",
+    "select_n_components",
     "summarize_cv",
 ]
 
@@ -680,6 +681,71 @@ def select_config(summary, rule=_DEFAULT_RULE):
     row = summary.loc[chosen]
     params = {p: (int(row[p]) if p == "n_components" else float(row[p])) for p in GRID_PARAMS}
     return params, int(chosen)
+
+
+def select_n_components(estimator, X, y, n_components, folds, *, rule="1se-k"):
+    """Choose k for any estimator with ``n_components`` by validation C on given folds.
+
+    For every k, a clone of ``estimator`` with that ``n_components`` is fitted on each
+    training part and scored (``estimator.score``: Harrell's C) on the held-out fold; the
+    mean and SE (SD with ddof = 1 / √folds) over folds form a summary with the columns of
+    :func:`summarize_cv`, and :func:`select_config` applies ``rule``. Used for the baselines
+    whose k is chosen like DeSurv's, e.g. ``NMFCox(solver="cd")`` on ``DeSurvCV.folds_``.
+
+    Parameters
+    ----------
+    estimator : estimator with an ``n_components`` parameter and ``score(X, y)``
+        Its other parameters are kept (``alpha``, ``penalty``, ``l1_ratio``, ``penalty_w``,
+        ``penalty_h`` are copied into the summary when it has them).
+    X : DataFrame or array of shape (n_samples, n_features)
+    y : structured survival array of shape (n_samples,)
+    n_components : iterable of int
+    folds : array of shape (n_samples,)
+        Fold label of every sample (e.g. ``DeSurvCV.folds_``).
+    rule : {"1se-k", "max", "1se"}, default="1se-k"
+
+    Returns
+    -------
+    n_components : int
+        The chosen k.
+    summary : DataFrame
+        One row per k (``mean_cindex``, ``se_cindex``, ``n_folds`` and the grid columns).
+
+    Raises
+    ------
+    ValueError
+        Fewer than two folds, or as :func:`select_config`.
+    """
+    from sklearn.base import clone
+
+    folds = np.asarray(folds)
+    labels = np.unique(folds)
+    if labels.size < 2:
+        raise ValueError(f"folds must hold at least 2 fold labels, got {labels.size}")
+    rows_of = X.iloc if hasattr(X, "iloc") else X
+    y = np.asarray(y)
+    params = estimator.get_params()
+    fixed = {p: params.get(p, getattr(estimator, p, _DEFAULTS[p])) for p in GRID_PARAMS}
+    rows = []
+    for k in n_components:
+        scores = []
+        for f in labels:
+            va = folds == f
+            model = clone(estimator).set_params(n_components=int(k))
+            model.fit(rows_of[~va], y[~va])
+            scores.append(model.score(rows_of[va], y[va]))
+        rows.append(
+            {
+                **fixed,
+                "n_components": int(k),
+                "mean_cindex": float(np.mean(scores)),
+                "se_cindex": float(np.std(scores, ddof=1) / np.sqrt(len(scores))),
+                "n_folds": len(scores),
+            }
+        )
+    summary = pd.DataFrame(rows)
+    chosen, _ = select_config(summary, rule)
+    return int(chosen["n_components"]), summary
 
 
 # ----------------------------------------------------------------------------- save / load
