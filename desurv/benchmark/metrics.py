@@ -147,15 +147,12 @@ def cosine_matrix(A, B):
     Returns
     -------
     ndarray of shape (K_a, K_b)
-        Zero columns have cosine 0 with everything.
+        Zero columns have cosine 0 with everything (and a DataWarning):
+        :func:`desurv.evaluation.matching.cosine_similarity`.
     """
-    A, B, _ = align_rows(A, B, what="features")
-    A, B = _as2d(A, "A"), _as2d(B, "B")
-    if A.shape[0] != B.shape[0]:
-        raise ValueError(f"signatures have {A.shape[0]} and {B.shape[0]} features")
-    na, nb = np.linalg.norm(A, axis=0), np.linalg.norm(B, axis=0)
-    na[na == 0], nb[nb == 0] = np.inf, np.inf
-    return (A / na).T @ (B / nb)
+    from desurv.evaluation.matching import cosine_similarity
+
+    return cosine_similarity(A, B)
 
 
 def match_signatures(W_fit, W_true):
