@@ -22,6 +22,7 @@ from desurv.model_selection.rank import (
     explained_variance,
     nmf_rank_survey,
     residual_sum_of_squares,
+    signature_stability_survey,
     sparseness,
 )
 
@@ -241,6 +242,107 @@ def test_rank_survey_rejects_negative_data():
     X[0, 0] = -1.0
     with pytest.raises(ValueError, match="negative"):
         nmf_rank_survey(X, [2])
+
+
+# ------------------------------------------------------------------------------------------
+# rank survey of any NMF-family estimator, signature stability
+# ------------------------------------------------------------------------------------------
+def signature_catalogue(seed=0, n=40, p=96, k=3, noise=0.01):
+    """Genomes × channels of exact rank k (Dirichlet signatures) plus small noise."""
+    rng = np.random.default_rng(seed)
+    H = rng.dirichlet(np.full(p, 0.5), size=k) * p / k
+    W = rng.gamma(1.0, 1.0, size=(n, k))
+    return np.abs(W @ H + rng.uniform(-noise, noise, size=(n, p))), H
+
+
+@pytest.mark.filterwarnings("ignore::desurv.exceptions.ConvergenceWarning")
+def test_default_survey_reports_stability():
+    X, _ = block_data(seed=4)
+    s = nmf_rank_survey(X, [3], n_runs=4, random_state=0, max_iter=400, tol=1e-7)
+    assert list(s.columns[-2:]) == ["stability", "stability_min"]
+    # three disjoint gene programs: every run finds the same factors
+    assert s.loc[0, "stability"] > 0.99 and s.loc[0, "stability_min"] > 0.99
+    one = nmf_rank_survey(X, [3], n_runs=1, random_state=0, max_iter=50)
+    assert np.isnan(one.loc[0, "stability"])  # one run: nothing to compare
+
+
+@pytest.mark.filterwarnings("ignore::desurv.exceptions.ConvergenceWarning")
+def test_estimator_survey_is_stable_at_the_true_rank_only():
+    from desurv.decomposition import NMF
+
+    X, H = signature_catalogue(seed=1)
+    est = NMF(init="random", max_iter=500)
+    s = nmf_rank_survey(X, [3, 5], n_runs=6, random_state=0, estimator=est).set_index("k")
+    assert s.loc[3, "stability"] > 0.99 and s.loc[3, "stability_min"] > 0.99
+    # k = 5 splits true signatures differently in every restart
+    assert s.loc[5, "stability"] < 0.8 and s.loc[5, "stability_min"] < 0.5
+    assert s.loc[3, "explained_variance"] > 0.9999
+    assert_allclose(s["explained_variance"], 1 - s["rss"] / np.sum(X * X))
+
+
+@pytest.mark.filterwarnings("ignore::desurv.exceptions.ConvergenceWarning")
+def test_signature_stability_survey_table():
+    from sklearn.decomposition import NMF as SkNMF
+
+    X, _ = signature_catalogue(seed=2, n=30)
+    t = signature_stability_survey(
+        SkNMF(init="random", max_iter=400), X, [2, 3, 4], 5, random_state=1
+    )
+    assert list(t.columns) == [
+        "k",
+        "stability",
+        "stability_min",
+        "reconstruction_error",
+        "rss",
+        "explained_variance",
+        "n_runs",
+        "n_converged",
+    ]
+    assert_allclose(t["reconstruction_error"], np.sqrt(t["rss"] / np.sum(X * X)))
+    assert t["reconstruction_error"].iloc[0] > 10 * t["reconstruction_error"].iloc[1]
+    assert t.set_index("k").loc[3, "stability"] > 0.99
+    with pytest.raises(ValueError, match="n_restarts"):
+        signature_stability_survey(SkNMF(), X, [2], 1)
+
+
+def test_estimator_survey_is_deterministic_for_any_n_jobs():
+    from desurv.decomposition import NMF
+
+    X, _ = signature_catalogue(seed=3, n=20, p=24)
+    kw = dict(n_runs=3, random_state=5, estimator=NMF(init="random", max_iter=100))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        a, ca = nmf_rank_survey(X, [2, 3], return_consensus=True, **kw)
+        b, cb = nmf_rank_survey(X, [2, 3], n_jobs=2, return_consensus=True, **kw)
+    pd.testing.assert_frame_equal(a, b)
+    assert_array_equal(ca[3].to_numpy(), cb[3].to_numpy())
+
+
+def test_estimator_survey_warns_when_restarts_are_identical():
+    from sklearn.decomposition import NMF as SkNMF
+
+    from desurv.exceptions import DataWarning
+
+    X, _ = signature_catalogue(seed=4, n=20, p=24)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        with pytest.warns(DataWarning, match="identical"):
+            s = nmf_rank_survey(X, [2], n_runs=3, estimator=SkNMF(init="nndsvda", max_iter=50))
+    assert s.loc[0, "dispersion"] == 1.0  # every run the same: a trivially "stable" consensus
+
+
+def test_estimator_survey_bad_arguments():
+    from sklearn.preprocessing import StandardScaler
+
+    from desurv.decomposition import NMF
+
+    X, _ = signature_catalogue(seed=5, n=12, p=10)
+    with pytest.raises(ValueError, match="penalty_w and penalty_h"):
+        nmf_rank_survey(X, [2], estimator=NMF(), penalty_w=0.1)
+    with pytest.raises(ValueError, match="n_components"):
+        nmf_rank_survey(X, [2], estimator=StandardScaler())
+    with pytest.raises(ValueError, match="unsupervised"):
+        nmf_rank_survey(X, [2], estimator="desurv")
 
 
 # ------------------------------------------------------------------------------------------

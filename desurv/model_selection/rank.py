@@ -4,7 +4,14 @@ Hutchins et al. 2008; Hoyer 2004).
 :func:`nmf_rank_survey` fits plain NMF (DeSurv's multiplicative updates at α = 0) from many
 random starts for each k and reports, per k, the cophenetic correlation and dispersion of the
 consensus matrix, the consensus silhouette, the residual sum of squares, the explained variance
-and the sparseness of both factors, as the R NMF package does.
+and the sparseness of both factors, as the R NMF package does, and the SigProfilerExtractor-style
+stability of the factors (silhouette of the factors clustered across restarts). With
+``estimator=`` it fits any estimator of the NMF family instead (scikit-learn's NMF API), e.g. on
+mutational catalogues; :func:`signature_stability_survey` is that use with a
+SigProfiler-style table (stability and reconstruction error per k).
+
+The bootstrap test-error rule of Egendal et al. is
+:func:`desurv.model_selection.select_rank_bootstrap`.
 """
 
 from __future__ import annotations
@@ -18,7 +25,8 @@ from scipy.spatial.distance import squareform
 
 from desurv.deconvolution.estimator import _as_matrix
 from desurv.deconvolution.solver import fit_desurv
-from desurv.exceptions import ConvergenceWarning
+from desurv.exceptions import ConvergenceWarning, DataWarning
+from desurv.model_selection.bootstrap_rank import _fit_quietly, _fitted_factors, _resolve_estimator
 
 __all__ = [
     "connectivity_matrix",
@@ -29,6 +37,7 @@ __all__ = [
     "explained_variance",
     "nmf_rank_survey",
     "residual_sum_of_squares",
+    "signature_stability_survey",
     "sparseness",
 ]
 SURVEY_COLUMNS = (
@@ -41,6 +50,18 @@ SURVEY_COLUMNS = (
     "sparseness_basis",
     "sparseness_coef",
     "n_runs",
+)
+#: Columns added after ``n_converged``: SigProfiler-style stability of the factors.
+STABILITY_COLUMNS = ("stability", "stability_min")
+STABILITY_SURVEY_COLUMNS = (
+    "k",
+    "stability",
+    "stability_min",
+    "reconstruction_error",
+    "rss",
+    "explained_variance",
+    "n_runs",
+    "n_converged",
 )
 
 
@@ -276,27 +297,71 @@ def _one_run(Xg, k, seed, max_iter, tol, penalty_w, penalty_h):
     return res.W, res.H, res.n_iter, res.converged
 
 
+def _estimator_run(template, Xs, k, seed, has_seed):
+    """One fit of an NMF-family estimator on samples × features ``Xs`` (one BLAS thread).
+
+    Returns (W, H, n_iter, converged) in the paper's orientation: W = components_ᵀ
+    (features × k), H = exposuresᵀ (k × samples).
+    """
+    from sklearn.base import clone
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        est = clone(template).set_params(n_components=int(k))
+        if has_seed:
+            est.set_params(random_state=int(seed))
+        exposures, converged = _fit_quietly(est, Xs)
+        exposures, comps = _fitted_factors(est, exposures, Xs.shape[0], Xs.shape[1], k)
+    return comps.T, exposures.T, getattr(est, "n_iter_", None), converged
+
+
+def _stability(Ws):
+    """(mean, min) cluster silhouette of the factors of several runs (NaN if undefined).
+
+    SigProfilerExtractor's stability (Islam et al. 2022): the factors of all runs are
+    clustered with one factor of every run per cluster
+    (:func:`desurv.evaluation.consensus.factor_stability`, cosine distance); "stability" is
+    the mean silhouette over all factors, "stability_min" the smallest mean silhouette of a
+    cluster. Undefined (NaN) for one run or k = 1.
+    """
+    from desurv.evaluation.consensus import factor_stability
+
+    stack = np.stack(Ws)
+    if stack.shape[0] < 2 or stack.shape[2] < 2:
+        return float("nan"), float("nan")
+    with warnings.catch_warnings():
+        # the clustering is deterministic (random_state=0); a non-converged clustering
+        # still scores the assignment it reached
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        st = factor_stability(stack, random_state=0)
+    return float(st.mean_silhouette), float(np.min(st.cluster_silhouette))
+
+
 def nmf_rank_survey(
     X,
     ks,
     *,
     n_runs=30,
     random_state=None,
-    max_iter=1000,
-    tol=1e-6,
+    max_iter=None,
+    tol=None,
     penalty_w=0.0,
     penalty_h=0.0,
     n_jobs=None,
     return_consensus=False,
+    estimator=None,
 ):
     """Rank-selection metrics of plain NMF over several ranks k, from many random starts.
 
-    For every k, ``n_runs`` NMF fits (α = 0 solver of :func:`desurv.fit_desurv`, each from a
-    start uniform on [0, max X]) give per run W (genes × k) and H (k × samples).  Each run
-    assigns every sample to the factor with the largest coefficient (argmax of its column of
-    H); the consensus matrix is the fraction of runs in which two samples share a factor.
+    For every k, ``n_runs`` NMF fits give per run W (features × k) and H (k × samples).
+    By default each run is the α = 0 solver of :func:`desurv.fit_desurv` from a start
+    uniform on [0, max X]; with ``estimator=`` it is ``clone(estimator)`` with
+    ``n_components=k`` and its own ``random_state`` per run, and W = ``components_``ᵀ,
+    H = the exposures that ``fit_transform`` returns, transposed. Each run assigns every
+    sample to the factor with the largest coefficient (argmax of its column of H); the
+    consensus matrix is the fraction of runs in which two samples share a factor.
 
-    Metrics per k (R package NMF conventions):
+    Metrics per k (R package NMF conventions, plus SigProfilerExtractor's stability):
 
     * ``cophenetic``: cophenetic correlation of the consensus (average linkage on 1 − C;
       Brunet et al. 2004); a drop as k grows suggests the largest stable rank before it;
@@ -305,34 +370,53 @@ def nmf_rank_survey(
     * ``rss``: ‖X − WH‖²_F and ``explained_variance``: 1 − RSS/‖X‖²_F, of the best run (lowest
       RSS), as R NMF reports for multi-run fits;
     * ``sparseness_basis``, ``sparseness_coef``: mean Hoyer sparseness of the columns of W and
-      of the columns of H of the best run.
+      of the columns of H of the best run;
+    * ``stability``, ``stability_min``: the factors (columns of W) of all runs are clustered
+      with one factor of every run per cluster (:func:`desurv.evaluation.factor_stability`,
+      cosine distance); ``stability`` is their mean silhouette and ``stability_min`` the
+      smallest cluster mean (Alexandrov et al. 2013; Islam et al. 2022, SigProfilerExtractor,
+      whose runs are on resampled data, here on restarts). Near 1 when every run finds the
+      same factors; NaN for ``n_runs`` = 1 or k = 1.
 
     Parameters
     ----------
-    X : array-like or pandas.DataFrame of shape (n_samples, n_genes)
-        Nonnegative expression (e.g. within-sample ranks), finite.
+    X : array-like or pandas.DataFrame of shape (n_samples, n_features)
+        Nonnegative, finite: expression (e.g. within-sample ranks, samples × genes) or a
+        mutational catalogue (genomes × channels, as :func:`desurv.datasets.read_catalogue`
+        returns it).
     ks : int or sequence of int
-        Ranks to survey, each 1 <= k <= min(n_samples, n_genes) (consensus metrics need
+        Ranks to survey, each 1 <= k <= min(n_samples, n_features) (consensus metrics need
         k >= 2 to be informative and are NaN where undefined).
     n_runs : int, default 30
-        Random starts per rank (>= 1; consensus metrics need several).
+        Random starts per rank (>= 1; consensus and stability metrics need several).
     random_state : int, numpy Generator or None
         Seed; the same seed gives the same table whatever ``n_jobs`` is.
-    max_iter, tol : int, float, default 1000, 1e-6
-        Stopping rule of each run (relative change of the NMF objective).
+    max_iter, tol : int, float or None, default None
+        Stopping rule of each run. Built-in solver: relative change of the NMF objective,
+        None means 1000 and 1e-6. With ``estimator=``: set on the estimator when given
+        (None keeps the estimator's own).
     penalty_w, penalty_h : float >= 0, default 0
-        λ_W, λ_H ridge penalties (0 = plain NMF).
+        λ_W, λ_H ridge penalties of the built-in solver (0 = plain NMF); with ``estimator=``
+        they must stay 0 (set the estimator's own regularisation instead).
     n_jobs : int or None, default None
         Runs in parallel with joblib (processes); None or 1 runs them one after another.
+        Every run uses one BLAS thread.
     return_consensus : bool, default False
         Also return the consensus matrix of every k.
+    estimator : estimator or str, optional
+        An unfitted estimator with scikit-learn's NMF API (``n_components``,
+        ``fit_transform`` returning exposures, ``components_``): :class:`desurv.NMF`,
+        ``sklearn.decomposition.NMF``, convex NMF, AE-NMF; or an unsupervised method name
+        of the benchmark registry. Its ``random_state`` is replaced by one seed per run, so
+        use a random start (e.g. ``init="random"``): a deterministic start makes all runs
+        equal (a :class:`~desurv.exceptions.DataWarning` says so).
 
     Returns
     -------
     survey : pandas.DataFrame
         One row per k (sorted as given) with columns ``k``, ``cophenetic``, ``dispersion``,
         ``silhouette``, ``rss``, ``explained_variance``, ``sparseness_basis``,
-        ``sparseness_coef``, ``n_runs``, ``n_converged``.
+        ``sparseness_coef``, ``n_runs``, ``n_converged``, ``stability``, ``stability_min``.
     consensus : dict of int to pandas.DataFrame
         Only with ``return_consensus=True``: samples × samples consensus per k (labelled by
         X's index when X is a DataFrame).
@@ -341,13 +425,48 @@ def nmf_rank_survey(
     ------
     ValueError
         Negative, NaN or non-2-D X; ks empty, not integers, repeated or out of range;
-        ``n_runs`` < 1.
+        ``n_runs`` < 1; an estimator without the NMF API; penalties with ``estimator=``.
 
     Warns
     -----
     ConvergenceWarning
         When some run stopped at ``max_iter`` (counted in ``n_converged``).
+    DataWarning
+        With ``estimator=``, when all runs of some k gave the same factors (relative
+        difference <= 1e-6).
     """
+    return _rank_survey(
+        X,
+        ks,
+        n_runs=n_runs,
+        random_state=random_state,
+        max_iter=max_iter,
+        tol=tol,
+        penalty_w=penalty_w,
+        penalty_h=penalty_h,
+        n_jobs=n_jobs,
+        return_consensus=return_consensus,
+        estimator=estimator,
+        stacklevel=3,
+    )
+
+
+def _rank_survey(
+    X,
+    ks,
+    *,
+    n_runs,
+    random_state,
+    max_iter,
+    tol,
+    penalty_w,
+    penalty_h,
+    n_jobs,
+    return_consensus,
+    estimator,
+    stacklevel,
+):
+    """The body of :func:`nmf_rank_survey`; its warnings point ``stacklevel`` frames up."""
     index = X.index if isinstance(X, pd.DataFrame) else None
     Xa, _ = _as_matrix(X)
     n, p = Xa.shape
@@ -358,24 +477,45 @@ def nmf_rank_survey(
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
             raise ValueError(f"ks must contain integers, got {k!r}")
         if not 1 <= k <= min(n, p):
-            raise ValueError(f"rank k={k} out of range: need 1 <= k <= min(n_samples, n_genes)")
+            raise ValueError(f"rank k={k} out of range: need 1 <= k <= min(n_samples, n_features)")
     if len(set(int(k) for k in ks_list)) != len(ks_list):
         raise ValueError(f"ks has repeated ranks: {ks_list}")
     if isinstance(n_runs, bool) or not isinstance(n_runs, (int, np.integer)) or n_runs < 1:
         raise ValueError(f"n_runs must be an integer >= 1, got {n_runs!r}")
-    Xg = np.ascontiguousarray(Xa.T)  # genes × samples
     seeds = _run_seeds(random_state, len(ks_list) * int(n_runs))
     tasks = [(int(k), seeds[i * n_runs + r]) for i, k in enumerate(ks_list) for r in range(n_runs)]
-    args = (int(max_iter), float(tol), float(penalty_w), float(penalty_h))
+    if estimator is None:
+        Xg = np.ascontiguousarray(Xa.T)  # genes × samples
+        args = (
+            1000 if max_iter is None else int(max_iter),
+            1e-6 if tol is None else float(tol),
+            float(penalty_w),
+            float(penalty_h),
+        )
+        fn, lead = _one_run, (Xg,)
+    else:
+        if penalty_w or penalty_h:
+            raise ValueError(
+                "penalty_w and penalty_h apply to the built-in solver only; with estimator= "
+                "set the estimator's own regularisation (e.g. alpha_W, alpha_H)"
+            )
+        extra = {name: v for name, v in (("max_iter", max_iter), ("tol", tol)) if v is not None}
+        template = _resolve_estimator(estimator, extra or None, first_k=int(ks_list[0]))
+        has_seed = "random_state" in template.get_params(deep=False)
+        tasks = [(k, s % 2**32) for k, s in tasks]  # scikit-learn takes 32-bit seeds
+        args = (has_seed,)
+        fn, lead = _estimator_run, (template, Xa)
+        Xg = Xa.T  # the metrics below work in the paper's orientation (features × samples)
     if n_jobs in (None, 1):
-        results = [_one_run(Xg, k, s, *args) for k, s in tasks]
+        results = [fn(*lead, k, s, *args) for k, s in tasks]
     else:
         from joblib import Parallel, delayed
 
-        results = Parallel(n_jobs=n_jobs)(delayed(_one_run)(Xg, k, s, *args) for k, s in tasks)
+        results = Parallel(n_jobs=n_jobs)(delayed(fn)(*lead, k, s, *args) for k, s in tasks)
 
     x_sq = float(np.einsum("ij,ij->", Xg, Xg))
     rows, consensus = [], {}
+    identical = []
     for i, k in enumerate(ks_list):
         runs = results[i * n_runs : (i + 1) * n_runs]
         rss = np.array([residual_sum_of_squares(Xg, W, H) for W, H, _, _ in runs])
@@ -383,6 +523,12 @@ def nmf_rank_survey(
         C = consensus_matrix(labels)
         best = int(np.argmin(rss))
         W, H = runs[best][0], runs[best][1]
+        if estimator is not None and n_runs > 1:
+            W0 = runs[0][0]
+            tol_w = 1e-6 * (np.linalg.norm(W0) or 1.0)
+            if all(np.linalg.norm(r[0] - W0) <= tol_w for r in runs[1:]):
+                identical.append(int(k))
+        stab, stab_min = _stability([r[0] for r in runs])
         rows.append(
             {
                 "k": int(k),
@@ -395,15 +541,107 @@ def nmf_rank_survey(
                 "sparseness_coef": float(np.nanmean(sparseness(H, axis=0))) if k > 1 else np.nan,
                 "n_runs": int(n_runs),
                 "n_converged": int(sum(bool(r[3]) for r in runs)),
+                "stability": stab,
+                "stability_min": stab_min,
             }
         )
         consensus[int(k)] = pd.DataFrame(C, index=index, columns=index)
-    survey = pd.DataFrame(rows, columns=[*SURVEY_COLUMNS, "n_converged"])
+    survey = pd.DataFrame(rows, columns=[*SURVEY_COLUMNS, "n_converged", *STABILITY_COLUMNS])
     if not survey["n_converged"].eq(survey["n_runs"]).all():
         warnings.warn(
             "some NMF runs stopped at max_iter before the tolerance was met (see the "
             "n_converged column); increase max_iter or tol",
             ConvergenceWarning,
-            stacklevel=2,
+            stacklevel=stacklevel,
+        )
+    if identical:
+        warnings.warn(
+            f"all {n_runs} runs gave identical factors (to 1e-6 relative) for k in "
+            f"{identical}: the estimator's "
+            "start is deterministic (e.g. init='nndsvda' or scikit-learn's default), so the "
+            "consensus and stability columns say nothing; use a random start (init='random')",
+            DataWarning,
+            stacklevel=stacklevel,
         )
     return (survey, consensus) if return_consensus else survey
+
+
+def signature_stability_survey(
+    estimator,
+    X,
+    ks,
+    n_restarts=10,
+    *,
+    random_state=None,
+    n_jobs=None,
+    max_iter=None,
+    tol=None,
+):
+    """SigProfiler-style rank survey: stability and reconstruction error of signatures per k.
+
+    For every k, ``n_restarts`` fits of ``estimator`` (``n_components=k``, one seed per
+    restart) are compared: their signatures (rows of ``components_``) are clustered with
+    one signature of every restart per cluster and scored by the cosine silhouette
+    (SigProfilerExtractor's stability; Alexandrov et al. 2013, Islam et al. 2022). A rank
+    whose signatures every restart reproduces has stability near 1; beyond the true rank
+    extra signatures split or wander and the stability drops, while the reconstruction
+    error keeps falling. This is :func:`nmf_rank_survey` with ``estimator=``, reduced to
+    those columns.
+
+    Differences from SigProfilerExtractor: the restarts are on the same data (SigProfiler
+    also resamples the catalogue per run), the reconstruction error is that of the best
+    restart, and no rank is chosen automatically (read the table or
+    :func:`desurv.reporting.rank_plots.plot_stability_vs_error`).
+
+    Parameters
+    ----------
+    estimator : estimator or str
+        NMF-family estimator with scikit-learn's API and a random start (e.g.
+        ``desurv.NMF(init="random")``), or an unsupervised benchmark method name.
+    X : array-like or pandas.DataFrame of shape (n_samples, n_features)
+        Nonnegative catalogue, genomes × channels (as :func:`desurv.datasets.read_catalogue`
+        returns it).
+    ks : int or sequence of int
+        Ranks, 1 <= k <= min(n_samples, n_features).
+    n_restarts : int >= 2, default 10
+        Fits per rank.
+    random_state, n_jobs, max_iter, tol
+        As :func:`nmf_rank_survey`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per k: ``k``, ``stability`` (mean silhouette of all signatures),
+        ``stability_min`` (smallest mean silhouette of a signature cluster; NaN for k = 1),
+        ``reconstruction_error`` (relative Frobenius error ‖X − EH‖_F / ‖X‖_F of the best
+        restart), ``rss``, ``explained_variance``, ``n_runs``, ``n_converged``.
+
+    Raises
+    ------
+    ValueError
+        As :func:`nmf_rank_survey`; ``n_restarts`` < 2 (stability needs several fits).
+    """
+    if isinstance(n_restarts, bool) or not isinstance(n_restarts, (int, np.integer)):
+        raise ValueError(f"n_restarts must be an integer >= 2, got {n_restarts!r}")
+    if n_restarts < 2:
+        raise ValueError(
+            f"n_restarts must be >= 2: stability compares the signatures of several fits, "
+            f"got {n_restarts}"
+        )
+    survey = _rank_survey(
+        X,
+        ks,
+        n_runs=int(n_restarts),
+        random_state=random_state,
+        max_iter=max_iter,
+        tol=tol,
+        penalty_w=0.0,
+        penalty_h=0.0,
+        n_jobs=n_jobs,
+        return_consensus=False,
+        estimator=estimator,
+        stacklevel=3,
+    )
+    Xa, _ = _as_matrix(X)
+    survey["reconstruction_error"] = np.sqrt(survey["rss"] / float(np.einsum("ij,ij->", Xa, Xa)))
+    return survey[list(STABILITY_SURVEY_COLUMNS)]

@@ -2,6 +2,8 @@
 
 - :mod:`desurv.reporting.plots`: loss curves, factor heat maps, Kaplan–Meier curves, CV
   surfaces, consensus maps.
+- :mod:`desurv.reporting.rank_plots`: rank-selection figures (``plot_rank_survey``,
+  ``plot_consensus_map``, ``plot_stability_vs_error``, ``plot_bootstrap_rank``).
 - :mod:`desurv.reporting.html`: a self-contained HTML report of a run folder
   (``desurv report``).
 """
