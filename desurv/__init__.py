@@ -39,6 +39,7 @@ __version__ = "0.1.0"
 
 # public name -> submodule defining it (imported on first access)
 _LAZY_NAMES = {
+    "ConvexNMF": "decomposition.convex",
     "CoxNet": "survival.coxnet",
     "DeSurv": "deconvolution.estimator",
     "DeSurvCV": "model_selection",
@@ -77,6 +78,7 @@ _SUBMODULES = frozenset(
 
 __all__ = [
     "ConvergenceWarning",
+    "ConvexNMF",
     "CoxNet",
     "DataWarning",
     "DeSurv",
@@ -101,6 +103,7 @@ __all__ = [
 if TYPE_CHECKING:  # static analysers and IDEs see ordinary imports
     from ._anndata import write_to_anndata
     from ._validation import make_survival_y
+    from .decomposition.convex import ConvexNMF
     from .decomposition.nmf import NMF
     from .deconvolution.estimator import DeSurv, load_model, top_genes
     from .deconvolution.model_file import save_model

@@ -6,6 +6,10 @@ that computes exposures of new samples.
 
 - :mod:`desurv.decomposition.nmf`: :class:`NMF` (Frobenius and Kullback–Leibler losses,
   multiplicative updates and coordinate descent, masks, float32).
+- :mod:`desurv.decomposition.convex`: :class:`ConvexNMF` (Ding, Li, Jordan 2010; signatures are
+  nonnegative combinations of the samples; Frobenius and Kullback–Leibler).
+- :mod:`desurv.decomposition._signatures`: signature normalisation and NNLS exposures shared by
+  the signature estimators.
 - :mod:`desurv.decomposition._solvers`: the solver functions and the one loss helper.
 - :mod:`desurv.decomposition._init`: random, NNDSVD, NNDSVDa, NNDSVDar and custom starts.
 - :mod:`desurv.decomposition._nnls`: :func:`nnls`, exact batched NNLS on a shared Gram matrix.
@@ -15,11 +19,12 @@ from typing import TYPE_CHECKING
 
 from desurv._lazy import lazy_exports
 
-_NAMES = {"NMF": "nmf", "nnls": "_nnls"}
-__all__ = ["NMF", "nnls"]
+_NAMES = {"NMF": "nmf", "ConvexNMF": "convex", "nnls": "_nnls"}
+__all__ = ["ConvexNMF", "NMF", "nnls"]
 
 if TYPE_CHECKING:
     from ._nnls import nnls
+    from .convex import ConvexNMF
     from .nmf import NMF
 
-__getattr__, __dir__ = lazy_exports(__name__, _NAMES, ("nmf",))
+__getattr__, __dir__ = lazy_exports(__name__, _NAMES, ("nmf", "convex"))

@@ -1,0 +1,117 @@
+"""Private helpers shared by the signature-extraction estimators (ConvexNMF, AENMF).
+
+Orientation (scikit-learn's): X is (n_samples, n_features), a sample is a genome and the
+features are the (96) mutation channels; ``components`` (k, n_features) holds one signature
+per row and ``exposures`` (n_samples, k) one exposure vector per sample, X ≈ exposures @
+components.
+
+- :func:`normalize_signatures`: every signature scaled to sum 1, the exposures rescaled so
+  that the product is unchanged (the usual convention of mutational signatures).
+- :func:`nnls_exposures`: exposures of (new) samples with the signatures fixed, by the exact
+  batched NNLS :func:`desurv.decomposition.nnls`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._nnls import nnls
+
+
+def normalize_signatures(components, exposures):
+    """Scale each signature to sum 1 and multiply the matching exposure column by its sum.
+
+    With s_f = Σ_j components[f, j] (computed in float64): components[f] / s_f and
+    exposures[:, f] · s_f, so ``exposures @ components`` is unchanged up to rounding.
+
+    Parameters
+    ----------
+    components : array-like of shape (k, n_features), nonnegative
+        Signatures, one per row.
+    exposures : array-like of shape (n_samples, k), nonnegative
+        Exposures, column f belongs to signature f.
+
+    Returns
+    -------
+    components : ndarray of shape (k, n_features)
+        Rows summing to 1; dtype of ``components`` when it is float32/float64, else float64.
+    exposures : ndarray of shape (n_samples, k)
+        Rescaled exposures; dtype of ``exposures`` when float32/float64, else float64.
+    (New arrays; the inputs are not modified.)
+
+    Raises
+    ------
+    ValueError
+        Not 2-D, mismatched k (``components.shape[0] != exposures.shape[1]``), NaN/inf
+        values, or a signature that sums to 0 (all zero: it cannot be normalised; lower
+        n_components or refit with another start).
+    """
+    H = np.asarray(components)
+    W = np.asarray(exposures)
+    if H.ndim != 2 or W.ndim != 2:
+        raise ValueError(
+            f"components must be 2-D (k, n_features) and exposures 2-D (n_samples, k), got "
+            f"shapes {H.shape} and {W.shape}"
+        )
+    if H.shape[0] != W.shape[1]:
+        raise ValueError(
+            f"components has {H.shape[0]} signatures (rows) but exposures has {W.shape[1]} "
+            "columns; they must match (exposures is n_samples x k)"
+        )
+    if not (np.all(np.isfinite(H)) and np.all(np.isfinite(W))):
+        raise ValueError("components and exposures must not contain NaN or infinite values")
+    dH = H.dtype if H.dtype in (np.float32, np.float64) else np.float64
+    dW = W.dtype if W.dtype in (np.float32, np.float64) else np.float64
+    s = H.sum(axis=1, dtype=np.float64)
+    zero = np.flatnonzero(s <= 0)
+    if zero.size:
+        raise ValueError(
+            f"signature(s) {zero.tolist()} sum to 0 (all zero) and cannot be normalised to "
+            "sum 1; lower n_components or refit with another start"
+        )
+    Hn = np.ascontiguousarray(H / s[:, None], dtype=dH)
+    Wn = np.ascontiguousarray(W * s[None, :], dtype=dW)
+    return Hn, Wn
+
+
+def nnls_exposures(components, X):
+    """Exposures of the samples of X with the signatures fixed: exact batched NNLS.
+
+    Solves min_{e >= 0} ‖x_i - componentsᵀ e‖₂ for every sample (row) x_i of X, i.e.
+    :func:`desurv.decomposition.nnls` with A = ``components.T`` and B = ``X.T`` (one Gram
+    matrix shared by all samples, Lawson-Hanson active set, exact up to rounding).
+
+    Parameters
+    ----------
+    components : array-like of shape (k, n_features), finite
+        Signatures, one per row.
+    X : array-like of shape (n_samples, n_features), finite
+        Samples as rows (columns already aligned with ``components``; the caller checks
+        feature names).
+
+    Returns
+    -------
+    exposures : ndarray of shape (n_samples, k), C-contiguous
+        Nonnegative; dtype of ``components`` when it is float32 (solved in float64 and cast),
+        else float64.
+
+    Raises
+    ------
+    ValueError
+        Not 2-D, mismatched n_features, NaN/inf values (from :func:`nnls`).
+    """
+    H = np.asarray(components)
+    X = np.asarray(X)
+    if H.ndim != 2 or X.ndim != 2:
+        raise ValueError(
+            f"components must be 2-D (k, n_features) and X 2-D (n_samples, n_features), got "
+            f"shapes {H.shape} and {X.shape}"
+        )
+    if H.shape[1] != X.shape[1]:
+        raise ValueError(
+            f"X has {X.shape[1]} features but components has {H.shape[1]}; pass X with the "
+            "fitted features as columns"
+        )
+    dt = np.float32 if H.dtype == np.float32 else np.float64
+    E = nnls(H.T, X.T)
+    return np.ascontiguousarray(E.T, dtype=dt)
