@@ -39,6 +39,7 @@ __version__ = "0.1.0"
 
 # public name -> submodule defining it (imported on first access)
 _LAZY_NAMES = {
+    "AENMF": "decomposition.aenmf",
     "ConvexNMF": "decomposition.convex",
     "CoxNet": "survival.coxnet",
     "DeSurv": "deconvolution.estimator",
@@ -77,6 +78,7 @@ _SUBMODULES = frozenset(
 )
 
 __all__ = [
+    "AENMF",
     "ConvergenceWarning",
     "ConvexNMF",
     "CoxNet",
@@ -103,6 +105,7 @@ __all__ = [
 if TYPE_CHECKING:  # static analysers and IDEs see ordinary imports
     from ._anndata import write_to_anndata
     from ._validation import make_survival_y
+    from .decomposition.aenmf import AENMF
     from .decomposition.convex import ConvexNMF
     from .decomposition.nmf import NMF
     from .deconvolution.estimator import DeSurv, load_model, top_genes

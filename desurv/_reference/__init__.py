@@ -13,6 +13,8 @@ directly, e.g. ``from desurv._reference import cox``):
 * ``nmf_mu``, ``nmf_cd``: the plain-NMF multiplicative-update passes (Frobenius and
   Kullback–Leibler) and the HALS sweeps (twins of ``desurv._kernels._nmf_mu`` and
   ``desurv._kernels._nmf_cd``);
+* ``aenmf``: the fused Adam step of AE-NMF (chain rule of φ, projection) and the Frobenius /
+  Kullback–Leibler residual passes (twins of ``desurv._kernels._aenmf``);
 * ``convex``: the square-root multiplicative update of convex NMF (twin of
   ``desurv._kernels._convex``);
 * ``nnls``: batched NNLS column by column (twin of ``desurv._kernels._nnls``);

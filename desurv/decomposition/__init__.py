@@ -8,6 +8,8 @@ that computes exposures of new samples.
   multiplicative updates and coordinate descent, masks, float32).
 - :mod:`desurv.decomposition.convex`: :class:`ConvexNMF` (Ding, Li, Jordan 2010; signatures are
   nonnegative combinations of the samples; Frobenius and Kullback–Leibler).
+- :mod:`desurv.decomposition.aenmf`: :class:`AENMF` (Egendal et al.'s autoencoder NMF:
+  V̂ = V·φ(W_enc)·φ(W_dec) trained by full-batch Adam; NNLS exposures of new samples).
 - :mod:`desurv.decomposition._signatures`: signature normalisation and NNLS exposures shared by
   the signature estimators.
 - :mod:`desurv.decomposition._solvers`: the solver functions and the one loss helper.
@@ -19,12 +21,13 @@ from typing import TYPE_CHECKING
 
 from desurv._lazy import lazy_exports
 
-_NAMES = {"NMF": "nmf", "ConvexNMF": "convex", "nnls": "_nnls"}
-__all__ = ["ConvexNMF", "NMF", "nnls"]
+_NAMES = {"AENMF": "aenmf", "NMF": "nmf", "ConvexNMF": "convex", "nnls": "_nnls"}
+__all__ = ["AENMF", "ConvexNMF", "NMF", "nnls"]
 
 if TYPE_CHECKING:
     from ._nnls import nnls
+    from .aenmf import AENMF
     from .convex import ConvexNMF
     from .nmf import NMF
 
-__getattr__, __dir__ = lazy_exports(__name__, _NAMES, ("nmf", "convex"))
+__getattr__, __dir__ = lazy_exports(__name__, _NAMES, ("nmf", "convex", "aenmf"))
