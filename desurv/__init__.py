@@ -49,6 +49,7 @@ _LAZY_NAMES = {
     "NMFCox": "deconvolution.nmf_cox",
     "ScoreBasedPredictor": "evaluation.score_predictor",
     "concordance_index": "survival.concordance",
+    "extract_signatures": "signatures.workflow",
     "fit_desurv": "deconvolution.solver",
     "load_model": "deconvolution.estimator",
     "make_survival_y": "_validation",
@@ -73,6 +74,7 @@ _SUBMODULES = frozenset(
         "model_selection",
         "preprocessing",
         "reporting",
+        "signatures",
         "survival",
     }
 )
@@ -90,6 +92,7 @@ __all__ = [
     "NMFCox",
     "ScoreBasedPredictor",
     "concordance_index",
+    "extract_signatures",
     "fit_desurv",
     "load_model",
     "make_survival_y",
@@ -116,6 +119,7 @@ if TYPE_CHECKING:  # static analysers and IDEs see ordinary imports
     from .evaluation.score_predictor import ScoreBasedPredictor
     from .model_selection.rank import nmf_rank_survey
     from .model_selection.search import DeSurvCV
+    from .signatures.workflow import extract_signatures
     from .survival.concordance import concordance_index
     from .survival.coxnet import CoxNet
     from .survival.functions import StepFunction

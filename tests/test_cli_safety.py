@@ -557,7 +557,7 @@ def test_every_option_of_every_command_has_help():
                 continue
             if not (action.help or "").strip() or action.help == argparse.SUPPRESS:
                 missing.append(f"{' '.join(path)} {'/'.join(action.option_strings) or action.dest}")
-    assert commands == 8  # fit predict demo cv validate report bench, and the top level
+    assert commands == 9  # fit predict demo cv validate report bench signatures, and the top level
     assert missing == []
 
 

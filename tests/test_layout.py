@@ -33,6 +33,7 @@ LAYERS = {
     "desurv.model_selection": 4,
     "desurv.evaluation": 4,
     "desurv.benchmark": 4,
+    "desurv.signatures": 4,
     "desurv._anndata": 4,
     "desurv.reporting": 5,
     "desurv.cli": 6,

@@ -642,3 +642,79 @@ def test_fit_and_cv_folders_are_not_benchmarks(tmp_path, report):
     page = write_report(fit).read_text()
     assert ">Fitted model</h2>" in page and "Model coefficients <code>summary.csv</code>" in page
     assert "Benchmark" not in page and "summarised" not in page
+
+
+# --------------------------------------------------------------------------------------------
+# Signature extraction folders (desurv signatures, SignatureResult.save)
+# --------------------------------------------------------------------------------------------
+def make_signature_run(root, *, max_iter=None, evil_sample=False):
+    import warnings as _w
+
+    from desurv.datasets import random_signatures, simulate_catalogues
+    from desurv.signatures import extract_signatures
+
+    W = random_signatures(3, random_state=0)
+    sim = simulate_catalogues(W, n_samples=30, n_active=2, mean_burden=1500, random_state=0)
+    cat = sim.catalogue
+    if evil_sample:
+        cat = cat.rename(index={cat.index[0]: EVIL})
+    ref = W.copy()
+    ref.columns = ["SBS_A", "SBS_B", "SBS_C"]
+    ref["SBS_D"] = random_signatures(1, random_state=9).iloc[:, 0].to_numpy()
+    with _w.catch_warnings():
+        _w.simplefilter("ignore")
+        res = extract_signatures(
+            cat,
+            ks=[2, 3],
+            rank_rule="stability",
+            n_restarts=3,
+            reference=ref,
+            random_state=0,
+            estimator_params=None if max_iter is None else {"max_iter": max_iter},
+        )
+    res.save(root)
+    return res
+
+
+def test_signature_folder_renders_profiles_matches_exposures_and_rank(tmp_path):
+    run = tmp_path / "sig"
+    res = make_signature_run(run)
+    page = write_report(run).read_text()
+    assert ">Mutational signatures</h2>" in page and "Fitted model" not in page
+    for head in ("Signature extraction", "Signature profiles", "COSMIC matches",
+                 "Signature stability", "Exposures", "Reconstruction per sample",
+                 "Rank selection", "Restarts"):  # fmt: skip
+        assert f"{head} <code>" in page, head
+    # profiles, exposures and the rank figure are drawn from the tables (no PNG in the folder)
+    assert page.count("<img") == 3
+    assert f"SBS96 profiles of the {res.n_components} signatures" in page
+    for name in res.cosmic_matches["cosmic"]:
+        assert f"<td>{name}</td>" in page
+    acs = res.cosmic_matches["cosine"].mean()
+    assert f"ACS (mean matched cosine) = {acs:.4g}" in page
+    assert f"selected k = {res.n_components}" in page
+    assert "Warning: not converged" not in page
+    # the order: the summary first, then the profiles, then the matches
+    assert page.index("Signature extraction <code>") < page.index("Signature profiles <code>")
+    assert page.index("Signature profiles <code>") < page.index("COSMIC matches <code>")
+
+
+def test_signature_folder_embeds_its_pngs_and_flags_unconverged_restarts(tmp_path):
+    run = tmp_path / "sig"
+    make_signature_run(run, max_iter=2, evil_sample=True)
+    (run / "signature_profiles.png").write_bytes(_png_bytes("red"))
+    page = write_report(run).read_text()
+    assert "figure file signature_profiles.png" in page
+    assert page.count("signature_profiles.png") >= 1
+    assert "Warning: not converged" in page and "restart fits of the signature extraction" in page
+    assert EVIL not in page and html.escape(EVIL) in page
+
+
+def test_signature_file_names_elsewhere_are_ordinary_tables(tmp_path):
+    run = tmp_path / "other"
+    run.mkdir()
+    pd.DataFrame({"x": [1, 2]}).to_csv(run / "stability.csv", index=False)
+    pd.DataFrame({"y": [3]}).to_csv(run / "exposures.tsv", sep="\t", index=False)
+    page = write_report(run).read_text()
+    assert "Mutational signatures" not in page
+    assert "<code>stability.csv</code>" in page and "<code>exposures.tsv</code>" in page

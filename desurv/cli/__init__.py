@@ -1,6 +1,6 @@
 """The ``desurv`` command line: ``fit``, ``predict``, ``demo`` (:mod:`desurv.cli.fit`),
 ``cv``, ``validate``, ``report`` (:mod:`desurv.cli.workflow`), ``bench``
-(:mod:`desurv.cli.bench`); shared helpers in
+(:mod:`desurv.cli.bench`), ``signatures`` (:mod:`desurv.cli.signatures`); shared helpers in
 :mod:`desurv.cli._common`. This module builds the parser and dispatches.
 
 Bad input ends with one line ``desurv: error: ...`` on stderr and exit code 2, never a
@@ -200,10 +200,12 @@ def _build_parser():
     demo.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
 
     from desurv.cli.bench import add_parser as add_bench_parser
+    from desurv.cli.signatures import add_parser as add_signatures_parser
     from desurv.cli.workflow import _jobs, add_parsers
 
     add_parsers(sub, _positive_int)
     add_bench_parser(sub, _positive_int, _jobs)
+    add_signatures_parser(sub, _positive_int, _jobs)
     return parser
 
 
@@ -214,6 +216,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     args.command_line = shlex.join(["desurv", *argv])
     from desurv.cli.bench import cmd_bench
+    from desurv.cli.signatures import cmd_signatures
     from desurv.cli.workflow import cmd_cv, cmd_report, cmd_validate
 
     handlers = {
@@ -224,6 +227,7 @@ def main(argv=None):
         "cv": cmd_cv,
         "validate": cmd_validate,
         "report": cmd_report,
+        "signatures": cmd_signatures,
     }
     try:
         return handlers[args.command](args)

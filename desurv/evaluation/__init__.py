@@ -7,6 +7,7 @@
 - :mod:`desurv.evaluation.matching`: Hungarian matching of factors across seeds, folds and
   cohorts (batched compiled assignment, cosine similarity).
 - :mod:`desurv.evaluation.consensus`: consensus factors, stability, top-gene consensus seeds.
+- :mod:`desurv.evaluation.medoids`: PAM k-medoids (BUILD + SWAP) on a distance matrix.
 """
 
 from desurv._lazy import lazy_exports
@@ -16,6 +17,7 @@ _NAMES = {
     "ConsensusResult": "consensus",
     "FactorMatch": "matching",
     "LogRankResult": "stratification",
+    "MedoidsResult": "medoids",
     "RiskGroupSurvival": "external",
     "ScoreBasedPredictor": "score_predictor",
     "StabilityResult": "consensus",
@@ -35,6 +37,8 @@ _NAMES = {
     "match_factors": "matching",
     "match_factors_batched": "matching",
     "match_to_reference": "matching",
+    "pam": "medoids",
+    "pam_cost": "medoids",
     "risk_groups": "stratification",
     "topgene_consensus_seed": "consensus",
     "validate_cohorts": "external",
@@ -44,6 +48,7 @@ __all__ = [
     "ConsensusResult",
     "FactorMatch",
     "LogRankResult",
+    "MedoidsResult",
     "RiskGroupSurvival",
     "ScoreBasedPredictor",
     "StabilityResult",
@@ -63,11 +68,15 @@ __all__ = [
     "match_factors",
     "match_factors_batched",
     "match_to_reference",
+    "pam",
+    "pam_cost",
     "risk_groups",
     "topgene_consensus_seed",
     "validate_cohorts",
 ]
 
 __getattr__, __dir__ = lazy_exports(
-    __name__, _NAMES, ("consensus", "external", "matching", "score_predictor", "stratification")
+    __name__,
+    _NAMES,
+    ("consensus", "external", "matching", "medoids", "score_predictor", "stratification"),
 )

@@ -35,6 +35,7 @@ _PARAMS = ("n_components", "alpha", "penalty", "l1_ratio", "penalty_w", "penalty
 SECTIONS = (
     ("run", "Run"),
     ("bench", "Benchmark"),
+    ("signatures", "Mutational signatures"),
     ("selection", "Model selection"),
     ("model", "Fitted model"),
     ("validation", "Validation"),
@@ -62,7 +63,29 @@ KNOWN = {
     "km_curves": ("validation", "Kaplan–Meier curves"),
     "risk_scores": ("validation", "Risk scores"),
     "comparison": ("comparison", "Method comparison"),
+    # a signature extraction (desurv signatures, SignatureResult.save): recognised only in a
+    # folder holding signature_run.json (see _classify)
+    "signature_run.json": ("signatures", "Signature extraction"),
+    "signatures": ("signatures", "Signature profiles"),
+    "cosmic_matches": ("signatures", "COSMIC matches"),
+    "stability": ("signatures", "Signature stability"),
+    "exposures": ("signatures", "Exposures"),
+    "reconstruction": ("signatures", "Reconstruction per sample"),
+    "rank_table": ("signatures", "Rank selection"),
+    "rank_errors": ("signatures", "Bootstrap errors of the rank selection"),
+    "restarts": ("signatures", "Restarts"),
 }
+_SIGNATURE_RUN = "signature_run.json"
+_SIGNATURE_FILES = (
+    "signatures",
+    "cosmic_matches",
+    "stability",
+    "exposures",
+    "reconstruction",
+    "rank_table",
+    "rank_errors",
+    "restarts",
+)
 # Display order of known files within a section.
 _ORDER = {name: i for i, name in enumerate(KNOWN)}
 
@@ -655,6 +678,201 @@ def _r_table(entry, df, figs, max_rows):
     return _table(df, max_rows=max_rows)
 
 
+# --------------------------------------------------------------------------------------------
+# Signature extraction folders (desurv signatures, SignatureResult.save)
+# --------------------------------------------------------------------------------------------
+def _indexed(df):
+    """A table written with its index (first column) back as the index."""
+    out = df.set_index(df.columns[0])
+    out.index = out.index.astype(str)
+    return out
+
+
+def _sibling_table(entry, stem):
+    path = entry.path.parent / f"{stem}.tsv"
+    data = _read_path(path) if path.is_file() else None
+    return data if isinstance(data, pd.DataFrame) else None
+
+
+def _r_signature_run(entry, data, figs, max_rows):
+    params = data.get("params") if isinstance(data.get("params"), dict) else {}
+    summary = data.get("summary") if isinstance(data.get("summary"), dict) else {}
+    facts = {
+        "method": data.get("method"),
+        "estimator": params.get("estimator"),
+        "signatures k": data.get("n_components"),
+        "k chosen by": params.get("rank_rule") or "given (n_components)",
+        "ranks tried": params.get("ks"),
+        "restarts": params.get("n_restarts"),
+        "restarts converged (selected k)": summary.get("n_converged"),
+        "consensus": params.get("consensus"),
+        "mean stability (silhouette)": summary.get("mean_stability"),
+        "minimum signature stability": summary.get("min_stability"),
+        "consistency (mean ACS between restarts)": summary.get("consistency_acs"),
+        "COSMIC ACS (mean matched cosine)": summary.get("cosmic_acs"),
+        "relative error ‖X − E Sᵀ‖/‖X‖": summary.get("relative_error"),
+        "mean cosine of samples to their reconstruction": summary.get("mean_sample_cosine"),
+        "samples × channels": f"{params.get('n_samples')} × {params.get('n_channels')}",
+    }
+    facts = {k: (_fmt(v) if isinstance(v, float) else v) for k, v in facts.items() if v is not None}
+    parts = [_kv_table(facts)]
+    parts.append("<details><summary>all settings</summary>")
+    parts.append(_kv_table(params, max_rows=max_rows))
+    parts.append("</details>")
+    return "\n".join(parts)
+
+
+def _r_signatures(entry, df, figs, max_rows):
+    from desurv.reporting import signature_plots
+
+    sig = _indexed(df)
+    matches = _sibling_table(entry, "cosmic_matches")
+    k = sig.shape[1]
+
+    def draw(ax):
+        fig = ax.figure
+        fig.delaxes(ax)
+        axes = fig.subplots(k, 1, sharex=True, squeeze=False)[:, 0]
+        signature_plots.plot_signature_profile(sig, matches, axes=axes)
+
+    caption = f"SBS96 profiles of the {k} signatures ({entry.rel})" + (
+        "; the title gives the matched COSMIC signature and its cosine"
+        if matches is not None
+        else ""
+    )
+    return "\n".join(
+        [
+            figs.render(draw, caption, figsize=(11, 1.9 * k + 0.6), entry=entry,
+                        stems=("signature_profiles",)),
+            _note(f"{sig.shape[0]} channels × {k} signatures, each column summing to 1 (the "
+                  f"table itself is in {entry.rel})"),
+        ]
+    )  # fmt: skip
+
+
+def _r_cosmic_matches(entry, df, figs, max_rows):
+    note = None
+    if "cosine" in df.columns and len(df):
+        note = (
+            f"each signature matched to a distinct COSMIC signature (Hungarian method on "
+            f"1 − cosine); ACS (mean matched cosine) = {_fmt(float(df['cosine'].mean()))}"
+        )
+    return _table(df, max_rows=max_rows, note=note)
+
+
+def _r_exposures(entry, df, figs, max_rows):
+    from desurv.reporting import signature_plots
+
+    E = _indexed(df)
+    n = E.shape[0]
+    fig = figs.render(
+        lambda ax: signature_plots.plot_exposures(E, ax=ax),
+        f"Mutations attributed to each signature per sample (NNLS refit; {entry.rel})",
+        figsize=(min(max(6.0, 0.22 * n + 2.5), 16.0), 4.2),
+        entry=entry,
+        stems=("exposures",),
+    )
+    totals = E.sum(axis=0)
+    share = pd.DataFrame(
+        {
+            "signature": totals.index,
+            "mutations": totals.to_numpy(),
+            "share": totals.to_numpy() / max(float(totals.sum()), 1e-300),
+            "samples with > 5 %": (E.div(E.sum(axis=1).where(lambda x: x > 0, 1), axis=0) > 0.05)
+            .sum(axis=0)
+            .to_numpy(),
+        }
+    )
+    return "\n".join(
+        [fig, _table(share, note=f"{n} samples"), _table(df, max_rows=min(max_rows, 20))]
+    )
+
+
+def _r_reconstruction(entry, df, figs, max_rows):
+    parts = []
+    if "cosine" in df.columns and len(df):
+        cos = pd.to_numeric(df["cosine"], errors="coerce")
+        parts.append(
+            _note(
+                f"cosine similarity of each sample to its reconstruction: median "
+                f"{_fmt(float(cos.median()))}, minimum {_fmt(float(cos.min()))}; "
+                f"{int((cos < 0.9).sum())} of {len(df)} samples below 0.9 (worst first)"
+            )
+        )
+        df = df.sort_values("cosine", kind="stable")
+    parts.append(_table(df, max_rows=min(max_rows, 20)))
+    return "\n".join(parts)
+
+
+def _r_rank_table(entry, df, figs, max_rows):
+    from desurv.reporting import rank_plots
+
+    parts = []
+    if {"k", "stability", "reconstruction_error"} <= set(df.columns):
+        parts.append(
+            figs.render(
+                lambda ax: rank_plots.plot_stability_vs_error(df, ax=ax),
+                f"Stability and reconstruction error per k ({entry.rel})",
+                figsize=(7.0, 4.2),
+                entry=entry,
+                stems=("rank_selection",),
+            )
+        )
+    else:
+        png = figs.pngs.get((entry.path.parent, "rank_selection"))
+        if png is not None and png.path not in figs.used:
+            figs.used.add(png.path)
+            parts.append(_png_entry(png, f"Rank selection ({png.rel})"))
+    sel = df.loc[df["selected"].astype(str).str.lower() == "true", "k"] if "selected" in df else []
+    note = f"selected k = {sel.iloc[0]}" if len(sel) else None
+    parts.append(_table(df, max_rows=max_rows, note=note))
+    return "\n".join(parts)
+
+
+def _r_rank_errors(entry, df, figs, max_rows):
+    return _note(
+        f"{len(df)} rows, one per rank k and bootstrap replicate (test errors of the NNLS "
+        f"refit on out-of-bag samples); summarised in the rank selection table and figure"
+    )
+
+
+def _r_restarts(entry, df, figs, max_rows):
+    if "k" not in df.columns:
+        return _table(df, max_rows=max_rows)
+    g = df.groupby("k", sort=True)
+    agg = pd.DataFrame({"restarts": g.size()})
+    if "converged" in df.columns:
+        conv = df["converged"].astype(str).str.lower().isin(("true", "1", "1.0"))
+        agg["converged"] = conv.groupby(df["k"]).sum()
+    for col in ("relative_error", "cosine_to_consensus"):
+        if col in df.columns:
+            agg[f"min {col}"] = g[col].min()
+            agg[f"mean {col}"] = g[col].mean()
+    return _table(agg.reset_index(), max_rows=max_rows, note=f"{len(df)} restart fits, per k")
+
+
+def _signature_problems(entries) -> list[str]:
+    """Restart fits of a signature extraction that stopped at max_iter (selected k)."""
+    out = []
+    for e in entries:
+        if e.key != "restarts":
+            continue
+        df = _read_path(e.path)
+        meta = _read_path(e.path.parent / _SIGNATURE_RUN)
+        if not isinstance(df, pd.DataFrame) or not {"k", "converged"} <= set(df.columns):
+            continue
+        k = meta.get("n_components") if isinstance(meta, dict) else None
+        sub = df[df["k"] == k] if k is not None else df
+        bad = int((~sub["converged"].astype(str).str.lower().isin(("true", "1", "1.0"))).sum())
+        if bad:
+            out.append(
+                f"{bad} of {len(sub)} restart fits of the signature extraction ({e.rel}"
+                + (f", k = {k}" if k is not None else "")
+                + ") stopped at max_iter before reaching tol; rerun with a larger --max-iter."
+            )
+    return out
+
+
 _RENDERERS = {
     "metadata": _r_metadata,
     "summary.json": _r_json,
@@ -667,6 +885,14 @@ _RENDERERS = {
     "risk_scores": _r_risk_scores,
     "km_curves": _r_km_curves,
     "top_genes": lambda e, d, f, m: _table(d, max_rows=max(m, 100)),
+    "signature_run.json": _r_signature_run,
+    "signatures": _r_signatures,
+    "cosmic_matches": _r_cosmic_matches,
+    "exposures": _r_exposures,
+    "reconstruction": _r_reconstruction,
+    "rank_table": _r_rank_table,
+    "rank_errors": _r_rank_errors,
+    "restarts": _r_restarts,
 }
 
 
@@ -682,7 +908,11 @@ def _classify(path: Path) -> str:
         return f"{base}:settings"  # sidecar of a known table, e.g. cv_results.csv.json
     if ext == ".json":
         name = f"{stem}.json" if f"{stem}.json" in KNOWN else stem
+        if name == _SIGNATURE_RUN:
+            return name
         return name if name in ("metadata", "selected", "summary.json") else "other"
+    if stem in _SIGNATURE_FILES:  # generic names: only beside a signature result
+        return stem if (path.parent / _SIGNATURE_RUN).is_file() else "other"
     return stem if stem in KNOWN and stem not in ("metadata", "selected") else "other"
 
 
@@ -1230,6 +1460,14 @@ def write_report(run_dir, out=None, *, title=None, max_rows=50) -> Path:
       computed, the run's ``metric_<name>.png`` and ``time_vs_<metric>.png`` with captions,
       and the run settings (command line, methods, data sets, parameters). ``summary.csv``
       there is not a model's coefficients, and ``results.csv`` is summarised, not shown.
+    * Mutational signatures (a folder holding ``signature_run.json``: ``desurv signatures``
+      or :meth:`desurv.signatures.SignatureResult.save`): the run's summary (method, k and
+      how it was chosen, restarts, stability, COSMIC ACS, error), the SBS96 profiles
+      (``signature_profiles.png`` or drawn from ``signatures.tsv`` with the COSMIC match in
+      each title), ``cosmic_matches``, ``stability``, ``exposures`` (stacked bars and each
+      signature's share), ``reconstruction`` (worst samples first), ``rank_table`` (with the
+      rank-selection figure), ``restarts`` (aggregated per k; restarts of the chosen k that
+      stopped at max_iter go to the warning box) and ``rank_errors`` (summarised).
     * Method comparison: ``comparison``.
     * Figures: every ``*.png``, captioned from its file name. A PNG of a figure the report
       would draw (``cv_heatmap``, ``cv_cindex_vs_alpha``, ``gene_programs``, ``loss_history``,
@@ -1360,6 +1598,7 @@ def write_report(run_dir, out=None, *, title=None, max_rows=50) -> Path:
     ]
     problems = _convergence_problems(entries + models)
     problems += _validated_model_problems(run_dir)
+    problems += _signature_problems(entries)
     header += _warning_box(problems)
     present = [(sec, name) for sec, name in SECTIONS if body[sec]]
     nav = (
