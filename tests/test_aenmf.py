@@ -433,8 +433,10 @@ def test_dataframes_feature_names():
     assert list(m.get_feature_names_out()) == ["aenmf0", "aenmf1"]
     with pytest.warns(UserWarning, match="does not have valid feature names"):
         np.testing.assert_array_equal(m.transform(df), m.transform(X))
+    # channels in another order are aligned by name; unknown names are an error
+    np.testing.assert_array_equal(m.transform(df[df.columns[::-1]]), m.transform(df))
     with pytest.raises(ValueError, match="feature names"):
-        m.transform(df[df.columns[::-1]])
+        m.transform(df.rename(columns={"c0": "x"}))
     out = m.set_output(transform="pandas").transform(df)
     assert list(out.columns) == ["aenmf0", "aenmf1"]
     assert not hasattr(clone(m), "components_")

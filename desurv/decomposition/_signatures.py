@@ -115,3 +115,20 @@ def nnls_exposures(components, X):
     dt = np.float32 if H.dtype == np.float32 else np.float64
     E = nnls(H.T, X.T)
     return np.ascontiguousarray(E.T, dtype=dt)
+
+
+def align_feature_columns(estimator, X):
+    """``X`` with its columns in the order the estimator was fitted with, matched by name.
+
+    A DataFrame whose columns are exactly the fitted ``feature_names_in_`` in another order
+    (e.g. SBS channels listed differently) is reordered by name. Anything else is returned
+    unchanged, so scikit-learn's feature-name check raises on missing or extra names.
+    """
+    names = getattr(estimator, "feature_names_in_", None)
+    cols = getattr(X, "columns", None)
+    if names is None or cols is None or not hasattr(X, "iloc"):
+        return X
+    cols = list(np.asarray(cols, dtype=object))
+    if len(cols) == len(names) and set(cols) == set(names) and cols != list(names):
+        return X[list(names)]
+    return X

@@ -26,7 +26,7 @@ from sklearn.utils.validation import check_is_fitted, check_non_negative, valida
 from desurv._kernels import _aenmf
 from desurv.exceptions import ConvergenceWarning
 
-from ._signatures import nnls_exposures, normalize_signatures
+from ._signatures import align_feature_columns, nnls_exposures, normalize_signatures
 from .nmf import _DTYPES, _loss_name
 
 #: non-negativity schemes (Egendal et al., Suppl. §1.4) -> kernel code
@@ -520,6 +520,8 @@ class AENMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         return loss, _DTYPES[dt]
 
     def _validate_X(self, X, *, reset, dtype):
+        if not reset:
+            X = align_feature_columns(self, X)
         X = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32])
         if dtype is None:
             dtype = np.float32 if X.dtype == np.float32 else np.float64

@@ -21,7 +21,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from desurv._kernels import _convex, _nmf_mu
 from desurv.exceptions import ConvergenceWarning
 
-from ._signatures import nnls_exposures, normalize_signatures
+from ._signatures import align_feature_columns, nnls_exposures, normalize_signatures
 from ._solvers import kl_exposures
 from .nmf import _DTYPES, _loss_name
 
@@ -453,22 +453,9 @@ class ConvexNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
             raise ValueError(f"dtype must be None, 'float32' or 'float64', got {self.dtype!r}")
         return loss, update, _DTYPES[dt]
 
-    def _align_columns(self, X):
-        """A DataFrame whose columns are the fitted names in another order is reordered by
-        name (e.g. SBS channels listed differently); any other mismatch is left to
-        scikit-learn's feature-name check, which raises."""
-        names = getattr(self, "feature_names_in_", None)
-        cols = getattr(X, "columns", None)
-        if names is None or cols is None or not hasattr(X, "iloc"):
-            return X
-        cols = np.asarray(cols, dtype=object)
-        if len(cols) == len(names) and set(cols) == set(names) and list(cols) != list(names):
-            return X[list(names)]
-        return X
-
     def _validate_X(self, X, *, reset, dtype):
         if not reset:
-            X = self._align_columns(X)
+            X = align_feature_columns(self, X)
         X = validate_data(
             self,
             X,

@@ -19,6 +19,7 @@ from desurv._kernels import _nnls
 from desurv.exceptions import ConvergenceWarning
 
 from ._init import initialize_nmf, resolve_init
+from ._signatures import align_feature_columns
 from ._solvers import (
     fit_coordinate_descent,
     fit_multiplicative_update,
@@ -215,6 +216,8 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         return loss, _DTYPES[dt]
 
     def _validate_X(self, X, *, reset, dtype, mask=None):
+        if not reset:
+            X = align_feature_columns(self, X)
         X = validate_data(
             self,
             X,
