@@ -72,11 +72,11 @@ from desurv import CoxNet, NMFCox, concordance_index, top_genes
 from desurv.datasets import SIMULATION_SCENARIOS, simulate_desurv
 from desurv.model_selection import DeSurvCV, select_config, select_n_components
 
-METHODS = ("desurv", "nmfcox_mu", "nmfcox_cd", "coxnet", "true_lp")
+METHODS = ("desurv", "nmfcox_mu", "nmfcox_cd", "nmfcox_cd_cv", "coxnet", "true_lp")
 COLUMNS = (
     "scenario", "replicate", "sim_seed", "method", "test_cindex", "precision",
     "precision_loading", "cosine", "n_components", "alpha", "cv_cindex", "n_train",
-    "n_test", "test_events", "seconds",
+    "n_test", "test_events", "seconds", "cd_tol",
 )  # fmt: skip
 DEFAULT_ALPHAS = (0.0, 0.25, 0.5, 0.75, 0.9)
 
@@ -114,6 +114,9 @@ def run_replicate(
     n_init=20,
     rule="1se-k",
     cd_max_iter=5000,
+    cd_tol=1e-6,
+    balance="gradient",
+    cd_tol_grid=None,
     sim_params=None,
 ):
     """One replicate: simulate, split 70/30, select by CV on the training part, refit, score.
@@ -166,6 +169,7 @@ def run_replicate(
             rule=rule,
             refit_n_init=n_init,
             max_iter=max_iter,
+            balance=balance,
             random_state=fit_seed,
             n_jobs=1,
         ).fit(Xtr, ytr)
@@ -187,15 +191,36 @@ def run_replicate(
         # 3. the converged baseline: coordinate-descent NMF, k by CV on the same folds
         t0 = time.perf_counter()
         k_cd, cd_summary = select_n_components(
-            NMFCox(solver="cd", cd_max_iter=cd_max_iter, random_state=fit_seed),
+            NMFCox(solver="cd", cd_max_iter=cd_max_iter, cd_tol=cd_tol, random_state=fit_seed),
             Xtr, ytr, ks, cv.folds_, rule=rule,
         )  # fmt: skip
         cv_cd = float(cd_summary.loc[cd_summary["n_components"] == k_cd, "mean_cindex"].iloc[0])
         cd = NMFCox(
-            n_components=k_cd, solver="cd", cd_max_iter=cd_max_iter,
+            n_components=k_cd, solver="cd", cd_max_iter=cd_max_iter, cd_tol=cd_tol,
             random_state=fit_seed,
         ).fit(Xtr, ytr)  # fmt: skip
         add("nmfcox_cd", t0, cd, n_components=k_cd, alpha=0.0, cv_cindex=cv_cd)
+
+        # 3b. optional: coordinate descent stopped early, the tolerance chosen by CV too
+        if cd_tol_grid:
+            t0 = time.perf_counter()
+            best_cv = (-np.inf, None, None)
+            for tol in cd_tol_grid:
+                k_t, summ = select_n_components(
+                    NMFCox(solver="cd", cd_max_iter=cd_max_iter, cd_tol=tol,
+                           random_state=fit_seed),
+                    Xtr, ytr, ks, cv.folds_, rule=rule,
+                )  # fmt: skip
+                c_t = float(summ.loc[summ["n_components"] == k_t, "mean_cindex"].iloc[0])
+                if c_t > best_cv[0]:
+                    best_cv = (c_t, k_t, tol)
+            c_t, k_t, tol = best_cv
+            es = NMFCox(
+                n_components=k_t, solver="cd", cd_max_iter=cd_max_iter, cd_tol=tol,
+                random_state=fit_seed,
+            ).fit(Xtr, ytr)  # fmt: skip
+            add("nmfcox_cd_cv", t0, es, n_components=k_t, alpha=0.0, cv_cindex=c_t,
+                cd_tol=tol)  # fmt: skip
 
         # 4. CoxNet on all genes, λ by its internal CV on the same folds
         t0 = time.perf_counter()
@@ -225,7 +250,7 @@ def summarize(df):
           f"test C is higher, ties apart):")  # fmt: skip
     print(f"  {'method':<10}{'test C':>24}{'precision':>24}{'precision (loading)':>24}"
           f"{'DeSurv wins':>14}")  # fmt: skip
-    for m in METHODS:
+    for m in [m for m in METHODS if m in set(df["method"])]:
         d = df[df["method"] == m]
         if m == "desurv":
             wins = "-"
@@ -236,11 +261,35 @@ def summarize(df):
                 wins += f" ({int((diff == 0).sum())} ties)"
         print(f"  {m:<10}{_median_iqr(d['test_cindex']):>24}{_median_iqr(d['precision']):>24}"
               f"{_median_iqr(d['precision_loading']):>24}{wins:>14}")  # fmt: skip
-    for m in ("desurv", "nmfcox_mu", "nmfcox_cd"):
+    for m in ("desurv", "nmfcox_mu", "nmfcox_cd", "nmfcox_cd_cv"):
         d = df[df["method"] == m]
-        picks = d.groupby(["n_components", "alpha"]).size()
-        text = ", ".join(f"(k={int(k)}, α={a:g}) x{c}" for (k, a), c in picks.items())
+        if d.empty:
+            continue
+        if m == "nmfcox_cd_cv":
+            picks = d.groupby(["n_components", "cd_tol"]).size()
+            text = ", ".join(f"(k={int(k)}, cd_tol={t:g}) x{c}" for (k, t), c in picks.items())
+        else:
+            picks = d.groupby(["n_components", "alpha"]).size()
+            text = ", ".join(f"(k={int(k)}, α={a:g}) x{c}" for (k, a), c in picks.items())
         print(f"  selected by {m}: {text}")
+
+
+def _overrides(parser, items):
+    """``--set NAME=VALUE`` pairs as a dict of simulate_desurv parameters."""
+    import ast
+    import inspect
+
+    known = set(inspect.signature(simulate_desurv).parameters) - {"random_state"}
+    out = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or name not in known:
+            parser.error(f"--set {item}: expected NAME=VALUE with NAME one of {sorted(known)}")
+        try:
+            out[name] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            parser.error(f"--set {item}: VALUE must be a Python literal (number, tuple, ...)")
+    return out
 
 
 def main(argv=None):
@@ -271,13 +320,38 @@ def main(argv=None):
     parser.add_argument("--n-init", type=int, default=20, help="random starts of the refits")
     parser.add_argument("--rule", default="1se-k", choices=("1se-k", "max", "1se"))
     parser.add_argument("--cd-max-iter", type=int, default=5000, help="coordinate-descent cap")
+    parser.add_argument("--cd-tol", type=float, default=1e-6, help="coordinate-descent tolerance")
+    parser.add_argument(
+        "--cd-tol-grid",
+        type=float,
+        nargs="+",
+        default=None,
+        help="also fit NMF+Cox by coordinate descent stopped early, cd_tol and k chosen "
+        "together by CV on the same folds (method nmfcox_cd_cv), e.g. 1e-2 1e-4 1e-6",
+    )
+    parser.add_argument(
+        "--balance",
+        default="gradient",
+        choices=("gradient", "numerator"),
+        help="DeSurv's balancing of the survival push (fit_desurv's balance)",
+    )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a simulate_desurv parameter of the scenario, e.g. --set h_scale=0.5 "
+        "(VALUE is read as a Python literal)",
+    )
     args = parser.parse_args(argv)
     argv = sys.argv[1:] if argv is None else argv
     print("command: python " + shlex.join([sys.argv[0], *argv]), flush=True)
     options = dict(
         scenario=args.scenario, seed=args.seed, alphas=args.alphas, folds=args.folds,
         seeds=args.seeds, max_iter=args.max_iter, n_init=args.n_init, rule=args.rule,
-        cd_max_iter=args.cd_max_iter,
+        cd_max_iter=args.cd_max_iter, cd_tol=args.cd_tol, balance=args.balance,
+        cd_tol_grid=args.cd_tol_grid,
+        sim_params=_overrides(parser, args.set),
     )  # fmt: skip
     start = time.perf_counter()
     results = Parallel(n_jobs=args.jobs, return_as="generator")(
@@ -289,7 +363,7 @@ def main(argv=None):
         r = {row["method"]: row for row in rep_rows}
         print(
             f"replicate {rep_rows[0]['replicate']}: test C "
-            + "  ".join(f"{m} {r[m]['test_cindex']:.3f}" for m in METHODS)
+            + "  ".join(f"{m} {r[m]['test_cindex']:.3f}" for m in METHODS if m in r)
             + "  | precision "
             + "  ".join(f"{m} {r[m]['precision']:.2f}" for m in METHODS[:3])
             + f"  ({sum(row['seconds'] for row in rep_rows):.0f} s)",

@@ -33,7 +33,7 @@ def script():
 def rows(script):
     return script.run_replicate(
         0, scenario="R0", seed=0, alphas=[0.5], folds=3, seeds=1, max_iter=30, n_init=2,
-        cd_max_iter=200, sim_params=SMALL,
+        cd_max_iter=200, cd_tol_grid=[1e-2, 1e-6], sim_params=SMALL,
     )  # fmt: skip
 
 
@@ -45,7 +45,8 @@ def test_one_replicate_has_every_method_and_column(script, rows):
         assert r["scenario"] == "R0" and r["replicate"] == 0
         assert r["n_train"] == 70 and r["n_test"] == 30
     by = {r["method"]: r for r in rows}
-    for m in ("desurv", "nmfcox_mu", "nmfcox_cd"):
+    assert by["nmfcox_cd_cv"]["cd_tol"] in (1e-2, 1e-6)
+    for m in ("desurv", "nmfcox_mu", "nmfcox_cd", "nmfcox_cd_cv"):
         assert 0.0 <= by[m]["precision"] <= 1.0
         assert 0.0 <= by[m]["precision_loading"] <= 1.0
         assert -1.0 <= by[m]["cosine"] <= 1.0 + 1e-12
