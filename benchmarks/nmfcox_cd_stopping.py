@@ -3,8 +3,8 @@
 On replicates of a DeSurv simulation scenario (default the authors' R0), with the split of
 ``examples/simulation_replicates.py`` (70/30 stratified by event, same seeds), fits NMF by
 coordinate descent on the training part for a range of stopping tolerances and both k, then
-the same elastic-net Cox step (``desurv.cox_refit``, λ = 0.1, ξ = 0.5) on Z = XᵀW, and scores
-the test part. Two NMF implementations:
+the same elastic-net Cox step (``desurv.deconvolution.nmf_cox.cox_refit``, λ = 0.1, ξ = 0.5)
+on Z = XᵀW, and scores the test part. Two NMF implementations:
 
 ``desurv``
     ``desurv.NMF(solver="cd", init="nndsvda")`` (accelerated HALS), ``tol`` in ``--tols``
@@ -38,8 +38,8 @@ from sklearn.model_selection import train_test_split
 from threadpoolctl import threadpool_limits
 
 from desurv import NMF, concordance_index
-from desurv.deconvolution.nmf_cox import cox_refit
 from desurv.datasets import SIMULATION_SCENARIOS, simulate_desurv
+from desurv.deconvolution.nmf_cox import cox_refit
 
 TOLS = (1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-8)
 
