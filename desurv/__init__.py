@@ -45,6 +45,7 @@ _LAZY_NAMES = {
     "DeSurv": "deconvolution.estimator",
     "DeSurvCV": "model_selection",
     "DeSurvResult": "deconvolution.solver",
+    "DeepUnfoldedNMF": "decomposition.unfolded",
     "NMF": "decomposition.nmf",
     "NMFCox": "deconvolution.nmf_cox",
     "ScoreBasedPredictor": "evaluation.score_predictor",
@@ -88,6 +89,7 @@ __all__ = [
     "DeSurv",
     "DeSurvCV",
     "DeSurvResult",
+    "DeepUnfoldedNMF",
     "NMF",
     "NMFCox",
     "ScoreBasedPredictor",
@@ -111,6 +113,7 @@ if TYPE_CHECKING:  # static analysers and IDEs see ordinary imports
     from .decomposition.aenmf import AENMF
     from .decomposition.convex import ConvexNMF
     from .decomposition.nmf import NMF
+    from .decomposition.unfolded import DeepUnfoldedNMF
     from .deconvolution.estimator import DeSurv, load_model, top_genes
     from .deconvolution.model_file import save_model
     from .deconvolution.nmf_cox import NMFCox

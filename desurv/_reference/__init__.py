@@ -17,6 +17,9 @@ directly, e.g. ``from desurv._reference import cox``):
   Kullback–Leibler residual passes (twins of ``desurv._kernels._aenmf``);
 * ``convex``: the square-root multiplicative update of convex NMF (twin of
   ``desurv._kernels._convex``);
+* ``unfolded``: the deep-unfolded NMF layer passes (forward, backward, supervised residual,
+  penalty gradient), plus the whole network's forward pass and hand-written gradient as
+  printed in METHODS §C.2 (twins of ``desurv._kernels._unfolded``);
 * ``nnls``: batched NNLS column by column (twin of ``desurv._kernels._nnls``);
 * ``cox``: Cox log partial likelihood, gradient, diagonal majorizer, exact Hessian,
   reference coordinate descent, Breslow baseline hazard (twins of ``desurv._kernels._cox``);

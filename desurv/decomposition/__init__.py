@@ -10,6 +10,9 @@ that computes exposures of new samples.
   nonnegative combinations of the samples; Frobenius and Kullback–Leibler).
 - :mod:`desurv.decomposition.aenmf`: :class:`AENMF` (Egendal et al.'s autoencoder NMF:
   V̂ = V·φ(W_enc)·φ(W_dec) trained by full-batch Adam; NNLS exposures of new samples).
+- :mod:`desurv.decomposition.unfolded`: :class:`DeepUnfoldedNMF` (Nasser, Eldar & Sharan's
+  deep-unfolded multiplicative updates; supervised and unsupervised training; exposures of new
+  samples by a forward pass).
 - :mod:`desurv.decomposition._signatures`: signature normalisation and NNLS exposures shared by
   the signature estimators.
 - :mod:`desurv.decomposition._solvers`: the solver functions and the one loss helper.
@@ -21,13 +24,20 @@ from typing import TYPE_CHECKING
 
 from desurv._lazy import lazy_exports
 
-_NAMES = {"AENMF": "aenmf", "NMF": "nmf", "ConvexNMF": "convex", "nnls": "_nnls"}
-__all__ = ["AENMF", "ConvexNMF", "NMF", "nnls"]
+_NAMES = {
+    "AENMF": "aenmf",
+    "ConvexNMF": "convex",
+    "DeepUnfoldedNMF": "unfolded",
+    "NMF": "nmf",
+    "nnls": "_nnls",
+}
+__all__ = ["AENMF", "ConvexNMF", "DeepUnfoldedNMF", "NMF", "nnls"]
 
 if TYPE_CHECKING:
     from ._nnls import nnls
     from .aenmf import AENMF
     from .convex import ConvexNMF
     from .nmf import NMF
+    from .unfolded import DeepUnfoldedNMF
 
-__getattr__, __dir__ = lazy_exports(__name__, _NAMES, ("nmf", "convex", "aenmf"))
+__getattr__, __dir__ = lazy_exports(__name__, _NAMES, ("nmf", "convex", "aenmf", "unfolded"))
