@@ -128,3 +128,104 @@ def test_resolve_shared_data_strings():
         p = coh.X.shape[1]
         np.testing.assert_allclose(coh.X.sum(axis=1), p * (p + 1) / 2)
         assert (coh.X.to_numpy() >= 1).all()
+
+
+# ------------------------------------------------------------ convex NMF and AE-NMF (issue 12)
+FAMILY = {
+    "convex-nmf": ("ConvexNMF", "frobenius"),
+    "convex-nmf-kl": ("ConvexNMF", "kullback-leibler"),
+    "aenmf": ("AENMF", "frobenius"),
+    "aenmf-kl": ("AENMF", "kullback-leibler"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FAMILY))
+def test_convex_and_aenmf_registered_with_benchmark_defaults(name):
+    from desurv.decomposition import AENMF, ConvexNMF
+
+    cls_name, loss = FAMILY[name]
+    cls = {"ConvexNMF": ConvexNMF, "AENMF": AENMF}[cls_name]
+    spec = get_method(name)
+    assert spec.task == "signatures" and not spec.supervised
+    d = spec.defaults
+    # every constructor parameter is declared (so any of them can be overridden), the rank
+    # and the seed are left to the runner, random starts so that seeds differ
+    assert set(d) == set(cls().get_params())
+    assert d["n_components"] is None and d["random_state"] is None and d["init"] == "random"
+    assert d["beta_loss"] == loss
+    assert d["tol"] > 0 and d["max_iter"] >= 1000
+    if cls is AENMF:
+        assert d["constraint"] == "fp-abs"
+    est = spec.factory(**{**d, "n_components": 3, "random_state": 7})
+    assert isinstance(est, cls)
+    assert est.n_components == 3 and est.random_state == 7 and est.beta_loss == loss
+    assert "signature_cosine" in spec.metrics and "consistency" in spec.metrics
+
+
+def test_bench_list_shows_convex_and_aenmf(capsys):
+    from desurv.cli import main
+
+    assert main(["bench", "--list"]) == 0
+    out = capsys.readouterr().out
+    methods = out.split("data sets:")[0]
+    for name in FAMILY:
+        assert f"\n  {name} " in methods
+    assert "ConvexNMF" in methods and "AENMF" in methods
+
+
+@pytest.mark.parametrize("name", sorted(FAMILY))
+def test_convex_and_aenmf_run_through_the_benchmark(name):
+    # a tiny run: 40 samples of the simulated catalogues, two seeds, a fixed number of
+    # iterations (tol=0); Adam needs thousands of steps to shrink the U[0, 1) start to the
+    # data's scale
+    cap = 5000 if name.startswith("aenmf") else 50
+    ms = resolve_dataset("mutsim")
+    small = BenchmarkDataset(
+        "mutsim-small",
+        ms.X.iloc[:40],
+        signatures=ms.signatures,
+        exposures=ms.exposures.iloc[:40],
+    )
+    res = run_benchmark(
+        name,
+        small,
+        seeds=[0, 1],
+        params={name: {"max_iter": cap, "tol": 0.0}},
+        metrics=["signature_cosine", "reconstruction_error", "consistency", "n_iter"],
+    )
+    assert not res.attrs["failed"], res.attrs["failed"]
+    got = res.set_index(["seed", "metric"])["value"]
+    for seed in (0, 1):
+        assert got[(seed, "n_iter")] == cap  # the override reached the estimator
+        cos = got[(seed, "signature_cosine")]
+        assert 0 < cos <= 1 + 1e-12
+        err = got[(seed, "reconstruction_error")]
+        assert 0 < err < 1  # better than the zero factorisation
+    cons = res[res["metric"] == "consistency"]["value"]
+    assert len(cons) == 1 and 0 < float(cons.iloc[0]) <= 1 + 1e-12
+    # the two seeds are two different random starts
+    assert res.loc[res["metric"] == "signature_cosine", "value"].nunique() == 2
+
+
+def test_deep_unfolded_nmf_runs_through_the_benchmark():
+    spec = get_method("deep-unfolded-nmf")
+    from desurv.decomposition import DeepUnfoldedNMF
+
+    assert set(spec.defaults) == set(DeepUnfoldedNMF().get_params())
+    assert spec.defaults["mode"] == "unsupervised" and spec.defaults["init"] == "nmf"
+    ms = resolve_dataset("mutsim")
+    small = BenchmarkDataset(
+        "mutsim-small", ms.X.iloc[:40], signatures=ms.signatures, exposures=ms.exposures.iloc[:40]
+    )
+    res = run_benchmark(
+        "deep-unfolded-nmf",
+        small,
+        seeds=[0],
+        params={"deep-unfolded-nmf": {"max_iter": 20, "early_stopping": False, "tol": 0.0}},
+        metrics=["signature_cosine", "reconstruction_error", "n_iter"],
+    )
+    assert not res.attrs["failed"], res.attrs["failed"]
+    got = res.set_index(["seed", "metric"])["value"]
+    assert got[(0, "n_iter")] == 20
+    assert 0 < got[(0, "signature_cosine")] <= 1 + 1e-12
+    assert 0 < got[(0, "reconstruction_error")] < 1
