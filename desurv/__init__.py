@@ -60,6 +60,7 @@ _LAZY_NAMES = {
     "validate_cohorts": "evaluation.external",
     "write_to_anndata": "_anndata",
     "StepFunction": "survival.functions",
+    "SupervisedNMF": "decomposition.supervised",
 }
 
 # public submodules, reachable as attributes (``desurv.evaluation.matching``) without an import
@@ -104,6 +105,7 @@ __all__ = [
     "validate_cohorts",
     "write_to_anndata",
     "StepFunction",
+    "SupervisedNMF",
     "__version__",
 ]
 
@@ -113,6 +115,7 @@ if TYPE_CHECKING:  # static analysers and IDEs see ordinary imports
     from .decomposition.aenmf import AENMF
     from .decomposition.convex import ConvexNMF
     from .decomposition.nmf import NMF
+    from .decomposition.supervised import SupervisedNMF
     from .decomposition.unfolded import DeepUnfoldedNMF
     from .deconvolution.estimator import DeSurv, load_model, top_genes
     from .deconvolution.model_file import save_model

@@ -17,6 +17,8 @@ directly, e.g. ``from desurv._reference import cox``):
   Kullback–Leibler residual passes (twins of ``desurv._kernels._aenmf``);
 * ``convex``: the square-root multiplicative update of convex NMF (twin of
   ``desurv._kernels._convex``);
+* ``supervised_nmf``: one S-NMF / SS-NMF / PSS-NMF iteration as written, faithful and clean
+  (twin of ``desurv._kernels._supervised_nmf``);
 * ``unfolded``: the deep-unfolded NMF layer passes (forward, backward, supervised residual,
   penalty gradient), plus the whole network's forward pass and hand-written gradient as
   printed in METHODS §C.2 (twins of ``desurv._kernels._unfolded``);

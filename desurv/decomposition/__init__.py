@@ -13,6 +13,8 @@ that computes exposures of new samples.
 - :mod:`desurv.decomposition.unfolded`: :class:`DeepUnfoldedNMF` (Nasser, Eldar & Sharan's
   deep-unfolded multiplicative updates; supervised and unsupervised training; exposures of new
   samples by a forward pass).
+- :mod:`desurv.decomposition.supervised`: :class:`SupervisedNMF` (S-NMF, SS-NMF, PSS-NMF;
+  Tofacchi, Goossens, Gonçalves): signatures with a multinomial logistic head on exposures.
 - :mod:`desurv.decomposition._signatures`: signature normalisation and NNLS exposures shared by
   the signature estimators.
 - :mod:`desurv.decomposition._solvers`: the solver functions and the one loss helper.
@@ -29,15 +31,19 @@ _NAMES = {
     "ConvexNMF": "convex",
     "DeepUnfoldedNMF": "unfolded",
     "NMF": "nmf",
+    "SupervisedNMF": "supervised",
     "nnls": "_nnls",
 }
-__all__ = ["AENMF", "ConvexNMF", "DeepUnfoldedNMF", "NMF", "nnls"]
+__all__ = ["AENMF", "ConvexNMF", "DeepUnfoldedNMF", "NMF", "SupervisedNMF", "nnls"]
 
 if TYPE_CHECKING:
     from ._nnls import nnls
     from .aenmf import AENMF
     from .convex import ConvexNMF
     from .nmf import NMF
+    from .supervised import SupervisedNMF
     from .unfolded import DeepUnfoldedNMF
 
-__getattr__, __dir__ = lazy_exports(__name__, _NAMES, ("nmf", "convex", "aenmf", "unfolded"))
+__getattr__, __dir__ = lazy_exports(
+    __name__, _NAMES, ("nmf", "convex", "aenmf", "unfolded", "supervised")
+)
