@@ -132,3 +132,38 @@ def align_feature_columns(estimator, X):
     if len(cols) == len(names) and set(cols) == set(names) and cols != list(names):
         return X[list(names)]
     return X
+
+
+class SignatureModelMixin:
+    """What the factorisation estimators (X ≈ exposures @ ``components_``) share.
+
+    Put it first among the bases so that its ``__sklearn_tags__`` extends scikit-learn's:
+    ``class NMF(SignatureModelMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin,
+    BaseEstimator)``.
+    """
+
+    def inverse_transform(self, X):
+        """X̂ = exposures @ ``components_``: (n_samples, n_components) -> (n_samples,
+        n_features). A DataFrame in gives a DataFrame out (its index; the fitted feature
+        names as columns, where scikit-learn gives 0..n_features-1), an array an array."""
+        from sklearn.utils.validation import check_is_fitted
+
+        check_is_fitted(self)
+        out = np.asarray(X) @ self.components_
+        if hasattr(X, "iloc") and hasattr(X, "index"):
+            import pandas as pd
+
+            names = getattr(self, "feature_names_in_", None)
+            columns = names if names is not None else range(out.shape[1])
+            return pd.DataFrame(out, index=X.index, columns=columns)
+        return out
+
+    @property
+    def _n_features_out(self):
+        return self.components_.shape[0]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.positive_only = True
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags

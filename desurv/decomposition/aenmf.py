@@ -26,7 +26,12 @@ from sklearn.utils.validation import check_is_fitted, check_non_negative, valida
 from desurv._kernels import _aenmf
 from desurv.exceptions import ConvergenceWarning
 
-from ._signatures import align_feature_columns, nnls_exposures, normalize_signatures
+from ._signatures import (
+    SignatureModelMixin,
+    align_feature_columns,
+    nnls_exposures,
+    normalize_signatures,
+)
 from .nmf import _DTYPES, _loss_name
 
 #: non-negativity schemes (Egendal et al., Suppl. §1.4) -> kernel code
@@ -293,7 +298,7 @@ def _check_number(name, v, low, high=np.inf, *, low_open=False, high_open=False)
         raise ValueError(f"{name} must be a finite number in {lo}{low}, {high}{hi}, got {v!r}")
 
 
-class AENMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class AENMF(SignatureModelMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """AE-NMF: signatures and exposures from a non-negative linear autoencoder.
 
     Egendal et al.'s AE-NMF in scikit-learn orientation. With V = Xᵀ (M features × N
@@ -687,18 +692,3 @@ class AENMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         X = self._validate_X(X, reset=False, dtype=self.components_.dtype)
         return nnls_exposures(self.components_, X)
-
-    def inverse_transform(self, X):
-        """X ≈ exposures @ components_: (n_samples, n_components) -> (n_samples, n_features)."""
-        check_is_fitted(self)
-        return np.asarray(X) @ self.components_
-
-    @property
-    def _n_features_out(self):
-        return self.components_.shape[0]
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.positive_only = True
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        return tags

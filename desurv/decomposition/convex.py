@@ -21,7 +21,12 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from desurv._kernels import _convex, _nmf_mu
 from desurv.exceptions import ConvergenceWarning
 
-from ._signatures import align_feature_columns, nnls_exposures, normalize_signatures
+from ._signatures import (
+    SignatureModelMixin,
+    align_feature_columns,
+    nnls_exposures,
+    normalize_signatures,
+)
 from ._solvers import kl_exposures
 from .nmf import _DTYPES, _loss_name
 
@@ -258,7 +263,9 @@ def _kmeans_start(X, k, random_state):
 
 
 # ----------------------------------------------------------------------------- estimator
-class ConvexNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class ConvexNMF(
+    SignatureModelMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+):
     """Convex NMF: signatures that are nonnegative combinations of the samples.
 
     Model (Ding, Li, Jordan 2010, restricted to V >= 0; Egendal et al. 2024 "C-NMF"): with
@@ -654,27 +661,3 @@ class ConvexNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
             return nnls_exposures(self.components_, X)
         E, _ = kl_exposures(X, self.components_, max_iter=self.max_iter, tol=self.tol)
         return E
-
-    def inverse_transform(self, X):
-        """X̂ = exposures @ components_: map (n_samples, n_components) to (n_samples,
-        n_features). A DataFrame in gives a DataFrame out (its index, the fitted feature
-        names as columns), an array an array."""
-        check_is_fitted(self)
-        out = np.asarray(X) @ self.components_
-        if hasattr(X, "iloc") and hasattr(X, "index"):
-            import pandas as pd
-
-            names = getattr(self, "feature_names_in_", None)
-            columns = names if names is not None else range(out.shape[1])
-            return pd.DataFrame(out, index=X.index, columns=columns)
-        return out
-
-    @property
-    def _n_features_out(self):
-        return self.components_.shape[0]
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.positive_only = True
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        return tags

@@ -19,7 +19,7 @@ from desurv._kernels import _nnls
 from desurv.exceptions import ConvergenceWarning
 
 from ._init import initialize_nmf, resolve_init
-from ._signatures import align_feature_columns
+from ._signatures import SignatureModelMixin, align_feature_columns
 from ._solvers import (
     fit_coordinate_descent,
     fit_multiplicative_update,
@@ -46,7 +46,7 @@ def _loss_name(beta_loss):
         ) from None
 
 
-class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class NMF(SignatureModelMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Non-negative matrix factorisation X ≈ W H, scikit-learn's API, compiled solvers.
 
     Minimises, over W (n_samples, k) >= 0 and H (k, n_features) >= 0,
@@ -439,29 +439,3 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             return np.ascontiguousarray(Wt.T, dtype=dt)
         W, _ = kl_exposures(X, H, max_iter=self.max_iter, tol=self.tol, l1=l1, l2=l2)
         return W
-
-    def inverse_transform(self, X):
-        """X ≈ W H: map exposures W (n_samples, n_components) back to (n_samples, n_features).
-
-        A DataFrame in gives a DataFrame out (its index; the fitted feature names as columns,
-        where scikit-learn gives 0..n_features-1), an array an array.
-        """
-        check_is_fitted(self)
-        out = np.asarray(X) @ self.components_
-        if hasattr(X, "iloc") and hasattr(X, "index"):
-            import pandas as pd
-
-            names = getattr(self, "feature_names_in_", None)
-            columns = names if names is not None else range(out.shape[1])
-            return pd.DataFrame(out, index=X.index, columns=columns)
-        return out
-
-    @property
-    def _n_features_out(self):
-        return self.components_.shape[0]
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.positive_only = True
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        return tags

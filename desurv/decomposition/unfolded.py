@@ -34,7 +34,7 @@ from desurv._kernels import _aenmf, _nnls, _unfolded
 from desurv._validation import align_rows
 from desurv.exceptions import ConvergenceWarning
 
-from ._signatures import align_feature_columns
+from ._signatures import SignatureModelMixin, align_feature_columns
 from .aenmf import _check_number
 from .nmf import _DTYPES
 
@@ -529,7 +529,9 @@ def fit_unfolded(
 
 
 # ----------------------------------------------------------------------------- estimator
-class DeepUnfoldedNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class DeepUnfoldedNMF(
+    SignatureModelMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+):
     """Deep-unfolded NMF: a learned network of multiplicative exposure updates.
 
     Nasser, Eldar & Sharan's deep unfolding of NMF (METHODS.md §C), in scikit-learn
@@ -1114,11 +1116,6 @@ class DeepUnfoldedNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         E *= self.exposure_scale_
         return E
 
-    def inverse_transform(self, X):
-        """X ≈ exposures @ components_: (n_samples, n_components) -> (n_samples, n_features)."""
-        check_is_fitted(self)
-        return np.asarray(X) @ self.components_
-
     def score(self, X, y=None):
         """Negative mean loss (higher is better).
 
@@ -1140,13 +1137,3 @@ class DeepUnfoldedNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         Xv = self._validate_X(X, reset=False, dtype=np.float64)
         R = E @ self.components_.astype(np.float64) - Xv
         return -0.5 * float(np.sum(R * R)) / max(Xv.shape[0], 1)
-
-    @property
-    def _n_features_out(self):
-        return self.components_.shape[0]
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.positive_only = True
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        return tags
