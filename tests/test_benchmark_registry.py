@@ -229,3 +229,21 @@ def test_deep_unfolded_nmf_runs_through_the_benchmark():
     assert got[(0, "n_iter")] == 20
     assert 0 < got[(0, "signature_cosine")] <= 1 + 1e-12
     assert 0 < got[(0, "reconstruction_error")] < 1
+
+
+def test_supervised_nmf_runs_through_the_benchmark():
+    from desurv.decomposition import SupervisedNMF
+
+    spec = get_method("s-nmf")
+    assert spec.task == "classification" and spec.supervised
+    assert set(spec.defaults) == set(SupervisedNMF().get_params())
+    res = run_benchmark(
+        "s-nmf",
+        "mutsim",
+        seeds=[0],
+        n_splits=2,
+        params={"s-nmf": {"max_iter": 2000, "min_iter": 100}},
+    )
+    assert not res.attrs["failed"], res.attrs["failed"]
+    f1 = res[res["metric"] == "f1_macro"]["value"]
+    assert len(f1) == 2 and (f1 > 0.6).all()  # held-out folds, two classes: chance is 0.5

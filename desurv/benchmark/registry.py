@@ -485,6 +485,25 @@ def _deep_unfolded_defaults():
     return params
 
 
+def _supervised_nmf(**params):
+    from desurv.decomposition import SupervisedNMF
+
+    return SupervisedNMF(**params)
+
+
+def _supervised_nmf_defaults():
+    """SupervisedNMF (S-NMF) for a benchmark: every constructor parameter, fewer replicates
+    (3) to keep cells short, ``n_components=None`` so that a data set's true rank is used.
+    Only the supervised mode is registered: the runner gives every training sample its
+    label, so the semi-supervised and pseudo-labelling modes would fit the same problem."""
+    from desurv.decomposition import SupervisedNMF
+
+    params = SupervisedNMF().get_params()
+    params.update(n_components=None, mode="supervised", n_replicates=3, n_jobs=None,
+                  random_state=None)  # fmt: skip
+    return params
+
+
 def _register_builtins():
     register_method(
         "nmf-frobenius",
@@ -561,6 +580,16 @@ def _register_builtins():
         "signatures",
         defaults=_aenmf_defaults("kullback-leibler"),
         description="desurv.decomposition.AENMF, fp-abs, KL divergence, full-batch Adam",
+    )
+    register_method(
+        "s-nmf",
+        _supervised_nmf,
+        "classification",
+        defaults=_supervised_nmf_defaults(),
+        description=(
+            "desurv.decomposition.SupervisedNMF, mode='supervised': NMF with a multinomial "
+            "logistic head on the exposures (Tofacchi, Goossens, Gonçalves)"
+        ),
     )
     register_method(
         "deep-unfolded-nmf",
