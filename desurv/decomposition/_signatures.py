@@ -134,6 +134,47 @@ def align_feature_columns(estimator, X):
     return X
 
 
+def validate_factor_input(estimator, X, *, reset, dtype, name):
+    """X of a factorisation estimator as a C-contiguous float array, checked.
+
+    Columns of a DataFrame are aligned by name on ``transform`` (``reset=False``), then
+    scikit-learn's ``validate_data`` records or checks the feature names and counts. ``dtype``
+    None keeps float32 input float32 and makes anything else float64. NaN, inf, a sum that
+    overflows float64 and negative values are each a ValueError naming the estimator
+    (``name``) and the fix.
+    """
+    from sklearn.utils.validation import validate_data
+
+    if not reset:
+        X = align_feature_columns(estimator, X)
+    X = validate_data(
+        estimator,
+        X,
+        reset=reset,
+        dtype=[np.float64, np.float32],
+        ensure_all_finite=False,
+        ensure_min_samples=1,
+    )
+    if dtype is None:
+        dtype = np.float32 if X.dtype == np.float32 else np.float64
+    X = np.ascontiguousarray(X, dtype=dtype)  # never written to
+    if X.size and not np.isfinite(X.sum(dtype=np.float64)):
+        if np.isnan(X).any():
+            raise ValueError(
+                f"X contains NaN values at {int(np.isnan(X).sum())} entries; {name} needs "
+                "complete data: impute them or drop the samples"
+            )
+        if np.isinf(X).any():
+            raise ValueError(f"X contains inf values; {name} needs finite, nonnegative X")
+        raise ValueError("X is too large: its sum overflows float64; rescale X")
+    if X.size and X.min() < 0:
+        raise ValueError(
+            f"Negative values in data passed to {name} (X): {name} needs X >= 0 (counts or "
+            "proportions); clip or shift it"
+        )
+    return X
+
+
 class SignatureModelMixin:
     """What the factorisation estimators (X ≈ exposures @ ``components_``) share.
 

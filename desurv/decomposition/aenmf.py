@@ -21,16 +21,16 @@ import warnings
 import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted, check_non_negative, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from desurv._kernels import _aenmf
 from desurv.exceptions import ConvergenceWarning
 
 from ._signatures import (
     SignatureModelMixin,
-    align_feature_columns,
     nnls_exposures,
     normalize_signatures,
+    validate_factor_input,
 )
 from .nmf import _DTYPES, _loss_name
 
@@ -525,16 +525,7 @@ class AENMF(SignatureModelMixin, ClassNamePrefixFeaturesOutMixin, TransformerMix
         return loss, _DTYPES[dt]
 
     def _validate_X(self, X, *, reset, dtype):
-        if not reset:
-            X = align_feature_columns(self, X)
-        X = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32])
-        if dtype is None:
-            dtype = np.float32 if X.dtype == np.float32 else np.float64
-        X = np.ascontiguousarray(X, dtype=dtype)
-        if not np.isfinite(X.sum(dtype=np.float64)):
-            raise ValueError("X is too large: its sum overflows float64; rescale X")
-        check_non_negative(X, "AENMF (X)")
-        return X
+        return validate_factor_input(self, X, reset=reset, dtype=dtype, name="AENMF")
 
     def _check_start(self, name, A, shape, dtype):
         A = np.asarray(A)
@@ -678,8 +669,8 @@ class AENMF(SignatureModelMixin, ClassNamePrefixFeaturesOutMixin, TransformerMix
 
         The autoencoder's weights are sample-specific and cannot encode new samples, so the
         exposures solve min_{e >= 0} ‖x - componentsᵀ e‖₂ per sample (the authors' refit),
-        by :func:`desurv.decomposition.nnls`. A DataFrame's columns must carry the fitted
-        feature names in the fitted order (checked as scikit-learn does).
+        by :func:`desurv.decomposition.nnls`. A DataFrame's columns are aligned to the fitted
+        feature names by name (missing or extra names are an error).
 
         Parameters
         ----------

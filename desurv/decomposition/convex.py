@@ -16,16 +16,16 @@ import warnings
 import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from desurv._kernels import _convex, _nmf_mu
 from desurv.exceptions import ConvergenceWarning
 
 from ._signatures import (
     SignatureModelMixin,
-    align_feature_columns,
     nnls_exposures,
     normalize_signatures,
+    validate_factor_input,
 )
 from ._solvers import kl_exposures
 from .nmf import _DTYPES, _loss_name
@@ -461,34 +461,7 @@ class ConvexNMF(
         return loss, update, _DTYPES[dt]
 
     def _validate_X(self, X, *, reset, dtype):
-        if not reset:
-            X = align_feature_columns(self, X)
-        X = validate_data(
-            self,
-            X,
-            reset=reset,
-            dtype=[np.float64, np.float32],
-            ensure_all_finite=False,
-            ensure_min_samples=1,
-        )
-        if dtype is None:
-            dtype = np.float32 if X.dtype == np.float32 else np.float64
-        X = np.ascontiguousarray(X, dtype=dtype)  # never written to
-        if X.size and not np.isfinite(X.sum(dtype=np.float64)):
-            if np.isnan(X).any():
-                raise ValueError(
-                    f"X contains NaN values at {int(np.isnan(X).sum())} entries; ConvexNMF "
-                    "needs complete data: impute them or drop the samples"
-                )
-            if np.isinf(X).any():
-                raise ValueError("X contains inf values; ConvexNMF needs finite, nonnegative X")
-            raise ValueError("X is too large: its sum overflows float64; rescale X")
-        if X.size and X.min() < 0:
-            raise ValueError(
-                "Negative values in data passed to ConvexNMF (X): convex NMF needs X >= 0; "
-                "clip or shift it"
-            )
-        return X
+        return validate_factor_input(self, X, reset=reset, dtype=dtype, name="ConvexNMF")
 
     @staticmethod
     def _check_start(name, A, shape, dtype):

@@ -28,13 +28,13 @@ import warnings
 import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from desurv._kernels import _aenmf, _nnls, _unfolded
 from desurv._validation import align_rows
 from desurv.exceptions import ConvergenceWarning
 
-from ._signatures import SignatureModelMixin, align_feature_columns
+from ._signatures import SignatureModelMixin, validate_factor_input
 from .aenmf import _check_number
 from .nmf import _DTYPES
 
@@ -833,20 +833,7 @@ class DeepUnfoldedNMF(
         return _DTYPES[dt]
 
     def _validate_X(self, X, *, reset, dtype):
-        if not reset:
-            X = align_feature_columns(self, X)
-        X = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32])
-        if dtype is None:
-            dtype = np.float32 if X.dtype == np.float32 else np.float64
-        X = np.ascontiguousarray(X, dtype=dtype)
-        if not np.isfinite(X.sum(dtype=np.float64)):
-            raise ValueError("X is too large: its sum overflows float64; rescale X")
-        if X.size and X.min() < 0:
-            raise ValueError(
-                "Negative values in data passed to DeepUnfoldedNMF (X): the network needs "
-                "X >= 0 (counts or proportions); clip or shift it"
-            )
-        return X
+        return validate_factor_input(self, X, reset=reset, dtype=dtype, name="DeepUnfoldedNMF")
 
     def _resolve_mode(self, y):
         if self.mode == "unsupervised":
