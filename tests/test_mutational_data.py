@@ -128,3 +128,119 @@ def test_simulator_rejects_bad_parameters():
         simulate_catalogues(3, 10, n_classes=3)
     with pytest.raises(ValueError, match="dispersion"):
         simulate_catalogues(3, 10, dispersion=0)
+
+
+# ------------------------------------------------------------ background-signature shift
+# Frozen numbers from the generator BEFORE `background_overlap` existed (pre-extension
+# code, same seeds): they guard the random stream that existing results depend on. Per
+# case: total count, catalogue[0, :5], catalogue[-1, -5:], column-17 total, exposure sum,
+# burden[0], domain of the first 12 samples ("s"/"t"; None without domains).
+_PRE_EXTENSION = {
+    "classes+shift": (
+        dict(signatures=6, n_samples=50, n_classes=2, n_active=3, domain_shift=0.5),
+        11,
+        (138769, [4, 18, 86, 22, 11], [383, 50, 20, 26, 29], 1910),
+        (138754.97622198184, 1527.7036800338021, "ssstttttssss"),
+    ),
+    "nb-counts": (
+        dict(signatures=5, n_samples=40, n_active=2, dispersion=10.0),
+        12,
+        (86827, [0, 3, 19, 7, 16], [28, 14, 3, 6, 2], 5),
+        (87757.07647834388, 1320.1408649706887, None),
+    ),
+    "shift-no-classes": (
+        dict(signatures=5, n_samples=40, n_active=2, domain_shift=0.7),
+        13,
+        (125761, [16, 1, 10, 3, 0], [17, 29, 0, 0, 2], 283),
+        (126091.61224270961, 1927.5509047148255, "sstttsststss"),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(_PRE_EXTENSION))
+def test_full_overlap_keeps_the_pre_extension_stream(case):
+    kw, seed, ints, floats = _PRE_EXTENSION[case]
+    default = simulate_catalogues(**kw, random_state=seed)
+    explicit = simulate_catalogues(**kw, background_overlap=1.0, random_state=seed)
+    pd.testing.assert_frame_equal(default.catalogue, explicit.catalogue)
+    pd.testing.assert_frame_equal(default.exposures, explicit.exposures)
+    np.testing.assert_array_equal(default.burden, explicit.burden)
+    C = explicit.catalogue.to_numpy()
+    assert (int(C.sum()), C[0, :5].tolist(), C[-1, -5:].tolist(), int(C[:, 17].sum())) == ints
+    total, b0, dom = floats
+    assert explicit.exposures.to_numpy().sum() == pytest.approx(total, rel=1e-12)
+    assert explicit.burden[0] == pytest.approx(b0, rel=1e-12)
+    got = None if explicit.domain is None else "".join(x[0] for x in explicit.domain[:12])
+    assert got == dom
+    names = list(explicit.signatures.columns)
+    assert explicit.params["background_overlap"] == 1.0
+    assert explicit.params["source_signatures"] == names == explicit.params["target_signatures"]
+
+
+def _used(exposures, rows):
+    """Names of signatures with a positive exposure in at least one of `rows`."""
+    return set(exposures.columns[(exposures.to_numpy()[rows] > 0).any(axis=0)])
+
+
+def test_disjoint_backgrounds_follow_column_order_and_markers_follow_labels():
+    # K = 8, C = 2 markers, 6 backgrounds Sig3..Sig8; overlap 0 -> source Sig3,5,7, target 4,6,8
+    sim = simulate_catalogues(
+        8, 400, n_classes=2, n_active=3, background_overlap=0.0, random_state=5
+    )
+    assert sim.domain is not None and set(sim.domain) == {"source", "target"}
+    src, tgt = sim.domain == "source", sim.domain == "target"
+    p = sim.params
+    assert p["source_signatures"] == ["Sig1", "Sig2", "Sig3", "Sig5", "Sig7"]
+    assert p["target_signatures"] == ["Sig1", "Sig2", "Sig4", "Sig6", "Sig8"]
+    source_only, target_only = {"Sig3", "Sig5", "Sig7"}, {"Sig4", "Sig6", "Sig8"}
+    assert _used(sim.exposures, tgt).isdisjoint(source_only)
+    assert _used(sim.exposures, src).isdisjoint(target_only)
+    assert source_only <= _used(sim.exposures, src)  # every allowed one is actually used
+    assert target_only <= _used(sim.exposures, tgt)
+    E = sim.exposures.to_numpy()
+    assert ((E > 0).sum(axis=1) == 3).all()
+    for dom in (src, tgt):
+        for c in range(2):
+            rows = E[dom & (sim.labels == c)]
+            assert len(rows) > 0 and (rows[:, c] > 0).all() and (rows[:, 1 - c] == 0).all()
+    np.testing.assert_allclose(sim.exposures.sum(axis=1), sim.burden)
+
+
+def test_partial_overlap_without_classes_shares_leading_columns():
+    # no classes: all 7 are backgrounds; round(0.5 * 7) = 4 shared (Sig1..Sig4, Python round),
+    # then Sig5 source, Sig6 target, Sig7 source
+    sim = simulate_catalogues(
+        7, 300, n_active=2, background_overlap=0.5, target_fraction=0.3, random_state=6
+    )
+    tgt = sim.domain == "target"
+    assert tgt.sum() == 90  # target_fraction respected
+    assert sim.params["source_signatures"] == ["Sig1", "Sig2", "Sig3", "Sig4", "Sig5", "Sig7"]
+    assert sim.params["target_signatures"] == ["Sig1", "Sig2", "Sig3", "Sig4", "Sig6"]
+    used_src, used_tgt = _used(sim.exposures, ~tgt), _used(sim.exposures, tgt)
+    shared = {"Sig1", "Sig2", "Sig3", "Sig4"}
+    assert shared <= used_src and shared <= used_tgt
+    assert used_src == shared | {"Sig5", "Sig7"} and used_tgt == shared | {"Sig6"}
+
+
+def test_background_split_alone_creates_domains_without_shifting_burden():
+    kw = dict(n_active=2, burden_sd=0.0, mean_burden=1500.0, random_state=7)
+    sim = simulate_catalogues(6, 60, background_overlap=0.4, target_fraction=0.25, **kw)
+    assert sim.params["domain_shift"] == 0.0
+    assert (sim.domain == "target").sum() == 15 and (sim.domain == "source").sum() == 45
+    np.testing.assert_allclose(sim.burden, 1500.0)  # no burden shift with domain_shift = 0
+    assert sim.labels is None
+
+
+def test_background_overlap_validation():
+    with pytest.raises(ValueError, match=r"background_overlap must be in \[0, 1\]"):
+        simulate_catalogues(5, 10, background_overlap=1.5)
+    with pytest.raises(ValueError, match=r"background_overlap must be in \[0, 1\]"):
+        simulate_catalogues(5, 10, background_overlap=-0.1)
+    # 3 backgrounds, none shared: source gets 2, target 1, but 2 are needed beside the marker
+    with pytest.raises(ValueError, match=r"target domain 1 background.*needs 2.*raise"):
+        simulate_catalogues(5, 10, n_classes=2, n_active=3, background_overlap=0.0)
+    with pytest.raises(ValueError, match=r"source domain 2 background.*needs 3"):
+        simulate_catalogues(4, 10, n_active=3, background_overlap=0.0)
+    # the same settings are valid once enough backgrounds are shared
+    sim = simulate_catalogues(5, 10, n_classes=2, n_active=3, background_overlap=0.34)
+    assert len(sim.params["target_signatures"]) == 4  # 2 markers + 1 shared + 1 target-only

@@ -250,9 +250,12 @@ class MutationalSimulation:
     labels : ndarray of int of shape (n_samples,) or None
         Class of each sample (``0..n_classes-1``), None when ``n_classes=0``.
     domain : ndarray of str of shape (n_samples,) or None
-        ``"source"`` or ``"target"``, None without ``domain_shift``.
+        ``"source"`` or ``"target"``; None unless ``domain_shift > 0`` or
+        ``background_overlap < 1``.
     params : dict
-        Every setting used.
+        Every setting used, plus ``background_overlap`` and ``source_signatures`` /
+        ``target_signatures``: lists of the signature (column) names available to each
+        domain, markers included (both are all names when there are no domains).
     """
 
     catalogue: pd.DataFrame
@@ -276,16 +279,23 @@ def simulate_catalogues(
     n_classes=0,
     domain_shift=0.0,
     target_fraction=0.5,
+    background_overlap=1.0,
     random_state=None,
 ) -> MutationalSimulation:
     """Simulate mutational catalogues from known signatures.
 
     Generative model, for each sample i:
 
-    1. **Active signatures.** ``n_active`` signatures drawn uniformly without replacement.
-       With ``n_classes = C > 0`` signatures ``0..C-1`` are class markers: a sample of class c
-       (classes balanced, in random order) always has signature c active, never another
-       marker, and ``n_active - 1`` further signatures drawn from the non-markers ``C..K-1``.
+    0. **Domains** (only when ``domain_shift > 0`` or ``background_overlap < 1``): a
+       ``target_fraction`` of the samples, chosen at random, forms the unlabelled-style
+       "target" population, the rest the "source" population.
+    1. **Active signatures.** ``n_active`` signatures drawn uniformly without replacement
+       from the sample's domain's *background* pool (see below; all K signatures when there
+       are no classes and ``background_overlap = 1``). With ``n_classes = C > 0``
+       signatures ``0..C-1`` are class markers: a sample of class c (classes balanced, in
+       random order) always has signature c active, never another marker, and
+       ``n_active - 1`` further signatures drawn from its domain's background pool (a
+       subset of the non-markers ``C..K-1``).
     2. **Proportions** over the active signatures: Dirichlet(``concentration`` · 1); inactive
        signatures get 0.
     3. **Burden** (expected total mutations) ``b_i`` ~ lognormal with mean ``mean_burden``
@@ -302,6 +312,20 @@ def simulate_catalogues(
     Dirichlet parameters are ``concentration · exp(s · d_k)`` for the active signatures
     (``d`` a fixed standard-normal vector over signatures, centred, drawn once per call) and
     its mean burden is ``mean_burden · exp(s)``.
+
+    With ``background_overlap < 1`` the two populations also differ in their *background*
+    signatures while sharing the class markers, as cell lines and tumours do (METHODS.md
+    §A, "domain shift" scenario: labelled cell lines with one set of background signatures,
+    unlabelled tumours with another). The backgrounds are the non-markers ``C..K-1`` (all
+    K signatures when ``n_classes = 0``); with ``nb`` of them, the **first**
+    ``round(background_overlap · nb)`` in column order are shared by both domains and the
+    remaining ones alternate, in column order, source-only, target-only, source-only, ...
+    (so the source gets the extra one when their number is odd). Order the columns of
+    ``signatures`` to choose which signatures are shared or domain-specific. A source
+    sample draws its background signatures uniformly from shared + source-only, a target
+    sample from shared + target-only. With ``background_overlap = 1`` (default) the random
+    stream, hence the output for a given seed, is exactly that of the generator before this
+    option existed.
 
     Parameters
     ----------
@@ -327,7 +351,15 @@ def simulate_catalogues(
     domain_shift : float, default=0.0
         Shift s >= 0 between source and target populations (log-scale, unitless).
     target_fraction : float, default=0.5
-        Fraction of samples in the target population (only with ``domain_shift > 0``).
+        Fraction of samples in the target population (0 < f < 1; only used when domains
+        exist, i.e. ``domain_shift > 0`` or ``background_overlap < 1``). The number of
+        target samples is ``round(target_fraction · n_samples)``.
+    background_overlap : float, default=1.0
+        Fraction in [0, 1] of the background signatures shared by source and target
+        (1 = same backgrounds in both; 0 = disjoint backgrounds). Shared ones are the first
+        ``round(background_overlap · nb)`` background columns; the others alternate
+        source-only / target-only in column order. Each domain must keep at least
+        ``n_active - 1`` (with classes) or ``n_active`` (without) backgrounds.
     random_state : int, Generator or None
         Seed for reproducibility.
 
@@ -338,7 +370,8 @@ def simulate_catalogues(
     Raises
     ------
     ValueError
-        Any parameter outside the ranges above.
+        Any parameter outside the ranges above, or a domain left with too few background
+        signatures for ``n_active``.
     """
     rng = np.random.default_rng(random_state)
     if isinstance(signatures, (int, np.integer)):
@@ -366,6 +399,9 @@ def simulate_catalogues(
         raise ValueError(f"dispersion must be > 0 or None (Poisson), got {dispersion}")
     if domain_shift < 0 or not 0 < target_fraction < 1:
         raise ValueError("need domain_shift >= 0 and 0 < target_fraction < 1")
+    background_overlap = float(background_overlap)
+    if not 0.0 <= background_overlap <= 1.0:
+        raise ValueError(f"background_overlap must be in [0, 1], got {background_overlap}")
     if n_classes:
         if not 2 <= n_classes <= K - 1:
             raise ValueError(f"n_classes must be 0 or in [2, K-1={K - 1}], got {n_classes}")
@@ -377,10 +413,37 @@ def simulate_catalogues(
     elif not 1 <= n_active <= K:
         raise ValueError(f"n_active must be in [1, K={K}], got {n_active}")
 
+    # background pools: first n_shared backgrounds shared, the rest alternate source/target
+    backgrounds = np.arange(n_classes, K)
+    nb = len(backgrounds)
+    n_shared = int(round(background_overlap * nb))
+    rest = backgrounds[n_shared:]
+    pool_source = np.concatenate([backgrounds[:n_shared], rest[0::2]])
+    pool_target = np.concatenate([backgrounds[:n_shared], rest[1::2]])
+    split_backgrounds = background_overlap < 1.0
+    n_drawn = n_active - 1 if n_classes else n_active
+    if split_backgrounds:
+        for name, pool in (("source", pool_source), ("target", pool_target)):
+            if len(pool) < n_drawn:
+                raise ValueError(
+                    f"background_overlap={background_overlap} leaves the {name} domain "
+                    f"{len(pool)} background signature(s) ({n_shared} shared of {nb}), but "
+                    f"n_active={n_active} needs {n_drawn}"
+                    + (f" besides the class marker (n_classes={n_classes})" if n_classes else "")
+                    + "; raise background_overlap, lower n_active or add signatures"
+                )
+    markers = np.arange(n_classes)
+    names = list(W_df.columns)
+    if split_backgrounds:
+        source_names = [names[k] for k in np.concatenate([markers, np.sort(pool_source)])]
+        target_names = [names[k] for k in np.concatenate([markers, np.sort(pool_target)])]
+    else:
+        source_names, target_names = list(names), list(names)
+
     labels = rng.permutation(np.arange(n_samples) % n_classes) if n_classes else None
     d = rng.standard_normal(K)
     d -= d.mean()
-    if domain_shift > 0:
+    if domain_shift > 0 or split_backgrounds:
         n_target = int(round(target_fraction * n_samples))
         domain = np.array(["source"] * (n_samples - n_target) + ["target"] * n_target)
         domain = rng.permutation(domain)
@@ -390,7 +453,12 @@ def simulate_catalogues(
 
     props = np.zeros((n_samples, K))
     for i in range(n_samples):
-        if n_classes:
+        if split_backgrounds:
+            pool = pool_target if is_target[i] else pool_source
+            others = rng.choice(pool, size=n_drawn, replace=False)
+            active = np.concatenate([[labels[i]], others]) if n_classes else others
+            active = active.astype(int)
+        elif n_classes:  # unchanged draws: the random stream of background_overlap=1
             others = rng.choice(np.arange(n_classes, K), size=n_active - 1, replace=False)
             active = np.concatenate([[labels[i]], others]).astype(int)
         else:
@@ -419,6 +487,9 @@ def simulate_catalogues(
         n_classes=n_classes,
         domain_shift=float(domain_shift),
         target_fraction=float(target_fraction),
+        background_overlap=background_overlap,
+        source_signatures=source_names,
+        target_signatures=target_names,
     )
     return MutationalSimulation(
         catalogue=pd.DataFrame(counts.astype(np.int64), index=samples, columns=W_df.index),
