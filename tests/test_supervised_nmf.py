@@ -256,8 +256,8 @@ def test_h_and_b_steps_are_gradient_steps_of_the_objective(normalization, ur):
     lam, lam2, mu = 0.05, 0.01, 0.3
     prob = S._Problem(X, codes, 3, lambda_c=lam, lambda_l2=lam2, mu=mu,
                       normalization=normalization, unlabeled_reg=ur)  # fmt: skip
-    hc, bc, _ = S._coefficients(prob, lab, lam)
-    _, H1, B1, _ = _run(K, (X, Wt, Ht, B, Yt, lab), 1, hc, bc, mu, lam2, False, False)
+    hc, bc, l2, _ = S._coefficients(prob, lab, lam)
+    _, H1, B1, _ = _run(K, (X, Wt, Ht, B, Yt, lab), 1, hc, bc, mu, l2, False, False)
     assert np.all(H1 > 1e-20)  # no floor was hit, the step is the formula
     s = 1.0 if normalization == "faithful" else float(np.sum(X * X))
     WtWH = Ht @ (Wt @ Wt.T)
@@ -451,9 +451,43 @@ def test_predict_score_transform(fitted_pss, cat):
     assert list(est.get_feature_names_out()) == [f"supervisednmf{i}" for i in range(3)]
 
 
-def test_refit_exposures_and_head(fitted_pss, cat):
+def test_clean_refit_is_nnls_exposures_and_the_exact_head(fitted_pss, cat):
+    """Clean refit: exposures_ are the NNLS exposures predict uses, and coef_ minimises the
+    ridge cross-entropy on them (zero gradient, unless rescaled to the clip)."""
     X = cat[0]
     est = fitted_pss
+    np.testing.assert_allclose(est.exposures_, est.transform(X), atol=1e-12)
+    assert np.abs(est.exposures_ @ est.coef_.T).max() <= S.ZCLIP * (1 + 1e-12)
+    assert not (est.history_.stage == "refit").any() and est.refit_n_iter_ > 0
+    on = est.labels_ >= 0
+    Yt = np.eye(len(est.classes_))[est.labels_[on]]
+    shape = est.coef_.shape
+    f, g = S._head_objective(est.coef_.ravel(), est.exposures_[on], Yt, est.lambda_l2, shape)
+    # the clip was not needed here, so the head is the unrescaled optimum
+    assert np.abs(est.exposures_ @ est.coef_.T).max() < S.ZCLIP
+    assert np.abs(g).max() < 1e-5 * max(1.0, f)
+    # and it agrees with scikit-learn's multinomial ridge logistic regression (C = 1/(2λ_L2))
+    from sklearn.linear_model import LogisticRegression
+
+    lr = LogisticRegression(C=1 / (2 * est.lambda_l2), fit_intercept=False, tol=1e-10,
+                            max_iter=10000).fit(est.exposures_[on], est.labels_[on])  # fmt: skip
+    np.testing.assert_allclose(est.coef_, lr.coef_, rtol=1e-3, atol=1e-3 * np.abs(lr.coef_).max())
+
+
+def test_head_gradient_matches_finite_differences():
+    rng = np.random.default_rng(3)
+    H = rng.random((12, 4))
+    Yt = np.eye(3)[rng.integers(0, 3, 12)]
+    b = rng.normal(size=12)
+    f, g = S._head_objective(b, H, Yt, 0.07, (3, 4))
+    g_fd = _fd(lambda a: S._head_objective(a, H, Yt, 0.07, (3, 4))[0], b)
+    np.testing.assert_allclose(g, g_fd, rtol=1e-6, atol=1e-8)
+
+
+def test_faithful_refit_is_the_published_mu_refit(cat):
+    X, y, y_obs, hidden = cat
+    est = _quiet(SupervisedNMF(mode="semi-supervised", normalization="faithful", **FAST).fit,
+                 X, y_obs)  # fmt: skip
     Xp = X / X.sum(axis=1, keepdims=True)
     err_refit = np.linalg.norm(Xp - est.exposures_ @ est.components_)
     err_nnls = np.linalg.norm(Xp - est.transform(X) @ est.components_)
@@ -530,8 +564,8 @@ def test_modes_and_label_markers(cat, mode):
 def test_replicate_is_the_twin_from_the_documented_start(cat, normalization, ur):
     """The estimator's replicate = the NumPy twin from W, H, B ~ U[0, 1) drawn in this order
     from the first PCG64DXSM child of SeedSequence(random_state), with the coefficients and
-    default step of the normalisation (faithful: λ_c/2, 1, 5e-3; clean: λ_c‖X‖²/(2 n_c),
-    1/n_c, 1.0), on the samples' profiles."""
+    default step of the normalisation (faithful: λ_c/2, 1, 5e-3, λ_L2; clean: λ_c‖X‖²/(2 n_c),
+    1/n_c, 1.0, λ_L2/n_c), on the samples' profiles."""
     X, y, y_obs, hidden = cat
     lam, n_it = 0.2, 30
     est = SupervisedNMF(n_components=3, n_replicates=1, check_every=n_it, max_iter=n_it,
@@ -549,11 +583,11 @@ def test_replicate_is_the_twin_from_the_documented_start(cat, normalization, ur)
     lab = np.ones(N) if ur else (~hidden).astype(float)
     n_c = lab.sum()
     if normalization == "faithful":
-        hc, bc, mu = lam / 2, 1.0, 5e-3
+        hc, bc, mu, l2 = lam / 2, 1.0, 5e-3, 1e-4
     else:
-        hc, bc, mu = lam * np.sum(Xp * Xp) / (2 * n_c), 1 / n_c, 1.0
+        hc, bc, mu, l2 = lam * np.sum(Xp * Xp) / (2 * n_c), 1 / n_c, 1.0, 1e-4 / n_c
     hist = np.zeros((n_it, 4))
-    REF.run_block(Xp, Wt, Ht, B, Yt, lab, n_it, hc, bc, mu, 1e-4, True,
+    REF.run_block(Xp, Wt, Ht, B, Yt, lab, n_it, hc, bc, mu, l2, True,
                   normalization == "clean", hist)  # fmt: skip
     np.testing.assert_allclose(est.replicate_components_[0], Wt, rtol=1e-7, atol=1e-12)
     h = est.history_.iloc[0]
@@ -572,7 +606,11 @@ def test_unlabeled_reg_reports_logsumexp(cat):
     h = est.history_
     rep = h[h.stage == "replicate"].unlabeled_reg.to_numpy()
     assert np.all(rep != 0) and rep[-1] < rep[0]
-    assert (h[h.stage == "refit"].unlabeled_reg == 0).all()
+    faithful = _quiet(SupervisedNMF(unlabeled_reg=True, normalization="faithful", **kw).fit,
+                      X, y_obs).history_  # fmt: skip
+    refit = faithful[faithful.stage == "refit"]
+    assert len(refit) and (refit.unlabeled_reg == 0).all()
+    assert (faithful[faithful.stage == "replicate"].unlabeled_reg != 0).all()
     plain = _quiet(SupervisedNMF(**kw).fit, X, y_obs)
     assert (plain.history_.unlabeled_reg == 0).all()
 
