@@ -250,11 +250,13 @@ def objective(X, W, H, beta, surv, prm) -> dict:
 
     F = (1−α)[‖X − WH‖²/(2np) + λ_H‖H‖²/(2nk)] + α[−ℓ(XᵀWβ)/n_event + λP_ξ(β ⊙ sd(XᵀW))]
         + λ_W‖W‖²/(2pk), with sd the sample standard deviation (ddof = 1).
+    Semi-supervised (METHODS.md §F.5): when ``surv`` describes only the first n_L columns
+    of X, the Cox term and sd use X_L = X[:, :n_L]; n in the NMF terms counts all columns.
     """
     p, n = X.shape
     k = W.shape[1]
     resid = X - W @ H
-    Z = X.T @ W
+    Z = _labeled(X, surv).T @ W
     sd = Z.std(axis=0, ddof=1)
     b = beta * sd
     parts = {
@@ -270,6 +272,11 @@ def objective(X, W, H, beta, surv, prm) -> dict:
         + prm.penalty_w * parts["sqnorm_w"]
     )
     return {"loss": float(loss), **{key: float(v) for key, v in parts.items()}}
+
+
+def _labeled(X, surv):
+    """X_L: the columns of the labelled samples (the first ones; all without unlabelled)."""
+    return X[:, : surv.time.shape[0]]
 
 
 def _normalize(W, H, beta):
@@ -295,8 +302,9 @@ def _w_ratio(X, W, H, beta, surv, prm):
     g_nmf = c * (W @ H - X) @ H.T  # the NMF gradient from the residual
     num = c * (X @ H.T)
     if prm.alpha > 0.0:
-        g = surv.gradient(X.T @ W @ beta)  # ∂ℓ/∂η
-        g_cox = np.outer(X @ g, beta)
+        XL = _labeled(X, surv)
+        g = surv.gradient(XL.T @ W @ beta)  # ∂ℓ/∂η of the labelled samples
+        g_cox = np.outer(XL @ g, beta)
         ratio = (np.linalg.norm(g_nmf) + 1e-12) / (np.linalg.norm(g_cox) + 1e-12)
         num = num + prm.alpha * min(ratio, prm.ratio_clamp) * g_cox
     den = c * (W @ (H @ H.T)) + (prm.penalty_w / (p * k)) * W
@@ -324,8 +332,9 @@ def _cox_refit(X, W, beta, surv, prm, max_iter):
     """Elastic-net Cox on the standardised projections Z = XᵀW, warm started at β·sd.
 
     Returns (β on the original scale, finite). Components with sd ≤ 1e-12 get β = 0.
+    Only the labelled samples' projections enter.
     """
-    Z = X.T @ W
+    Z = _labeled(X, surv).T @ W
     sd = Z.std(axis=0, ddof=1)
     keep = sd > 1e-12
     new = np.zeros(W.shape[1])
@@ -354,11 +363,17 @@ def _beta_step(X, W, H, beta, surv, prm):
 
 
 # ------------------------------------------------------------------------------ the fit
-def _check(X, time, event, W0, H0, beta0, ties):
+def _check(X, time, event, W0, H0, beta0, ties, X_unlabeled=None):
     X = np.asarray(X, dtype=np.float64)
     if X.ndim != 2 or np.any(~np.isfinite(X)) or np.any(X < 0):
         raise ValueError("X must be a finite, nonnegative 2-D array (genes × samples)")
     p, n = X.shape
+    n_u = 0
+    if X_unlabeled is not None:
+        XU = np.asarray(X_unlabeled, dtype=np.float64)
+        if XU.ndim != 2 or XU.shape[0] != p or np.any(~np.isfinite(XU)) or np.any(XU < 0):
+            raise ValueError(f"X_unlabeled must be a finite, nonnegative array ({p}, n_unlabeled)")
+        n_u = XU.shape[1]
     time = np.asarray(time, dtype=np.float64)
     event = np.asarray(event, dtype=np.float64)
     if time.shape != (n,) or event.shape != (n,):
@@ -368,8 +383,8 @@ def _check(X, time, event, W0, H0, beta0, ties):
     W0 = np.array(W0, dtype=np.float64)
     H0 = np.array(H0, dtype=np.float64)
     k = W0.shape[1] if W0.ndim == 2 else -1
-    if W0.shape != (p, k) or H0.shape != (k, n):
-        raise ValueError(f"W0 must have shape ({p}, k) and H0 shape (k, {n}); got "
+    if W0.shape != (p, k) or H0.shape != (k, n + n_u):
+        raise ValueError(f"W0 must have shape ({p}, k) and H0 shape (k, {n + n_u}); got "
                          f"{W0.shape} and {H0.shape}")  # fmt: skip
     beta0 = np.zeros(k) if beta0 is None else np.array(beta0, dtype=np.float64)
     if beta0.shape != (k,):
@@ -387,6 +402,7 @@ def fit_desurv_reference(
     H0,
     beta0=None,
     *,
+    X_unlabeled=None,
     alpha=0.5,
     penalty=0.1,
     l1_ratio=0.5,
@@ -411,6 +427,8 @@ def fit_desurv_reference(
     DESIGN.md §2): per iteration the multiplicative H update, the balanced W step with
     backtracking on θ, the elastic-net Cox β step (skipped when α = 0), then a stop when
     |F − F_prev|/|F_prev| ≤ ``tol``; β is refitted once more on the final W.
+    With ``X_unlabeled`` it is semi-supervised DeSurv (METHODS.md §F.5): those samples enter
+    the NMF terms (normalised by all n + n_unlabeled samples) and H only.
 
     Parameters
     ----------
@@ -419,10 +437,12 @@ def fit_desurv_reference(
     time, event : array-like of shape (n_samples,)
         Follow-up times and event indicators (0/1), at least one event.
     W0 : array-like of shape (n_genes, k)
-    H0 : array-like of shape (k, n_samples)
-        Nonnegative start, samples in input order.
+    H0 : array-like of shape (k, n_samples + n_unlabeled)
+        Nonnegative start, samples in input order (those of X, then those of X_unlabeled).
     beta0 : array-like of shape (k,), optional
         Start of β (default zeros).
+    X_unlabeled : array-like of shape (n_genes, n_unlabeled), optional
+        Samples without follow-up (semi-supervised DeSurv).
     alpha, penalty, l1_ratio, penalty_w, penalty_h : float
         α, λ, ξ, λ_W, λ_H.
     max_iter, tol : int, float
@@ -440,8 +460,8 @@ def fit_desurv_reference(
     Returns
     -------
     dict
-        ``W`` (n_genes, k), ``H`` (k, n_samples, input order), ``beta`` (k,), ``history``
-        (dict of arrays per iteration, the fields of ``desurv.fit_desurv``), ``n_iter``,
+        ``W`` (n_genes, k), ``H`` (k, n_samples + n_unlabeled, input order), ``beta`` (k,),
+        ``history`` (dict of arrays per iteration, the fields of ``desurv.fit_desurv``), ``n_iter``,
         ``converged`` and ``objective`` (F and its components after the final refit).
 
     Raises
@@ -449,15 +469,19 @@ def fit_desurv_reference(
     ValueError
         X negative or non-finite, shapes that do not match, no event, unknown ``ties``.
     """
-    X, time, event, W, H, beta = _check(X, time, event, W0, H0, beta0, ties)
+    X, time, event, W, H, beta = _check(X, time, event, W0, H0, beta0, ties, X_unlabeled)
     prm = _Params(float(alpha), float(penalty), float(l1_ratio), float(penalty_w),
                   float(penalty_h), float(theta0), float(rho), int(max_backtracks),
                   float(ratio_clamp), float(beta_tol), int(beta_max_iter),
                   int(beta_max_iter_final))  # fmt: skip
     # samples sorted by time once (stable: tied times keep input order) for the risk sets
-    order = np.argsort(time, kind="stable")
+    t_order = np.argsort(time, kind="stable")
+    order = t_order
+    if X_unlabeled is not None:  # unlabelled samples after the sorted labelled ones
+        X = np.hstack([X, np.asarray(X_unlabeled, dtype=np.float64)])
+        order = np.concatenate([t_order, np.arange(t_order.size, X.shape[1])])
     X, H = X[:, order], H[:, order]
-    surv = SortedSurvival(time[order], event[order], efron=ties == "efron")
+    surv = SortedSurvival(time[t_order], event[t_order], efron=ties == "efron")
 
     W, H, beta = _normalize(W, H, beta)
     hist = {name: [] for name in HISTORY_FIELDS}

@@ -19,6 +19,14 @@ most ε·Σ|X| per entry, ~1e-12 relative) is not propagated into Z, and Z and W
 recomputed exactly every ``refresh_every`` iterations and at the end, so rounding cannot
 accumulate. Products are taken as ``X.T @ V`` (n × k outputs) because OpenBLAS does that
 about 1.6x faster than ``V.T @ X`` for a C-ordered X and small k.
+
+Semi-supervised DeSurv (METHODS.md §F.5): the columns of X are the n_L labelled samples
+(sorted by time) followed by the n_U unlabelled ones, and only ``time``/``event`` of the
+labelled samples are given. Everything of the NMF part (H update, W numerator and
+denominator, ‖X − WH‖², ‖H‖², the normalisation by n = n_L + n_U) runs over all n columns;
+the Cox part (η, ℓ, g, β, sd(Z)) over the first n_L rows of Z only, as views. The Cox gradient
+term X·g of the fused product X·[Hᵀ | g] uses g padded with zeros for the unlabelled columns,
+which is X_L·g. With n_U = 0 the views are the whole arrays: the same code, bit for bit.
 """
 
 from __future__ import annotations
@@ -113,6 +121,10 @@ class LoopResult(FittedFactors):
 class _Problem:
     """Data of one fit in solver layout: X (p × n) with samples sorted by time.
 
+    Semi-supervised (METHODS.md §F.5): when ``time_sorted`` and ``event_sorted`` are shorter
+    than n, they belong to the first ``n_labeled = len(time_sorted)`` columns of X (sorted by
+    time) and the remaining columns are unlabelled samples, which enter the NMF terms only.
+
     X may be float64 or float32. With float32 only the two products with X run in single
     precision (BLAS sgemm, half the memory traffic); their (small) results and all other
     state — W, H, β, Z, the objective — stay float64.
@@ -124,6 +136,10 @@ class _Problem:
         self.x_sq = float(np.einsum("ij,ij->", X_sorted, X_sorted, dtype=np.float64))
         self.time = time_sorted
         self.event = event_sorted
+        # labelled samples: the first n_labeled columns (all of them in plain DeSurv)
+        self.n_labeled = int(time_sorted.shape[0])
+        if not (event_sorted.shape[0] == self.n_labeled <= self.n):
+            raise ValueError("time/event must describe the first columns of X (internal error)")
         self.n_event = float(event_sorted.sum())
         self.prm = params
         self.efron = params.ties == "efron"
@@ -167,7 +183,12 @@ class _Problem:
         out[...] = r32
         return out
 
+    def labeled(self, A):
+        """View of the labelled samples' rows of an (n, ...) array (all rows when n_U = 0)."""
+        return A[: self.n_labeled]
+
     def loglik(self, eta) -> float:
+        """Cox log partial likelihood ℓ of the labelled samples' η (n_labeled,)."""
         return _cox.cox_loglik(eta, self.time, self.event, self.efron)
 
     def penalty_beta(self, beta, sd) -> float:
@@ -182,7 +203,7 @@ class _Problem:
 
     def objective_terms(self, cross, gram, h_sq, w_sq, loglik, pen_b, k) -> Objective:
         prm = self.prm
-        n, p = self.n, self.p
+        n, p = self.n, self.p  # n counts every sample, unlabelled ones included (§F.5)
         nmf = (self.x_sq - 2.0 * cross + gram) / (2.0 * n * p)
         pen_h = h_sq / (2.0 * n * k)
         pen_w = w_sq / (2.0 * p * k)
@@ -210,16 +231,18 @@ class _Problem:
         if parts is None:
             parts = self.nmf_parts(Z, W, H)
         if loglik is None:
-            loglik = self.loglik(Z @ beta)
+            loglik = self.loglik(self.labeled(Z) @ beta)
         return self.objective(*parts, loglik, beta, sd, W.shape[1])
 
     def beta_step(self, Z, beta, max_iter):
         """Elastic-net Cox on standardised Z (n × k) (DESIGN.md §2 step 3; see ``solve`` below).
 
+        Only the labelled rows of Z enter (β on Z_L, METHODS.md §F.5); mean and sd are theirs.
         Returns (beta, mean_z, sd_z, finite). The warm start is β·sd on the standardised scale;
         the reference convention passes the original-scale β unchanged (its known slip).
         """
         prm = self.prm
+        Z = self.labeled(Z)
         n, k = Z.shape
         mean, sd = np.empty(k), np.empty(k)
         Zs = np.empty((n, k), order="F")
@@ -285,6 +308,8 @@ def run_loop(
     """
     prm = prob.prm
     p, n = prob.p, prob.n
+    nl = prob.n_labeled  # labelled samples: the first nl columns (nl == n without unlabelled)
+    semi = nl < n
     k = W.shape[1]
     W = np.ascontiguousarray(W.T)  # transposed layout (k, p): gene passes are contiguous
     alpha = prm.alpha
@@ -292,6 +317,9 @@ def run_loop(
     ridge_h = prm.penalty_h * p / k
     ridge_w = prm.penalty_w / (p * k)
     by_numerator = prm.balance == "numerator"
+    # the trial kernel's sd runs over all rows of Z; with unlabelled samples it is redone below
+    # on the labelled rows (the reference convention keeps a stale sd either way)
+    trial_sd = not prm.reference and not semi
 
     # The reference normalises W at the start without rescaling β (harmless there: β0 = 0).
     if prm.reference:
@@ -301,11 +329,12 @@ def run_loop(
     Z = prob.project(W)  # (n, k) = XᵀW, carried from iteration to iteration
     WtW = W @ W.T  # carried too
     sd = np.empty(k)
-    _nmf.col_sd(Z, sd)
-    mean = Z.mean(axis=0)
+    _nmf.col_sd(Z[:nl], sd)  # sd(Z_L): the Cox part sees the labelled samples only
+    mean = Z[:nl].mean(axis=0)
 
     # work buffers, allocated once
     HG = np.empty((k + 1, n))  # [H; g], the right operand of X·[Hᵀ | g]
+    HG[k, nl:] = 0.0  # g of unlabelled samples: X·g is then X_L·g_L
     XM = np.empty((k + 1, p))  # (X·[Hᵀ | g])ᵀ
     V = np.empty((k, p))
     B = np.empty((n, k))
@@ -316,8 +345,8 @@ def run_loop(
     WV = np.empty((k, k))
     VV = np.empty((k, k))
     sd_t = np.empty(k)
-    grad = np.empty(n)
-    weight = np.empty(n)
+    grad = np.empty(nl)
+    weight = np.empty(nl)
     h_row_sq = np.empty(k)
     eta_t = np.empty(n)
 
@@ -331,13 +360,13 @@ def run_loop(
         HHt = _nmf.update_h(H, Z, WtW, ridge_h, EPS)
 
         # ---- W: balanced multiplicative step with backtracking on θ ----
-        eta = Z @ beta
+        eta = Z[:nl] @ beta
         loglik0 = _cox.cox_stats(eta, prob.time, prob.event, grad, weight, prob.efron)
         parts = _nmf.base_terms(Z, H, WtW, HHt, h_row_sq)
         L0 = prob.objective(*parts, loglik0, beta, sd, k).loss
         loglik_cur = loglik0  # ℓ at the current (W, β), kept up to date below
         HG[:k] = H
-        HG[k] = grad
+        HG[k, :nl] = grad
         prob.times(HG, XM)
         _nmf.w_direction(
             W, XM, beta, HHt, c_nmf, ridge_w, alpha, prm.ratio_clamp, EPS, V, WV, VV, by_numerator
@@ -352,9 +381,12 @@ def run_loop(
             # we use the true sd of the trial's projections (scale cancels)
             cross, gram, h_sq, w_sq, pen_b = _nmf.trial_terms(
                 Z, B, theta, H, beta, WtW, WV, VV, HHt, h_row_sq, prm.l1_ratio, sd,
-                not prm.reference, Zt, eta_t, sd_t, tnorm,
+                trial_sd, Zt, eta_t, sd_t, tnorm,
             )  # fmt: skip
-            loglik = prob.loglik(eta_t)
+            if semi and not prm.reference:  # sd of the labelled rows only (the kernel's: all)
+                _nmf.col_sd(Zt[:nl], sd_t)
+                pen_b = prob.penalty_beta(beta, sd_t)
+            loglik = prob.loglik(eta_t[:nl])
             L = prob.objective_terms(cross, gram, h_sq, w_sq, loglik, pen_b, k).loss
             if np.isfinite(L) and L <= L0:
                 accepted = True

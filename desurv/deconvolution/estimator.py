@@ -11,6 +11,8 @@ raises ``sklearn.exceptions.NotFittedError`` before ``fit`` and declares its nee
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -18,8 +20,11 @@ from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.validation import check_is_fitted
 
 from desurv._validation import (
+    _obs_column,
+    _pick_fields,
     check_hyperparameter_types,
     check_scale,
+    check_time_event,
     check_values,
     columns_for_model,
     extract_X,
@@ -28,7 +33,7 @@ from desurv._validation import (
     survival_tags,
 )
 from desurv.deconvolution.model_file import read_model_file, save_model
-from desurv.deconvolution.solver import HISTORY_FIELDS, fit_desurv
+from desurv.deconvolution.solver import HISTORY_FIELDS, _survival_columns, fit_desurv
 
 __all__ = ["DeSurv", "top_genes"]
 
@@ -78,6 +83,134 @@ def check_rank_input(Xa, what="X"):
 def _obs(X):
     """``adata.obs`` of AnnData input (where string ``time=``/``event=`` are looked up)."""
     return X.obs if is_anndata(X) else None
+
+
+def _raw_time_event(y, time, event, obs):
+    """(time, event) as given, before validation, or None when they cannot be told apart.
+
+    Only used to find NaN times (unlabelled samples); everything else is left to
+    :func:`desurv._validation.survival_from_y`, which gives the usual messages.
+    """
+    if y is not None:
+        if time is not None or event is not None:
+            return None
+        if hasattr(y, "columns") and hasattr(y, "dtypes"):  # pandas DataFrame
+            names = list(y.columns)
+            cols = [y[c].to_numpy() for c in names]
+        else:
+            arr = np.asarray(y)
+            if arr.dtype.names is None:
+                return None
+            names = list(arr.dtype.names)
+            cols = [arr[c] for c in names]
+        if not any(c.dtype.kind == "f" and np.isnan(c).any() for c in cols):
+            return None
+        # the roles are decided as survival_from_y does, with NaN read as 0 (a NaN event of an
+        # unlabelled sample must not turn the event column into a non-indicator)
+        filled = [np.where(np.isnan(c), 0.0, c) if c.dtype.kind == "f" else c for c in cols]
+        try:
+            ev, ti = _pick_fields(names, filled, "y")
+        except ValueError:
+            return None
+        return cols[names.index(ti)], cols[names.index(ev)]
+    if time is None or event is None:
+        return None
+    return _obs_column(time, obs, "time"), _obs_column(event, obs, "event")
+
+
+def survival_with_unlabeled(y=None, time=None, event=None, *, n_samples=None, obs=None):
+    """Survival target in which a NaN time marks an unlabelled sample (semi-supervised fit).
+
+    Accepts every form of :func:`desurv._validation.survival_from_y`; without NaN times the
+    result is exactly its result (with ``min_events=2``).
+
+    Convention: a sample whose time is NaN has no follow-up (e.g. expression from another
+    cohort, or a label hidden on purpose): it enters the NMF term only. Its event must be
+    0/False or NaN (an event without a time is an error). At least 2 events among the
+    labelled samples.
+
+    Returns
+    -------
+    time : ndarray of float64 of shape (n_samples,)
+        NaN for unlabelled samples.
+    event : ndarray of bool of shape (n_samples,)
+        False for unlabelled samples.
+
+    Raises
+    ------
+    ValueError
+        As :func:`survival_from_y`; an unlabelled sample with event 1; fewer than 2 labelled
+        samples or events.
+    """
+    raw = _raw_time_event(y, time, event, obs)
+    t = None if raw is None else np.asarray(raw[0])
+    if t is None or not (t.ndim == 1 and t.dtype.kind == "f" and np.isnan(t).any()):
+        return survival_from_y(y, time, event, n_samples=n_samples, obs=obs, min_events=2)
+    n = t.shape[0] if n_samples is None else n_samples
+    time_l, event_l, labeled = _survival_columns(t, raw[1], n)
+    if time_l.shape[0] < 2:
+        raise ValueError(
+            f"only {time_l.shape[0]} labelled sample(s) (time not NaN): at least 2 are "
+            "required to fit a survival model"
+        )
+    check_time_event(time_l, event_l, min_events=2)
+    time_full = np.full(n, np.nan)
+    time_full[labeled] = time_l
+    event_full = np.zeros(n, dtype=bool)
+    event_full[labeled] = event_l
+    return time_full, event_full
+
+
+def _unlabeled_matrix(X_unlabeled, names, n_genes, layer):
+    """X_unlabeled (samples × genes) as float64 with the genes of X in X's order.
+
+    With gene names on both sides the genes are matched by name (same set, any order);
+    otherwise by position (with a warning when only one side has names).
+    """
+    u_layer = layer if is_anndata(X_unlabeled) else None
+    shape = np.shape(X_unlabeled) if not is_anndata(X_unlabeled) else X_unlabeled.shape
+    if len(shape) == 2 and shape[0] == 0:  # no unlabelled sample (extract_X rejects it)
+        cols = X_unlabeled.var_names if is_anndata(X_unlabeled) else None
+        if isinstance(X_unlabeled, pd.DataFrame):
+            cols = X_unlabeled.columns
+        u_names = None if cols is None else np.asarray(pd.Index(cols).astype(str), dtype=object)
+        values, samples = np.empty(shape), None
+    else:
+        values, u_names, samples = extract_X(X_unlabeled, "X_unlabeled", layer=u_layer)
+    if names is not None and u_names is not None:
+        have, want = pd.Index(u_names), pd.Index(names)
+        missing, extra = want.difference(have), have.difference(want)
+        if len(missing) or len(extra):
+            parts = []
+            if len(missing):
+                parts.append(
+                    f"lacks {len(missing)} of X's genes (e.g. {', '.join(map(str, missing[:5]))})"
+                )
+            if len(extra):
+                parts.append(
+                    f"has {len(extra)} genes that X does not have (e.g. "
+                    f"{', '.join(map(str, extra[:5]))})"
+                )
+            raise ValueError(
+                f"X_unlabeled {' and '.join(parts)}: it must have the same genes as X (any "
+                "order); select them (e.g. X_unlabeled[X.columns]) or align both cohorts "
+                "first (desurv.preprocessing.align_genes)"
+            )
+        values = values[:, have.get_indexer(want)]
+    elif (names is None) != (u_names is None):
+        side = "X" if u_names is None else "X_unlabeled"
+        warnings.warn(
+            f"only {side} has gene names: the genes of X_unlabeled are matched to those of X "
+            "by position",
+            UserWarning,
+            stacklevel=3,
+        )
+    if values.shape[1] != n_genes:
+        raise ValueError(
+            f"X_unlabeled has {values.shape[1]} genes but X has {n_genes}: both are samples × "
+            "genes with the same genes"
+        )
+    return check_values(values, "X_unlabeled", samples=samples, features=names)
 
 
 def _with_layer(X, layer):
@@ -193,7 +326,13 @@ class DeSurv(TransformerMixin, BaseEstimator):
     coef_ : ndarray of shape (n_components,)
         Cox coefficients β on the scale of Z = XW.
     mean_z_, sd_z_ : ndarray of shape (n_components,)
-        Mean and standard deviation of the training projections.
+        Mean and standard deviation of the (labelled) training projections.
+    H_unlabeled_ : ndarray of shape (n_components, n_unlabeled_extra)
+        Exposures of the rows of ``X_unlabeled`` in :meth:`fit`, in input order
+        ((k, 0) without it).
+    n_labeled_, n_unlabeled_ : int
+        Training samples with follow-up (in the Cox term) and without (NMF term only: rows
+        of X whose time is NaN plus the rows of ``X_unlabeled``).
     n_iter_ : int
     converged_ : bool
     loss_history_ : pandas.DataFrame
@@ -222,6 +361,15 @@ class DeSurv(TransformerMixin, BaseEstimator):
     see :func:`desurv._validation.check_scale`). The survival target ``y`` is a structured
     array with one bool and one float field (any names, as scikit-survival's data sets) or a
     two-column DataFrame.
+
+    Semi-supervised DeSurv (METHODS.md §F.5): samples without follow-up enter the NMF term
+    and H only, the Cox term uses the labelled samples, and the NMF term is normalised by
+    all samples (see :func:`desurv.fit_desurv`). Give them as ``fit(X, y,
+    X_unlabeled=X_u)`` (same genes as X, matched by name for DataFrames), or mark rows of X
+    as unlabelled with a NaN time in ``y`` (their event 0/False or NaN). With none, the fit
+    is plain DeSurv, bit for bit. :meth:`transform` and :meth:`predict` are unchanged (they
+    use W and β); ``mean_z_``, the baseline hazard and ``n_events_`` come from the labelled
+    samples.
 
     Examples
     --------
@@ -291,6 +439,7 @@ class DeSurv(TransformerMixin, BaseEstimator):
         X,
         y=None,
         *,
+        X_unlabeled=None,
         time=None,
         event=None,
         W_init=None,
@@ -312,13 +461,21 @@ class DeSurv(TransformerMixin, BaseEstimator):
             field (time), whatever their names (:func:`desurv.make_survival_y`,
             ``sksurv.util.Surv``, scikit-survival's data sets), or a two-column DataFrame
             (see :func:`desurv._validation.survival_from_y`). Alternatively pass ``time=``
-            and ``event=``.
+            and ``event=``. A NaN time marks an unlabelled sample (no follow-up; its event
+            must be 0/False or NaN): it enters the NMF term only (semi-supervised DeSurv).
+        X_unlabeled : array-like, DataFrame or AnnData of shape (n_unlabeled, n_genes), optional
+            Expression of extra samples without follow-up (e.g. another cohort), transformed
+            like X: semi-supervised DeSurv (METHODS.md §F.5). With gene names on both X and
+            X_unlabeled the genes are matched by name (the same set of genes, any order);
+            otherwise by position. Their exposures are stored in ``H_unlabeled_``. With
+            zero rows the fit is plain DeSurv.
         time, event : array-like of shape (n_samples,) or str, optional
             Instead of ``y``. With AnnData X, a string names a column of ``adata.obs``
             (e.g. ``fit(adata, time="os_time", event="os_event")``).
         W_init, H_init, beta_init : ndarray, optional
             Custom start (only with ``init="custom"``), paper orientation: W_init
-            (n_genes, k), H_init (k, n_samples), beta_init (k,).
+            (n_genes, k), H_init (k, n_samples + n_unlabeled) (columns: the rows of X, then
+            those of ``X_unlabeled``), beta_init (k,).
         callback : callable(iteration, objective), optional
             Called after each iteration of the final run (e.g. for progress bars).
         init_callback : callable(start, score), optional
@@ -340,17 +497,20 @@ class DeSurv(TransformerMixin, BaseEstimator):
             Bad X (sparse, complex/bool/non-numeric, duplicated gene names, negative, NaN;
             all zero, every gene constant, or values that overflow/underflow float64
             products), bad survival data (not survival data, mismatched length, fewer than
-            2 events), a hyperparameter of the wrong type (e.g. ``alpha="0.5"``),
-            k too large, or a custom start with ``init="random"`` (and vice versa).
+            2 events or labelled samples, an event without a time), a bad ``X_unlabeled``
+            (other genes, negative or NaN values), a hyperparameter of the wrong type (e.g.
+            ``alpha="0.5"``), k too large, or a custom start with ``init="random"`` (and
+            vice versa).
         """
         check_hyperparameter_types(
             self, reals=_REAL_PARAMS, ints=_INT_PARAMS, optional_ints=("n_threads",)
         )
         Xa, names = _as_matrix(X, layer=layer)
         check_scale(Xa)
-        time_, event_ = survival_from_y(
-            y, time, event, n_samples=Xa.shape[0], obs=_obs(X), min_events=2
-        )
+        time_, event_ = survival_with_unlabeled(y, time, event, n_samples=Xa.shape[0], obs=_obs(X))
+        XU = None
+        if X_unlabeled is not None:
+            XU = _unlabeled_matrix(X_unlabeled, names, Xa.shape[1], layer)
         if self.init not in ("random", "custom"):
             raise ValueError(f"init must be 'random' or 'custom', got {self.init!r}")
         custom = W_init is not None or H_init is not None or beta_init is not None
@@ -363,6 +523,7 @@ class DeSurv(TransformerMixin, BaseEstimator):
             time_,
             event_,
             self.n_components,
+            X_unlabeled=None if XU is None else XU.T,
             alpha=self.alpha,
             penalty=self.penalty,
             l1_ratio=self.l1_ratio,
@@ -388,7 +549,11 @@ class DeSurv(TransformerMixin, BaseEstimator):
         )
         self._set_fitted(res, Xa.shape[1], names)
         self.fit_layer_ = layer if is_anndata(X) else None
-        self._fit_baseline(Xa, time_, event_)
+        labeled = ~np.isnan(time_)
+        if labeled.all():
+            self._fit_baseline(Xa, time_, event_)
+        else:  # the baseline hazard comes from the labelled samples
+            self._fit_baseline(Xa[labeled], time_[labeled], event_[labeled])
         return self
 
     def _set_fitted(self, res, n_features, names):
@@ -404,6 +569,9 @@ class DeSurv(TransformerMixin, BaseEstimator):
         self.loss_history_ = hist
         self.objective_ = dict(res.objective)
         self.init_scores_ = res.init_scores
+        self.H_unlabeled_ = res.H_unlabeled
+        self.n_labeled_ = int(res.n_labeled)
+        self.n_unlabeled_ = int(res.n_unlabeled)
         self.n_features_in_ = int(n_features)
         if names is not None:
             self.feature_names_in_ = names
@@ -816,7 +984,7 @@ class DeSurv(TransformerMixin, BaseEstimator):
         text = format_summary(
             table,
             model=" ".join(repr(self).split()),
-            n_samples=self.H_.shape[1],
+            n_samples=getattr(self, "n_labeled_", self.H_.shape[1]),
             n_events=getattr(self, "n_events_", None),
             ties=self.ties,
             alpha=float(self.alpha),

@@ -14,8 +14,11 @@ written without pickling, holding
   ``desurv_version``, ``params`` (constructor parameters), ``n_iter``, ``converged``,
   ``n_features_in``, ``objective``, ``preprocessing`` (a
   :meth:`desurv.preprocessing.Preprocessor.to_dict` dictionary, or null) and, when the model
-  has it, ``n_events`` (attribute ``n_events_``) and ``fit_layer`` (the AnnData layer of
-  the fit, attribute ``fit_layer_``; absent means ``.X``).
+  has it, ``n_events`` (attribute ``n_events_``), ``n_labeled`` and ``n_unlabeled``
+  (semi-supervised fits, attributes ``n_labeled_``, ``n_unlabeled_``) and ``fit_layer`` (the
+  AnnData layer of the fit, attribute ``fit_layer_``; absent means ``.X``).
+* ``H_unlabeled`` (k × n_unlabeled, attribute ``H_unlabeled_``): exposures of the
+  unlabelled samples of a semi-supervised fit, when the model has them.
 
 Everything a fitted :class:`~desurv.DeSurv` holds round-trips exactly.
 
@@ -48,7 +51,13 @@ _CHUNK = 1 << 20  # bytes read at a time from a member
 _MAX_MEMBERS = 10_000
 _HISTORY_PREFIX = "history__"
 _REQUIRED_ARRAYS = ("W", "H", "coef", "mean_z", "sd_z", "init_scores")
-_OPTIONAL_ARRAYS = ("feature_names", "baseline_time", "baseline_cumhaz", "coef_covariance")
+_OPTIONAL_ARRAYS = (
+    "feature_names",
+    "baseline_time",
+    "baseline_cumhaz",
+    "coef_covariance",
+    "H_unlabeled",
+)
 _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 # array kinds a model file may hold: bool, ints, floats, unicode (never objects or records)
 _ALLOWED_KINDS = frozenset("biufU")
@@ -218,6 +227,9 @@ def save_model(model, path, preprocessor=None, *, overwrite=False):
     }
     if hasattr(model, "n_events_"):
         meta["n_events"] = int(model.n_events_)
+    for name in ("n_labeled", "n_unlabeled"):
+        if hasattr(model, name + "_"):
+            meta[name] = int(getattr(model, name + "_"))
     if getattr(model, "fit_layer_", None) is not None:
         meta["fit_layer"] = str(model.fit_layer_)
     arrays = {
@@ -237,6 +249,8 @@ def save_model(model, path, preprocessor=None, *, overwrite=False):
     if hasattr(model, "baseline_cumulative_hazard_"):
         arrays["baseline_time"] = np.asarray(model.baseline_time_, dtype=np.float64)
         arrays["baseline_cumhaz"] = np.asarray(model.baseline_cumulative_hazard_, dtype=np.float64)
+    if getattr(model, "H_unlabeled_", None) is not None:
+        arrays["H_unlabeled"] = np.asarray(model.H_unlabeled_)
     if getattr(model, "coef_covariance_", None) is not None:
         arrays["coef_covariance"] = np.asarray(model.coef_covariance_, dtype=np.float64)
     tmp = path.with_name(path.name + ".tmp.npz")
@@ -398,9 +412,10 @@ def _check_meta_fields(meta, known):
     version = meta.get("desurv_version")
     if version is not None and not isinstance(version, str):
         raise _Invalid("'desurv_version' is not a string")
-    n_events = meta.get("n_events")
-    if n_events is not None and not (_is_int(n_events) and n_events >= 0):
-        raise _Invalid("'n_events' is not an integer >= 0")
+    for name in ("n_events", "n_labeled", "n_unlabeled"):
+        value = meta.get(name)
+        if value is not None and not (_is_int(value) and value >= 0):
+            raise _Invalid(f"{name!r} is not an integer >= 0")
     prep = meta.get("preprocessing")
     if prep is not None and not isinstance(prep, dict):
         raise _Invalid("'preprocessing' is not an object")
@@ -451,6 +466,11 @@ def _check_arrays(arrays, params, meta):
     if np.any(out["sd_z_"] < 0):
         raise _Invalid("'sd_z' has negative entries")
     out["init_scores_"] = _float_array(arrays, "init_scores", 1)
+    if "H_unlabeled" in arrays:
+        HU = _finite(_float_array(arrays, "H_unlabeled", 2), "H_unlabeled")
+        if HU.shape[0] != k:
+            raise _Invalid(f"'H_unlabeled' has shape {HU.shape}, expected ({k}, n_unlabeled)")
+        out["H_unlabeled_"] = HU
 
     if "feature_names" in arrays:
         names = arrays["feature_names"]
@@ -521,8 +541,9 @@ def _read_parts(path, param_names):
     fitted["objective_"] = dict(meta["objective"])
     fitted["preprocessor_"] = preprocessor
     fitted["fit_layer_"] = meta.get("fit_layer")
-    if meta.get("n_events") is not None:
-        fitted["n_events_"] = meta["n_events"]
+    for name in ("n_events", "n_labeled", "n_unlabeled"):
+        if meta.get(name) is not None:
+            fitted[name + "_"] = meta[name]
     return params, fitted
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from desurv._validation import (
+    X_NORM_MAX,
     check_nonnegative_matrix,
     check_real_param,
     check_scale,
@@ -40,11 +41,12 @@ class DeSurvResult(FittedFactors):
     W : ndarray of shape (n_genes, n_components)
         Gene programs (metagenes), columns of unit ℓ2 norm.
     H : ndarray of shape (n_components, n_samples)
-        Sample exposures, columns in the input sample order.
+        Sample exposures of the columns of X, in the input sample order (unlabelled columns,
+        marked by a NaN time, included).
     beta : ndarray of shape (n_components,)
         Cox coefficients β on the scale of Z = XᵀW (the linear predictor is η = XᵀWβ).
     mean_z, sd_z : ndarray of shape (n_components,)
-        Mean and standard deviation (ddof = 1) of the training projections Z.
+        Mean and standard deviation (ddof = 1) of the labelled training projections Z_L.
     n_iter : int
         Outer iterations of the final run.
     converged : bool
@@ -53,7 +55,8 @@ class DeSurvResult(FittedFactors):
         Per iteration: ``loss`` (objective F), ``nmf_loss``, ``cox_loss`` (−ℓ/n_event),
         ``enet_beta`` (P_ξ(β⊙sd(Z)), before the weight λ), ``sqnorm_w`` (‖W‖²/(2pk), before
         λ_W), ``sqnorm_h`` (‖H‖²/(2nk), before λ_H), ``theta`` (accepted damping, 0 when the
-        W step was rejected) and ``backtracks``.
+        W step was rejected) and ``backtracks``. With unlabelled samples n is n_all in
+        ``nmf_loss`` and ``sqnorm_h``, and ``cox_loss``/``enet_beta`` use the labelled ones.
     objective : dict
         F and its components after the final Cox refit.
     init_scores : ndarray of shape (n_init,)
@@ -62,6 +65,11 @@ class DeSurvResult(FittedFactors):
         Index of the start that was kept (-1 for a custom start).
     beta_reverts : int
         β steps rejected because they would have increased F (consistent convention only).
+    H_unlabeled : ndarray of shape (n_components, n_unlabeled_extra)
+        Exposures of the columns of ``X_unlabeled`` in input order ((k, 0) without it).
+    n_labeled, n_unlabeled : int
+        Samples with follow-up (in the Cox term) and without (in the NMF term only: NaN-time
+        columns of X plus the columns of ``X_unlabeled``); n_labeled + n_unlabeled = n_all.
     """
 
     history: dict
@@ -69,6 +77,15 @@ class DeSurvResult(FittedFactors):
     init_scores: np.ndarray
     best_init: int
     beta_reverts: int = 0
+    H_unlabeled: np.ndarray | None = None
+    n_labeled: int | None = None
+    n_unlabeled: int = 0
+
+    def __post_init__(self):
+        if self.H_unlabeled is None:
+            self.H_unlabeled = np.empty((self.H.shape[0], 0))
+        if self.n_labeled is None:  # plain DeSurv: every sample is labelled
+            self.n_labeled = self.H.shape[1] + self.H_unlabeled.shape[1] - self.n_unlabeled
 
 
 def _check_start(M, shape, name):
@@ -82,13 +99,21 @@ def _check_start(M, shape, name):
     return M
 
 
-def _sorted_columns(X, order):
+def _sorted_columns(X, order, extra=None):
     """C-ordered copy of X with its columns (samples) in ``order``, peak memory one copy.
 
     ``X[:, order]`` comes out F-ordered (and would need a second copy); ``np.take`` is right
     for a C-ordered X, but on an F-ordered X (e.g. the estimator's transposed samples × genes
-    input) it builds a full temporary, so that case gathers blocks of rows.
+    input) it builds a full temporary, so that case gathers blocks of rows. ``extra``
+    (p × m, e.g. unlabelled samples) is appended after the ordered columns in the same pass.
     """
+    if extra is not None:
+        m = order.shape[0]
+        Xs = np.empty((X.shape[0], m + extra.shape[1]), dtype=X.dtype)
+        for i in range(0, X.shape[0], 256):
+            Xs[i : i + 256, :m] = X[i : i + 256, order]
+            Xs[i : i + 256, m:] = extra[i : i + 256]
+        return Xs
     if X.flags.c_contiguous:
         return np.take(X, order, axis=1)
     Xs = np.empty(X.shape, dtype=X.dtype)
@@ -105,6 +130,41 @@ def _nnls_exposures(X, W):
     for j in range(X.shape[1]):
         H[:, j] = nnls(W, X[:, j])[0]
     return np.maximum(H, 1e-12)
+
+
+def _survival_columns(time, event, n):
+    """Validated survival data of the n columns of X, a NaN time marking an unlabelled one.
+
+    Returns ``(time, event, labeled)``: time and event of the labelled columns only (float64,
+    bool) and the bool mask of labelled columns, or None when every column is labelled (then
+    exactly :func:`check_time_event`'s result). An unlabelled column's event must be 0/False
+    or NaN.
+    """
+    t = np.asarray(time)
+    if not (t.ndim == 1 and t.dtype.kind == "f" and np.isnan(t).any()):
+        time, event = check_time_event(time, event, n_samples=n)
+        return time, event, None
+    unl = np.isnan(t)
+    e = np.asarray(event)
+    if e.ndim != 1 or e.shape[0] != t.shape[0] or t.shape[0] != n:
+        check_time_event(np.where(unl, 0.0, t), e, n_samples=n)  # raises the usual message
+    if e.dtype.kind == "b":
+        bad = e[unl]
+    elif e.dtype.kind in "iuf":
+        e_unl = e[unl].astype(np.float64)
+        bad = ~((e_unl == 0.0) | np.isnan(e_unl))
+    else:
+        raise ValueError("event must be boolean or 0/1")
+    if bad.any():
+        first = int(np.flatnonzero(unl)[np.argmax(bad)])
+        raise ValueError(
+            f"{int(bad.sum())} sample(s) have time NaN (unlabelled) but an event value other "
+            f"than 0/False/NaN (first: sample {first}); an unlabelled sample has no follow-up: "
+            "set its event to 0 or NaN, or give it a time"
+        )
+    labeled = ~unl
+    time, event = check_time_event(t[labeled], e[labeled])
+    return time, event, labeled
 
 
 @contextlib.contextmanager
@@ -124,6 +184,7 @@ def fit_desurv(
     event,
     n_components,
     *,
+    X_unlabeled=None,
     alpha=0.5,
     penalty=0.1,
     l1_ratio=0.5,
@@ -165,16 +226,36 @@ def fit_desurv(
     backtracking on its damping θ, and coordinate descent for β; β is refitted once more on
     the final W. ℓ is the Cox log partial likelihood (Breslow ties by default).
 
+    **Semi-supervised DeSurv** (METHODS.md §F.5). Samples without follow-up (the columns of
+    ``X_unlabeled``, and columns of X whose time is NaN) enter the NMF term and H only. With
+    X = [X_L | X_U], H = [H_L | H_U], n_all = n_L + n_U and Z_L = X_Lᵀ W it minimises
+
+        F = (1−α)[‖X − WH‖²/(2 n_all p) + λ_H‖H‖²/(2 n_all k)]
+          + α[−ℓ(W, β; X_L, y_L)/n_event + λP_ξ(β⊙sd(Z_L))] + λ_W‖W‖²/(2pk):
+
+    the NMF term is normalised by **all** n_all samples (so adding unlabelled data keeps the
+    per-sample NMF scale), the Cox term by the labelled events. H is updated over all
+    columns; the W step's NMF numerator and denominator use all samples, its Cox gradient
+    X_L g βᵀ the labelled ones, balanced as above; β is fitted on Z_L, and ``mean_z``/``sd_z``
+    are those of Z_L. With no unlabelled sample this is DeSurv, bit for bit.
+
     Parameters
     ----------
     X : array-like of shape (n_genes, n_samples)
         Nonnegative expression matrix (paper orientation, genes × samples), finite.
     time : array-like of shape (n_samples,)
-        Follow-up times (any unit), nonnegative.
+        Follow-up times (any unit), nonnegative. NaN marks an unlabelled sample (no
+        follow-up: it enters the NMF term only); at least 2 samples must be labelled.
     event : array-like of shape (n_samples,)
-        Event indicators (1/True = event observed). At least one event is required.
+        Event indicators (1/True = event observed); 0/False or NaN where time is NaN. At
+        least one event among the labelled samples is required.
     n_components : int
-        Number of gene programs k, 1 ≤ k ≤ min(n_genes, n_samples).
+        Number of gene programs k, 1 ≤ k ≤ min(n_genes, n_all) (n_all counts every sample,
+        unlabelled ones included).
+    X_unlabeled : array-like of shape (n_genes, n_unlabeled), optional
+        Expression of extra samples without follow-up (the same genes in the same order as X,
+        same orientation, nonnegative): semi-supervised DeSurv, see above. Their exposures
+        are returned as ``H_unlabeled``. Zero columns are allowed (plain DeSurv).
     alpha : float in [0, 1), default 0.5
         α, weight of the survival term; 0 gives plain NMF followed by a Cox fit on Z.
     penalty : float >= 0, default 0.1
@@ -184,11 +265,13 @@ def fit_desurv(
     penalty_w, penalty_h : float >= 0, default 0
         λ_W and λ_H, ridge penalties on W and H.
     W_init, H_init, beta_init : ndarray, optional
-        Custom start: W_init (n_genes, k) and H_init (k, n_samples) nonnegative, beta_init
-        (k,). Giving W_init skips the random multi-start. Without H_init, H is set by
-        nonnegative least squares on W_init; without beta_init, β = 0.
+        Custom start: W_init (n_genes, k) and H_init (k, n_samples + n_unlabeled)
+        nonnegative (columns: those of X, then those of ``X_unlabeled``), beta_init (k,).
+        Giving W_init skips the random multi-start. Without H_init, H is set by nonnegative
+        least squares on W_init; without beta_init, β = 0.
     n_init : int, default 20
-        Number of short random starts (W, H uniform on [0, max X], β = 0, as the reference).
+        Number of short random starts (W, H uniform on [0, max X], β = 0, as the reference;
+        max X over all samples, unlabelled included).
     init_max_iter, init_tol : int, float, default 30, 1e-4
         Iteration cap and tolerance of each short start.
     init_select : {"objective", "cindex"}, default "objective"
@@ -250,7 +333,9 @@ def fit_desurv(
     ValueError
         Negative/non-finite X; X all zero, every gene constant, or values whose products
         overflow/underflow float64; mismatched lengths, no events, k too large, bad
-        hyperparameters or start matrices of the wrong shape.
+        hyperparameters or start matrices of the wrong shape; ``X_unlabeled`` negative,
+        non-finite or with another number of genes; fewer than 2 labelled samples; an
+        unlabelled (NaN-time) sample with event 1.
     """
     try:
         dtype = np.dtype(dtype)
@@ -261,9 +346,33 @@ def fit_desurv(
     X = check_nonnegative_matrix(X, "X", dtype=dtype)
     check_scale(X.T)  # all zero, constant genes, overflow/underflow: no meaningful fit
     p, n = X.shape
-    time, event = check_time_event(time, event, n_samples=n)
-    if n < 2:
-        raise ValueError("at least 2 samples are required")
+    time, event, labeled = _survival_columns(time, event, n)
+    XU = None
+    if X_unlabeled is not None:
+        shape = np.shape(X_unlabeled)
+        if len(shape) == 2 and shape[1] == 0:  # no unlabelled sample: DeSurv, bit for bit
+            XU = np.empty(shape, dtype=dtype)
+        else:
+            XU = check_nonnegative_matrix(X_unlabeled, "X_unlabeled", dtype=dtype)
+        if XU.shape[0] != p:
+            raise ValueError(
+                f"X_unlabeled has {XU.shape[0]} genes (rows) but X has {p}: both are genes × "
+                "samples with the same genes in the same order"
+            )
+        amax = max(float(X.max()), float(XU.max()) if XU.size else 0.0)
+        if amax * np.sqrt(X.size + XU.size) > X_NORM_MAX:
+            raise ValueError(
+                f"X and X_unlabeled have values up to {amax:.3g}: the products of the fit "
+                "overflow float64; rescale both the same way or rank-transform them "
+                "(desurv.preprocessing.rank_transform)"
+            )
+    n_all = n + (0 if XU is None else XU.shape[1])
+    if time.shape[0] < 2:
+        raise ValueError(
+            "at least 2 samples are required"
+            if labeled is None
+            else f"at least 2 labelled samples (with a time) are required, got {time.shape[0]}"
+        )
     if isinstance(n_components, bool) or not isinstance(n_components, (int, np.integer)):
         raise ValueError(f"n_components must be a positive integer, got {n_components!r}")
     # types first, so that e.g. alpha="0.5" is a ValueError naming alpha, not a TypeError
@@ -280,10 +389,10 @@ def fit_desurv(
         check_real_param(name, value)
     if n_components < 1:
         raise ValueError(f"n_components must be >= 1, got {n_components}")
-    if n_components > min(p, n):
+    if n_components > min(p, n_all):
         raise ValueError(
             f"n_components={n_components} is too large: it must be at most "
-            f"min(n_genes, n_samples) = min({p}, {n})"
+            f"min(n_genes, n_samples) = min({p}, {n_all})"
         )
     if not (0.0 <= alpha < 1.0):
         raise ValueError(f"alpha must be in [0, 1), got {alpha}")
@@ -334,12 +443,19 @@ def fit_desurv(
         raise ValueError("a custom start needs W_init (H_init and beta_init are optional)")
 
     # Sort samples by time once (stable, so tied times keep input order); undone on return.
-    order = np.argsort(time, kind="stable")
-    Xs = _sorted_columns(X, order)
+    # Semi-supervised: labelled columns (sorted) first, then X's unlabelled columns, then
+    # X_unlabeled's, both in input order (the loop's Cox part sees the first n_L columns).
+    t_order = np.argsort(time, kind="stable")
+    if labeled is None:
+        order = t_order
+    else:
+        order = np.concatenate([np.flatnonzero(labeled)[t_order], np.flatnonzero(~labeled)])
+    full_order = order if XU is None else np.concatenate([order, np.arange(n, n_all)])
+    Xs = _sorted_columns(X, order, XU)
     prob = _Problem(
         Xs,
-        np.ascontiguousarray(time[order]),
-        np.ascontiguousarray(event[order], dtype=np.float64),
+        np.ascontiguousarray(time[t_order]),
+        np.ascontiguousarray(event[t_order], dtype=np.float64),
         params,
         blas=n_threads is not None and int(n_threads) > 1,
     )
@@ -347,10 +463,13 @@ def fit_desurv(
     with _blas_threads(n_threads):
         if W_init is not None:
             W0 = _check_start(W_init, (p, k), "W_init")
-            H0 = (
-                _nnls_exposures(X, W0) if H_init is None else _check_start(H_init, (k, n), "H_init")
-            )
-            H0 = np.ascontiguousarray(H0[:, order])
+            if H_init is not None:
+                H0 = _check_start(H_init, (k, n_all), "H_init")
+            elif XU is None:
+                H0 = _nnls_exposures(X, W0)
+            else:
+                H0 = np.hstack([_nnls_exposures(X, W0), _nnls_exposures(XU, W0)])
+            H0 = np.ascontiguousarray(H0[:, full_order])
             b0 = np.zeros(k) if beta_init is None else _check_start(beta_init, (k,), "beta_init")
             scores = np.empty(0)
             best = -1
@@ -367,8 +486,8 @@ def fit_desurv(
             )
         res = run_loop(prob, W0, H0, b0, int(max_iter), float(tol), warn=warn, callback=callback)
 
-    H = np.empty_like(res.H)
-    H[:, order] = res.H
+    H = np.empty((k, n))
+    H[:, order] = res.H[:, :n]
     return DeSurvResult(
         W=res.W,
         H=H,
@@ -382,6 +501,9 @@ def fit_desurv(
         init_scores=scores,
         best_init=best,
         beta_reverts=res.beta_reverts,
+        H_unlabeled=np.ascontiguousarray(res.H[:, n:]),
+        n_labeled=prob.n_labeled,
+        n_unlabeled=n_all - prob.n_labeled,
     )
 
 
@@ -411,7 +533,7 @@ def _multi_start(
         else:  # training concordance of η (higher is better): store its negative
             from desurv.survival.concordance import concordance_index
 
-            eta = prob.project(np.ascontiguousarray(res.W.T)) @ res.beta
+            eta = prob.labeled(prob.project(np.ascontiguousarray(res.W.T))) @ res.beta
             score = -concordance_index(prob.time, prob.event.astype(bool), eta)
         scores[i] = score
         if init_callback is not None:
