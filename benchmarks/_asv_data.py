@@ -11,6 +11,7 @@ import inspect
 import warnings
 
 import numpy as np
+import scipy.linalg.cython_blas  # noqa: F401  (load the BLAS that Numba's np.dot uses before the limits)
 from threadpoolctl import threadpool_limits
 
 SEED = 0
