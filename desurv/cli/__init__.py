@@ -44,7 +44,7 @@ from desurv.cli._common import (
     _survival_column_args,
     _unquote,
 )
-from desurv.cli.fit import cmd_demo, cmd_fit, cmd_predict
+from desurv.cli.fit import add_unlabeled_argument, cmd_demo, cmd_fit, cmd_predict
 
 
 def _build_parser():
@@ -109,6 +109,7 @@ def _build_parser():
         help="keep the top N genes (combined rank of mean and variance)",
     )
     _gene_set_args(fit, "applied to")
+    add_unlabeled_argument(fit)
     fit.add_argument(
         "--n-init", type=_positive_int, default=20, help="short random starts (default 20)"
     )

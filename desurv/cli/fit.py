@@ -1,4 +1,9 @@
-"""``desurv fit``, ``desurv predict`` and ``desurv demo``."""
+"""``desurv fit``, ``desurv predict`` and ``desurv demo``.
+
+Semi-supervised DeSurv (METHODS.md §F.5) on the command line: ``--unlabeled FILE``
+(:func:`add_unlabeled_argument`, used by ``fit`` and ``cv``) reads expression of samples
+without follow-up like ``--expression``; they enter the NMF part of the fit only.
+"""
 
 from __future__ import annotations
 
@@ -7,20 +12,151 @@ import sys
 import time as _time
 import warnings
 
+from desurv import _output
 from desurv.cli._common import (
     CLIError,
-    _check_out,
     _fit_with_progress,
     _gene_names,
+    _inputs,
     _load,
     _missing_genes_hint,
     _model_path,
     _print_hazard_ratios,
     _require_events,
     _risk_table,
-    _staged_output,
     _VerboseLog,
 )
+
+
+# ----------------------------------------------------------------------------- unlabelled
+def add_unlabeled_argument(parser):
+    """``--unlabeled FILE`` (repeatable) on a sub-parser (``fit``, ``cv``)."""
+    parser.add_argument(
+        "--unlabeled",
+        action="append",
+        default=[],
+        metavar="U.tsv[.gz]",
+        help="expression TSV (genes x samples, read like --expression) of samples without "
+        "follow-up, e.g. another cohort: semi-supervised DeSurv, they enter the NMF part "
+        "only and the Cox part uses the samples with survival. Genes are matched by name: "
+        "the file needs every gene of the training expression (after --intersect-with; "
+        "its other genes are not used). Repeatable",
+    )
+
+
+def _all_inputs(args):
+    """The paths of :func:`desurv.cli._common._inputs` plus the ``--unlabeled`` files."""
+    paths = _inputs(args)
+    paths.extend(getattr(args, "unlabeled", None) or [])
+    return paths
+
+
+def _check_out(args):
+    """Check ``--out`` before any work; it must not hold an input (``--unlabeled`` too)."""
+    _output.check_output_folder(args.out, overwrite=args.overwrite, inputs=_all_inputs(args))
+
+
+def _staged_output(args, extra=None):
+    """Staging folder that becomes ``args.out`` only when the block succeeds."""
+    return _output.staged_output(
+        args.out,
+        overwrite=args.overwrite,
+        inputs=_all_inputs(args),
+        command=getattr(args, "command_line", None),
+        extra=extra,
+    )
+
+
+def _shown(names, limit=5):
+    names = [str(n) for n in names]
+    return ", ".join(names[:limit]) + (", ..." if len(names) > limit else "")
+
+
+def read_unlabeled(paths, X, where):
+    """Samples × genes of the ``--unlabeled`` files, with the genes of ``X`` in X's order.
+
+    Each file is read as an expression file (:func:`desurv.datasets.read_expression`).
+
+    Returns
+    -------
+    U : DataFrame of shape (n_unlabeled, n_genes) or None
+        None without files.
+    notes : list of str
+        One line per file with genes that ``X`` lacks (not used).
+
+    Raises
+    ------
+    CLIError
+        An unreadable file, a file lacking genes of X, a sample also in X or in two files.
+    """
+    if not paths:
+        return None, []
+    import pandas as pd
+
+    from desurv.datasets import read_expression
+
+    frames, notes = [], []
+    for path in paths:
+        try:
+            U = read_expression(path)
+        except ValueError as exc:
+            raise CLIError(f"--unlabeled: {exc}") from None
+        missing = X.columns.difference(U.columns, sort=False)
+        if len(missing):
+            raise CLIError(
+                f"--unlabeled file {path} lacks {len(missing)} of the {X.shape[1]} genes of "
+                f"{where} (e.g. {_shown(missing)}): the unlabelled samples need every gene "
+                f"of the fit; add --intersect-with {path} to keep only the shared genes"
+            )
+        extra = U.shape[1] - X.shape[1]
+        if extra:
+            notes.append(f"{extra} gene(s) of --unlabeled file {path} are not in {where}: not used")
+        frames.append(U.loc[:, X.columns])
+    U = pd.concat(frames) if len(frames) > 1 else frames[0]
+    both = U.index.intersection(X.index, sort=False)
+    if len(both):
+        raise CLIError(
+            f"{len(both)} sample(s) of --unlabeled are also in {where} (e.g. {_shown(both)}): "
+            "a sample either has follow-up (labelled) or not (--unlabeled), not both"
+        )
+    if U.index.has_duplicates:
+        dup = pd.unique(U.index[U.index.duplicated()])
+        raise CLIError(
+            f"{len(dup)} sample(s) appear in more than one --unlabeled file (e.g. {_shown(dup)})"
+        )
+    return U, notes
+
+
+def transform_unlabeled(pre, U):
+    """``pre.transform(U)`` with the option named in errors (NaN, negative values, ...)."""
+    try:
+        return pre.transform(U)
+    except ValueError as exc:
+        raise CLIError(f"--unlabeled: {' '.join(str(exc).split())}") from None
+
+
+class _WithUnlabeled:
+    """``model`` whose ``fit(X, y, ...)`` also passes ``X_unlabeled`` (for the progress bars
+    of :func:`desurv.cli._common._fit_with_progress`)."""
+
+    def __init__(self, model, X_unlabeled):
+        self.model = model
+        self.X_unlabeled = X_unlabeled
+        self.n_init = model.n_init
+        self.max_iter = model.max_iter
+
+    def fit(self, X, y, *, callback=None, init_callback=None):
+        self.model.fit(
+            X, y, X_unlabeled=self.X_unlabeled, callback=callback, init_callback=init_callback
+        )
+        return self
+
+
+def fit_with_progress(model, X, y, X_unlabeled=None, **kwargs):
+    """:func:`desurv.cli._common._fit_with_progress`, with unlabelled samples if given."""
+    target = model if X_unlabeled is None else _WithUnlabeled(model, X_unlabeled)
+    _fit_with_progress(target, X, y, **kwargs)
+    return model
 
 
 # ----------------------------------------------------------------------------- commands
@@ -44,8 +180,14 @@ def cmd_fit(args):
         if len(shared) == 0:
             raise CLIError(f"no gene of {args.expression} is present in {other}")
         X = X.loc[:, shared]
+    U, notes = read_unlabeled(getattr(args, "unlabeled", None), X, args.expression)
+    if U is not None:
+        log.stage(f"read {U.shape[0]} unlabelled samples")
+        for note in notes:
+            print(f"desurv: note: {note}", file=sys.stderr)
     pre = Preprocessor(transform=args.transform, n_genes=args.genes)
-    Xt = pre.fit_transform(X)
+    Xt = pre.fit_transform(X)  # the gene filter is learned on the labelled samples
+    Ut = None if U is None else transform_unlabeled(pre, U)
     log.stage(f"preprocessed ({args.transform} transform, {Xt.shape[1]} genes kept)")
     model = DeSurv(
         n_components=args.n_components,
@@ -63,8 +205,9 @@ def cmd_fit(args):
         n_threads=args.threads,
     )
     if not args.quiet:
+        unl = "" if Ut is None else f" + {Ut.shape[0]} unlabelled samples"
         print(
-            f"fitting DeSurv: {Xt.shape[0]} samples x {Xt.shape[1]} genes, "
+            f"fitting DeSurv: {Xt.shape[0]} samples x {Xt.shape[1]} genes{unl}, "
             f"{int(y['event'].sum())} events, k={args.n_components}, alpha={args.alpha}, "
             f"lambda={args.penalty}, xi={args.l1_ratio} ({args.n_init} random starts)",
             file=sys.stderr,
@@ -73,10 +216,11 @@ def cmd_fit(args):
     start = _time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        _fit_with_progress(
+        fit_with_progress(
             model,
             Xt,
             y,
+            Ut,
             enabled=not (args.quiet or args.verbose),
             extra_callback=log if args.verbose else None,
         )
@@ -96,6 +240,10 @@ def cmd_fit(args):
         model.top_genes(args.n_top).to_csv(tmp / "top_genes.tsv", sep="\t", index=False)
         model.summary().to_csv(tmp / "coefficients.tsv", sep="\t")
         _risk_table(Xt.index, eta, y).to_csv(tmp / "risk_scores.tsv", sep="\t", index=False)
+        if Ut is not None:
+            _risk_table(Ut.index, model.predict(Ut)).to_csv(
+                tmp / "risk_scores_unlabeled.tsv", sep="\t", index=False
+            )
         model.loss_history_.to_csv(tmp / "loss_history.tsv", sep="\t")
         summary = {
             "n_samples": int(Xt.shape[0]),
@@ -109,6 +257,9 @@ def cmd_fit(args):
             "cindex_train": cindex,
             "fit_seconds": elapsed,
         }
+        if Ut is not None:  # semi-supervised: the NMF part also saw these samples
+            summary["n_unlabeled"] = int(Ut.shape[0])
+            summary["unlabeled"] = [str(p) for p in args.unlabeled]
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
         model.save(tmp / "model.npz", preprocessor=pre)
 
@@ -116,6 +267,8 @@ def cmd_fit(args):
         f"DeSurv fit: {model.n_iter_} iterations, "
         f"{'converged' if model.converged_ else 'NOT converged'}, {elapsed:.1f} s"
     )
+    if Ut is not None:
+        print(f"semi-supervised: {Ut.shape[0]} unlabelled samples in the NMF part")
     print(f"training C-index: {cindex:.4f}")
     _print_hazard_ratios(model.summary())
     print(f"top genes:\n{model.top_genes(5).to_string(index=False)}")

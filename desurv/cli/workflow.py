@@ -13,6 +13,12 @@ default ``RUN_DIR/report.html``, only into a desurv run folder, i.e. one holding
 ``desurv_run.json``; elsewhere ``--out FILE.html`` is required); an existing file is
 replaced only with ``--overwrite`` and only if it is a report desurv wrote. Warnings raised
 while building the report are printed as ``desurv: warning: ...`` lines.
+
+``cv --unlabeled FILE`` (semi-supervised DeSurv, as ``fit --unlabeled``): the folds are
+built on the samples with survival, every training part and the refit also get the
+unlabelled samples, and the C-index is computed on labelled samples only. ``validate`` has
+no such option: it scores a fitted model on cohorts with survival, where unlabelled samples
+have nothing to contribute.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import warnings
 from pathlib import Path
 
 from desurv.cli._common import _balance_arg, _gene_set_args
+from desurv.cli.fit import add_unlabeled_argument
 
 
 def _floats(text):
@@ -116,6 +123,7 @@ def add_parsers(sub, positive_int):
         help="gene filter: top N genes per cohort, intersected",
     )
     _gene_set_args(cv, "validated on")
+    add_unlabeled_argument(cv)
     cv.add_argument(
         "--in-fold-preprocessing",
         action="store_true",
@@ -330,12 +338,13 @@ def cmd_cv(args):
     import pandas as pd
 
     from desurv._folds import check_folds_have_events
-    from desurv.cli._common import (
-        CLIError,
+    from desurv.cli._common import CLIError, _gene_names
+    from desurv.cli.fit import (
         _check_out,
-        _fit_with_progress,
-        _gene_names,
         _staged_output,
+        fit_with_progress,
+        read_unlabeled,
+        transform_unlabeled,
     )
     from desurv.datasets import pool_cohorts
     from desurv.deconvolution.estimator import DeSurv
@@ -353,6 +362,10 @@ def cmd_cv(args):
             raise CLIError(f"no training gene is present in {other}")
         dropped[f"not in {_cohort_name(other)}"] = int(X.shape[1] - len(shared))
         X = X.loc[:, shared]
+    where = "the training cohort" + ("s" if len(cohorts) > 1 else "")
+    U, notes = read_unlabeled(args.unlabeled, X, where)
+    for note in notes:
+        print(f"desurv: note: {note}", file=sys.stderr)
     grid = {
         "n_components": args.k,
         "alpha": args.alpha,
@@ -363,11 +376,14 @@ def cmd_cv(args):
     }
     pre = Preprocessor(transform=args.transform, n_genes=args.genes)
     multi = len(cohorts) > 1
+    # the gene filter is learned on the labelled samples (in each fold or once) and applied
+    # to the unlabelled ones
     if args.in_fold_preprocessing:
-        X_in, in_fold = X, pre
+        X_in, U_in, in_fold = X, U, pre
     else:
         pre.fit(X, groups=groups if multi else None)
         X_in, in_fold = pre.transform(X), None
+        U_in = None if U is None else transform_unlabeled(pre, U)
     if not args.quiet:
         n_ev = int(y["event"].sum())
         genes = "in-fold filter" if in_fold is not None else f"{X_in.shape[1]} genes"
@@ -375,6 +391,7 @@ def cmd_cv(args):
             f"cross-validating DeSurv: {len(cohorts)} cohort(s) {list(cohorts)}, "
             f"{X.shape[0]} samples, {n_ev} events, {genes}"
             + (f" (genes not shared, dropped: {dropped})" if multi else "")
+            + ("" if U is None else f", + {U.shape[0]} unlabelled samples in every training part")
             + f"; {args.folds} folds x {args.seeds} seeds",
             file=sys.stderr,
         )
@@ -397,11 +414,12 @@ def cmd_cv(args):
     start = _time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        cv.fit(X_in, y, groups=groups if multi else None)
+        cv.fit(X_in, y, groups=groups if multi else None, X_unlabeled=U_in)
         # the refit DeSurvCV would do (same estimator and seed), with progress bars
         if in_fold is not None:
             pre.fit(X, groups=groups if multi else None)
             X_in = pre.transform(X)
+            U_in = None if U is None else transform_unlabeled(pre, U)
         cv.preprocessor_ = pre
         model = DeSurv(
             **cv.best_params_,
@@ -415,9 +433,10 @@ def cmd_cv(args):
             n_threads=1,
         )
         if not args.quiet:
-            print(f"refitting the selected configuration on all {X.shape[0]} samples",
+            unl = "" if U is None else f" (+ {U.shape[0]} unlabelled)"
+            print(f"refitting the selected configuration on all {X.shape[0]} samples{unl}",
                   file=sys.stderr)  # fmt: skip
-        cv.best_estimator_ = _fit_with_progress(model, X_in, y, enabled=not args.quiet)
+        cv.best_estimator_ = fit_with_progress(model, X_in, y, U_in, enabled=not args.quiet)
     elapsed = _time.perf_counter() - start
     _print_warnings(caught)
     Xt = X_in
@@ -437,6 +456,11 @@ def cmd_cv(args):
             }
         )
         risk.to_csv(tmp / "risk_scores.csv", index=False)
+        if U_in is not None:
+            eta_u = model.predict(U_in)
+            pd.DataFrame({"sample": np.asarray(U.index), "linear_predictor": eta_u}).to_csv(
+                tmp / "risk_scores_unlabeled.csv", index=False
+            )
         meta = _metadata(getattr(args, "command_line", None))
         meta.update(
             {
@@ -448,6 +472,8 @@ def cmd_cv(args):
                 "n_fits": len(cv.cv_results_),
             }
         )
+        if U is not None:  # semi-supervised: every training part and the refit saw them
+            meta.update({"n_unlabeled": int(U.shape[0]), "unlabeled": list(args.unlabeled)})
         (tmp / "metadata.json").write_text(json.dumps(meta, indent=1, default=str))
         summary = cv.cv_summary_
         _savefig(lambda: plotting.plot_cv_heatmap(summary), tmp / "cv_heatmap.png")

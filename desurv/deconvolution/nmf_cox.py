@@ -25,7 +25,6 @@ from desurv._validation import (
     check_hyperparameter_types,
     check_nonnegative_matrix,
     check_scale,
-    survival_from_y,
 )
 from desurv.deconvolution._loop import EPS, HISTORY_FIELDS, SolverParams, _Problem
 from desurv.deconvolution.estimator import (
@@ -34,6 +33,8 @@ from desurv.deconvolution.estimator import (
     DeSurv,
     _as_matrix,
     _obs,
+    _unlabeled_matrix,
+    survival_with_unlabeled,
 )
 from desurv.deconvolution.model_file import save_model
 from desurv.deconvolution.solver import DeSurvResult, _blas_threads, _sorted_columns
@@ -84,6 +85,9 @@ def cox_refit(
     X : array-like of shape (n_genes, n_samples)
         Nonnegative expression, paper orientation.
     time, event : array-like of shape (n_samples,)
+        A NaN time marks an unlabelled sample (semi-supervised, METHODS.md §F.5): β, mean
+        and SD of Z come from the labelled samples, the NMF terms of the objective use all
+        samples (normalised by all of them), as in :func:`desurv.fit_desurv`.
     W : ndarray of shape (n_genes, n_components)
         Gene programs (not rescaled here).
     H : ndarray of shape (n_components, n_samples), optional
@@ -115,11 +119,17 @@ def cox_refit(
         penalty_h=float(penalty_h),
         ties=ties,
     )
-    order = np.argsort(time, kind="stable")
+    unl = np.isnan(time)
+    if unl.any():  # labelled samples sorted by time first, then the unlabelled (fit_desurv's)
+        lab = np.flatnonzero(~unl)
+        t_order = lab[np.argsort(time[lab], kind="stable")]
+        order = np.concatenate([t_order, np.flatnonzero(unl)])
+    else:
+        order = t_order = np.argsort(time, kind="stable")
     prob = _Problem(
         _sorted_columns(X, order),
-        np.ascontiguousarray(time[order]),
-        np.ascontiguousarray(event[order], dtype=np.float64),
+        np.ascontiguousarray(time[t_order]),
+        np.ascontiguousarray(event[t_order], dtype=np.float64),
         params,
         blas=n_threads is not None and int(n_threads) > 1,
     )
@@ -211,6 +221,12 @@ class NMFCox(DeSurv):
         NaN and ``backtracks`` 0), and ``init_scores_`` is empty.
     n_features_in_, feature_names_in_
         As in :class:`~desurv.DeSurv`.
+
+    Semi-supervised (METHODS.md §F.5 at α = 0): samples without follow-up, given as
+    ``fit(X, y, X_unlabeled=X_u)`` or as NaN times in ``y``, enter the NMF (both solvers:
+    the NMF is fitted on all samples) and the Cox model is fitted on the labelled samples'
+    projections; their exposures are ``H_unlabeled_`` (rows of ``X_unlabeled``) or columns
+    of ``H_`` (NaN-time rows), as in :class:`~desurv.DeSurv`.
 
     Input conventions (arrays, DataFrames, AnnData with ``layer=`` and ``adata.obs``
     columns for ``time``/``event``; survival ``y`` with any two field names), the
@@ -307,6 +323,7 @@ class NMFCox(DeSurv):
         X,
         y=None,
         *,
+        X_unlabeled=None,
         time=None,
         event=None,
         W_init=None,
@@ -322,7 +339,10 @@ class NMFCox(DeSurv):
         differences for ``solver="cd"``: custom starts (``init="custom"``, ``W_init``,
         ``H_init``, ``beta_init``) are refused (ValueError; the start is ``cd_init``),
         ``init_callback`` is never called (no random starts) and ``callback`` is called once,
-        after the fit, with (``n_iter_``, the final objective).
+        after the fit, with (``n_iter_``, the final objective). ``X_unlabeled`` and NaN
+        times in ``y`` (samples without follow-up) work with both solvers: the NMF runs on
+        all samples (X's rows, then those of ``X_unlabeled``), the Cox model on the
+        labelled ones.
 
         Raises
         ------
@@ -337,6 +357,7 @@ class NMFCox(DeSurv):
             return super().fit(
                 X,
                 y,
+                X_unlabeled=X_unlabeled,
                 time=time,
                 event=event,
                 W_init=W_init,
@@ -352,7 +373,7 @@ class NMFCox(DeSurv):
                 "solver='cd' starts from cd_init (NNDSVDa by default) and takes no custom "
                 "start (init='custom', W_init, H_init, beta_init): use solver='mu' for one"
             )
-        return self._fit_cd(X, y, time, event, callback, layer)
+        return self._fit_cd(X, y, time, event, callback, layer, X_unlabeled)
 
     def _check_cd_params(self, n, p):
         """Validate what ``solver="cd"`` uses (``fit_desurv`` does this for ``"mu"``)."""
@@ -387,16 +408,25 @@ class NMFCox(DeSurv):
         if self.cd_max_iter < 1:
             raise ValueError(f"cd_max_iter must be >= 1, got {self.cd_max_iter}")
 
-    def _fit_cd(self, X, y, time, event, callback, layer):
+    def _fit_cd(self, X, y, time, event, callback, layer, X_unlabeled=None):
         from desurv._validation import is_anndata
         from desurv.decomposition.nmf import NMF
 
         Xa, names = _as_matrix(X, layer=layer)
         check_scale(Xa)
-        time_, event_ = survival_from_y(
-            y, time, event, n_samples=Xa.shape[0], obs=_obs(X), min_events=2
-        )
-        n, p = Xa.shape
+        # without a NaN time exactly survival_from_y(..., min_events=2)
+        time_, event_ = survival_with_unlabeled(y, time, event, n_samples=Xa.shape[0], obs=_obs(X))
+        n_x = Xa.shape[0]
+        X_all, time_all, event_all = Xa, time_, event_
+        if X_unlabeled is not None:  # semi-supervised: NMF on [X; X_unlabeled]
+            XU = _unlabeled_matrix(X_unlabeled, names, Xa.shape[1], layer)
+            if XU.shape[0]:
+                X_all = np.vstack([Xa, XU])
+                check_scale(X_all)
+                time_all = np.r_[time_, np.full(XU.shape[0], np.nan)]
+                event_all = np.r_[event_, np.zeros(XU.shape[0], dtype=bool)]
+        labeled = ~np.isnan(time_)
+        n, p = X_all.shape
         self._check_cd_params(n, p)
         k = int(self.n_components)
         dtype = np.dtype(self.dtype).name
@@ -419,7 +449,7 @@ class NMFCox(DeSurv):
         with _blas_threads(self.n_threads), warnings.catch_warnings():
             # NMF's warning names its own max_iter; ours (below) names cd_max_iter
             warnings.simplefilter("ignore", ConvergenceWarning)
-            Ht = nmf.fit_transform(Xa)
+            Ht = nmf.fit_transform(X_all)
         n_iter = int(nmf.n_iter_)
         converged = n_iter < int(self.cd_max_iter)
         if not converged and float(self.cd_tol) > 0:
@@ -438,9 +468,9 @@ class NMFCox(DeSurv):
         W /= norms
         H *= norms[:, None]
         beta, mean, sd, objective = cox_refit(
-            Xa.T,
-            time_,
-            event_,
+            X_all.T,
+            time_all,
+            event_all,
             W,
             H,
             penalty=self.penalty,
@@ -451,9 +481,10 @@ class NMFCox(DeSurv):
             dtype=self.dtype,
             n_threads=self.n_threads,
         )
+        semi = n > n_x or not labeled.all()
         res = DeSurvResult(
             W=W,
-            H=H,
+            H=H[:, :n_x] if semi else H,
             beta=beta,
             mean_z=mean,
             sd_z=sd,
@@ -463,10 +494,16 @@ class NMFCox(DeSurv):
             objective=objective,
             init_scores=np.empty(0),
             best_init=-1,
+            H_unlabeled=np.ascontiguousarray(H[:, n_x:]) if semi else None,
+            n_labeled=int(labeled.sum()) if semi else None,
+            n_unlabeled=n - int(labeled.sum()) if semi else 0,
         )
         self._set_fitted(res, p, names)
         self.fit_layer_ = layer if is_anndata(X) else None
-        self._fit_baseline(Xa, time_, event_)
+        if labeled.all():
+            self._fit_baseline(Xa, time_, event_)
+        else:  # the baseline hazard comes from the labelled samples
+            self._fit_baseline(Xa[labeled], time_[labeled], event_[labeled])
         if callback is not None:
             from desurv.deconvolution._loop import Objective
 

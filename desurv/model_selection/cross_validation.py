@@ -16,6 +16,14 @@ Workflow (DeSurv paper, "hyperparameter selection"):
    configurations within one standard error of the best (remaining ties: higher mean).
 5. The chosen model is refitted on all data.
 
+Semi-supervised DeSurv (METHODS.md §F.5): samples without follow-up, given as
+``X_unlabeled`` or as rows of X whose time is NaN, are never validated on. The folds are
+built on the labelled samples only (stratified by event status and cohort as above), every
+training part gets all unlabelled samples (they enter the NMF term and H only, see
+:func:`desurv.fit_desurv`) and every score is computed on labelled validation samples only.
+Without unlabelled samples the results are those of plain DeSurv cross-validation, bit for
+bit.
+
 Fits run in parallel with joblib; BLAS is limited to one thread inside each fit
 (threadpoolctl), and every fit depends only on its own (fold, seed, path), so results are
 bit-identical for any ``n_jobs``.
@@ -34,8 +42,13 @@ import pandas as pd
 
 from desurv._folds import fold_indices, stratified_folds
 from desurv._progress import Progress
-from desurv._validation import survival_from_y
-from desurv.deconvolution.estimator import _as_matrix
+from desurv._validation import extract_X, is_anndata, survival_from_y
+from desurv.deconvolution.estimator import (
+    _as_matrix,
+    _raw_time_event,
+    _unlabeled_matrix,
+    survival_with_unlabeled,
+)
 from desurv.deconvolution.solver import fit_desurv
 from desurv.exceptions import ConvergenceWarning, DataWarning
 from desurv.survival.concordance import concordance_index
@@ -158,7 +171,9 @@ def _score(W, beta, X_val, t_val, e_val, ties):
 
 def _fit_path(task, data, fit_options):
     """Fit one α path for one (fold, seed, path); return one record per α."""
-    X_tr, t_tr, e_tr, X_val, t_val, e_val = data
+    X_tr, t_tr, e_tr, X_val, t_val, e_val = data[:6]
+    # semi-supervised: the unlabelled samples (genes × m) that every training part gets
+    X_unl = data[6] if len(data) > 6 else None
     alphas = task["alphas"]
     params = task["params"]
     mode = fit_options.pop("warm_start", "none")
@@ -172,6 +187,8 @@ def _fit_path(task, data, fit_options):
             kwargs.update(W_init=start[0], H_init=start[1], beta_init=start[2])
         else:
             kwargs["random_state"] = task["seed"]
+        if X_unl is not None:
+            kwargs["X_unlabeled"] = X_unl
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             res = fit_desurv(
@@ -202,7 +219,9 @@ def _fit_path(task, data, fit_options):
             }
         )
         if mode != "none":
-            start = (res.W, res.H, res.beta)
+            # H_init covers the labelled columns, then the unlabelled ones
+            H = res.H if X_unl is None else np.hstack([res.H, res.H_unlabeled])
+            start = (res.W, H, res.beta)
     return records
 
 
@@ -272,17 +291,102 @@ def _check_X(X, preprocessor):
     return X
 
 
-def _cv_data(X, y, time, event, n_folds, n_seeds, groups, folds, preprocessor, random_state):
-    """Shared set-up of grid and optuna search: (folds, seeds, per-fold data, n_genes, n_train)."""
-    X = _check_X(X, preprocessor)
+def _cv_data(
+    X, y, time, event, n_folds, n_seeds, groups, folds, preprocessor, random_state,
+    X_unlabeled=None,
+):  # fmt: skip
+    """Shared set-up of grid and optuna search: (folds, seeds, per-fold data, n_genes, n_train).
+
+    Semi-supervised (rows of X with a NaN time and/or ``X_unlabeled``): the folds cover the
+    labelled rows (fold id -1 for the unlabelled rows of X), each fold's data gets a 7th
+    entry, all unlabelled samples as genes × m, and ``n_train`` counts them too.
+    """
+    X, names = _check_X_names(X, preprocessor)
     n = X.shape[0]
-    time_, event_ = survival_from_y(y, time, event, n_samples=n)
+    time_, event_ = _survival_target(y, time, event, n)
     groups = _check_groups(groups, n)
-    folds = _make_folds(event_, n_folds, groups, folds, random_state)
+    labeled = ~np.isnan(time_)
+    blocks = _unlabeled_blocks(X, labeled, X_unlabeled, names, preprocessor)
+    if not blocks:  # plain DeSurv cross-validation
+        folds = _make_folds(event_, n_folds, groups, folds, random_state)
+        fold_data = _fold_data(X, time_, event_, folds, n_folds, preprocessor, groups)
+    else:
+        lab = np.flatnonzero(labeled)
+        g_lab = None if groups is None else groups[lab]
+        given = None if folds is None else _labeled_fold_ids(folds, labeled, n_folds)
+        folds_lab = _make_folds(event_[lab], n_folds, g_lab, given, random_state)
+        fold_data = _fold_data(
+            _rows(X, lab), time_[lab], event_[lab], folds_lab, n_folds, preprocessor, g_lab,
+            unlabeled=blocks,
+        )  # fmt: skip
+        folds = np.full(n, -1, dtype=np.int64)
+        folds[lab] = folds_lab
     seeds = _seeds(random_state, n_seeds)
-    fold_data = _fold_data(X, time_, event_, folds, n_folds, preprocessor, groups)
-    n_train_min = min(d[0].shape[1] for d in fold_data)
+    n_train_min = min(d[0].shape[1] + (d[6].shape[1] if len(d) > 6 else 0) for d in fold_data)
     return folds, seeds, fold_data, fold_data[0][0].shape[0], n_train_min
+
+
+def _check_X_names(X, preprocessor):
+    """``(X, gene names or None)``: X as :func:`_check_X` gives it, names read only when no
+    preprocessor is used (the unlabelled samples are then aligned to them here)."""
+    if preprocessor is None:
+        return _as_matrix(X)  # nonnegative, finite; names of a DataFrame/AnnData
+    return _check_X(X, preprocessor), None
+
+
+def _survival_target(y, time, event, n):
+    """(time, event) of the rows of X; a NaN time marks an unlabelled row.
+
+    Without a NaN time exactly :func:`survival_from_y` as before (one event is enough here:
+    the folds then give the message about events per fold).
+    """
+    raw = _raw_time_event(y, time, event, None)
+    t = None if raw is None else np.asarray(raw[0])
+    if t is not None and t.ndim == 1 and t.dtype.kind == "f" and np.isnan(t).any():
+        return survival_with_unlabeled(y, time, event, n_samples=n)
+    return survival_from_y(y, time, event, n_samples=n)
+
+
+def _unlabeled_blocks(X, labeled, X_unlabeled, names, preprocessor):
+    """The unlabelled samples as a list of samples × genes blocks (empty: none).
+
+    The rows of X with a NaN time first, then ``X_unlabeled``. Without a preprocessor the
+    blocks are validated float arrays with the genes of X in X's order (one block: both
+    stacked); with one they stay as given (DataFrames keep their gene names) and every
+    fold's preprocessor transforms them.
+    """
+    blocks = []
+    if not labeled.all():
+        blocks.append(_rows(X, np.flatnonzero(~labeled)))
+    if X_unlabeled is not None:
+        if preprocessor is None:
+            XU = _unlabeled_matrix(X_unlabeled, names, X.shape[1], None)
+        elif is_anndata(X_unlabeled):  # genes as DataFrame columns, matched by name
+            values, u_names, samples = extract_X(X_unlabeled, "X_unlabeled")
+            XU = pd.DataFrame(values, index=samples, columns=u_names)
+        else:
+            XU = X_unlabeled
+            if not isinstance(XU, pd.DataFrame):
+                XU = extract_X(XU, "X_unlabeled")[0]
+        if XU.shape[0] > 0:  # zero rows: no unlabelled sample (plain DeSurv)
+            blocks.append(XU)
+    if preprocessor is None and len(blocks) > 1:
+        blocks = [np.vstack(blocks)]
+    return blocks
+
+
+def _labeled_fold_ids(folds, labeled, n_folds):
+    """User-given fold ids of the labelled rows; the unlabelled rows (NaN time) must be -1."""
+    n = labeled.shape[0]
+    folds = np.asarray(folds)
+    if folds.shape != (n,) or not np.all(folds[~labeled] == -1):
+        raise ValueError(
+            f"folds must give each of the {n} samples a fold id: 0..{n_folds - 1} for the "
+            f"{int(labeled.sum())} labelled samples and -1 for the {int((~labeled).sum())} "
+            "unlabelled ones (time NaN), which are in every training part (as "
+            "DeSurvCV.folds_ or results.attrs['folds'] give them)"
+        )
+    return folds[labeled]
 
 
 def _rows(X, idx):
@@ -293,19 +397,40 @@ def _fresh(preprocessor):
     return type(preprocessor)(**preprocessor.get_params())
 
 
-def _fold_data(X, time, event, folds, n_folds, preprocessor, groups):
-    """Per fold: (X_tr, t_tr, e_tr, X_val, t_val, e_val), X in genes × samples."""
+def _transform_unlabeled(pre, block):
+    try:
+        return pre.transform(block)
+    except ValueError as exc:
+        raise ValueError(f"unlabelled samples (X_unlabeled or NaN-time rows): {exc}") from None
+
+
+def _fold_data(X, time, event, folds, n_folds, preprocessor, groups, unlabeled=()):
+    """Per fold: (X_tr, t_tr, e_tr, X_val, t_val, e_val), X in genes × samples.
+
+    With ``unlabeled`` (samples × genes blocks, see :func:`_unlabeled_blocks`) a 7th entry:
+    all unlabelled samples, genes × m (transformed by the fold's preprocessor, which is
+    learned on the labelled training part only; without one the same array for every fold).
+    """
     out = []
+    shared = None
+    if unlabeled and preprocessor is None:
+        shared = np.ascontiguousarray(np.asarray(unlabeled[0], dtype=np.float64).T)
     for tr, va in fold_indices(folds, n_folds):
         X_tr, X_va = _rows(X, tr), _rows(X, va)
+        U = shared
         if preprocessor is not None:
             # gene filter and transform learned on the training part only (no leakage)
             pre = _fresh(preprocessor).fit(X_tr, groups=None if groups is None else groups[tr])
             X_tr, X_va = pre.transform(X_tr), pre.transform(X_va)
+            if unlabeled:
+                parts = [np.asarray(_transform_unlabeled(pre, b), dtype=np.float64)
+                         for b in unlabeled]  # fmt: skip
+                U = np.ascontiguousarray(np.vstack(parts).T)
         X_tr = np.asarray(X_tr, dtype=np.float64)
         X_va = np.asarray(X_va, dtype=np.float64)
-        out.append((np.ascontiguousarray(X_tr.T), time[tr], event[tr],
-                    np.ascontiguousarray(X_va.T), time[va], event[va]))  # fmt: skip
+        data = (np.ascontiguousarray(X_tr.T), time[tr], event[tr],
+                np.ascontiguousarray(X_va.T), time[va], event[va])  # fmt: skip
+        out.append(data if U is None else (*data, U))
     return out
 
 
@@ -414,6 +539,7 @@ def cross_validate(
     X,
     y=None,
     *,
+    X_unlabeled=None,
     time=None,
     event=None,
     param_grid=None,
@@ -445,7 +571,18 @@ def cross_validate(
         Expression, samples × genes. Nonnegative (e.g. ranks) unless ``preprocessor`` is given,
         in which case raw values are preprocessed inside each fold.
     y : structured array of shape (n_samples,), optional
-        Survival target (fields ``event``, ``time``); or pass ``time=`` and ``event=``.
+        Survival target (fields ``event``, ``time``); or pass ``time=`` and ``event=``. A
+        NaN time marks an unlabelled row (no follow-up; its event 0/False or NaN), see
+        ``X_unlabeled``.
+    X_unlabeled : DataFrame, AnnData or array-like of shape (n_unlabeled, n_genes), optional
+        Expression of extra samples without follow-up: semi-supervised DeSurv (METHODS.md
+        §F.5, :func:`desurv.fit_desurv`). The folds are built on the labelled rows of X only
+        (stratified as usual); every training part gets all unlabelled samples (these and
+        the NaN-time rows of X), which enter the NMF term and H only; the scores use the
+        labelled validation rows only. Genes are matched to X's by name when both have
+        names (without a preprocessor: the same set of genes, any order), else by position.
+        A ``preprocessor`` is learned on the labelled training rows and applied to the
+        unlabelled samples. Zero rows (and no NaN time) give plain DeSurv CV, bit for bit.
     param_grid : dict, optional
         Values of ``n_components`` (k), ``alpha`` (α), ``penalty`` (λ), ``l1_ratio`` (ξ),
         ``penalty_w`` (λ_W), ``penalty_h`` (λ_H); see :func:`make_grid`. Default: k ∈ {2, 3, 4},
@@ -458,7 +595,8 @@ def cross_validate(
         Cohort label per sample: folds are stratified by cohort, and an in-fold gene filter
         runs per cohort (genes kept in all cohorts).
     folds : array-like of int of shape (n_samples,), optional
-        Precomputed fold ids (0 … n_folds − 1), e.g. to share folds with the baselines.
+        Precomputed fold ids (0 … n_folds − 1), e.g. to share folds with the baselines;
+        -1 for the unlabelled (NaN-time) rows of X, which are never validated on.
     preprocessor : desurv.preprocessing.Preprocessor, optional
         Gene filter + transform re-fitted on each training part and applied to both parts.
     warm_start : {False, True, "ascending", "descending"}, default=False
@@ -497,12 +635,18 @@ def cross_validate(
         Harrell's C), ``val_loglik`` (validation Cox partial log-likelihood per event),
         ``train_cindex``, ``objective``, ``n_iter``, ``converged``, ``warm_start``,
         ``w_change`` (‖W − W_start‖/‖W_start‖ of a warm-started fit, NaN for cold starts),
-        ``n_val``, ``n_val_events``. ``results.attrs`` records the folds, seeds and settings.
+        ``n_val``, ``n_val_events`` (labelled validation samples and their events).
+        ``results.attrs`` records the folds (-1 for unlabelled rows of X), seeds and
+        settings, and with unlabelled samples ``n_unlabeled`` (their number, the NaN-time
+        rows of X included; every training part had all of them).
 
     Raises
     ------
     ValueError
-        Bad grid, k larger than the training folds allow, bad survival data or ``folds``.
+        Bad grid, k larger than the training folds allow (their samples counted with the
+        unlabelled ones), bad survival data (an unlabelled row with event 1, fewer than 2
+        labelled events) or ``folds``; ``X_unlabeled`` with other genes than X, negative or
+        NaN values.
 
     Warns
     -----
@@ -517,8 +661,9 @@ def cross_validate(
     grid = make_grid({"n_components": [2, 3, 4], "alpha": [0.0, 0.25, 0.5, 0.75]}
                      if param_grid is None else param_grid)  # fmt: skip
     folds, seeds, fold_data, n_genes, n_train_min = _cv_data(
-        X, y, time, event, n_folds, n_seeds, groups, folds, preprocessor, random_state
-    )
+        X, y, time, event, n_folds, n_seeds, groups, folds, preprocessor, random_state,
+        X_unlabeled,
+    )  # fmt: skip
     _check_k(grid["n_components"], n_genes, n_train_min)
     opts = _fit_options(
         n_init, max_iter, tol, ties, loss_convention, init_max_iter, init_tol, balance
@@ -549,6 +694,8 @@ def cross_validate(
             "preprocessor": None if preprocessor is None else preprocessor.get_params(),
         }
     )
+    if len(fold_data[0]) > 6:  # semi-supervised (absent otherwise: plain DeSurv CV as before)
+        df.attrs["n_unlabeled"] = int(fold_data[0][6].shape[1])
     return df
 
 
@@ -683,7 +830,7 @@ def select_config(summary, rule=_DEFAULT_RULE):
     return params, int(chosen)
 
 
-def select_n_components(estimator, X, y, n_components, folds, *, rule="1se-k"):
+def select_n_components(estimator, X, y, n_components, folds, *, rule="1se-k", X_unlabeled=None):
     """Choose k for any estimator with ``n_components`` by validation C on given folds.
 
     For every k, a clone of ``estimator`` with that ``n_components`` is fitted on each
@@ -699,10 +846,16 @@ def select_n_components(estimator, X, y, n_components, folds, *, rule="1se-k"):
         ``penalty_h`` are copied into the summary when it has them).
     X : DataFrame or array of shape (n_samples, n_features)
     y : structured survival array of shape (n_samples,)
+        A NaN time marks an unlabelled sample (the estimator must accept it, as
+        :class:`~desurv.DeSurv` and :class:`~desurv.NMFCox` do).
     n_components : iterable of int
     folds : array of shape (n_samples,)
-        Fold label of every sample (e.g. ``DeSurvCV.folds_``).
+        Fold label of every sample (e.g. ``DeSurvCV.folds_``). The label -1 (the unlabelled
+        samples of ``DeSurvCV.folds_``) means "in every training part, never validated".
     rule : {"1se-k", "max", "1se"}, default="1se-k"
+    X_unlabeled : array-like of shape (n_unlabeled, n_features), optional
+        Extra samples without follow-up, passed to every fit as ``fit(..., X_unlabeled=)``
+        (semi-supervised; the estimator's ``fit`` must take it).
 
     Returns
     -------
@@ -720,19 +873,22 @@ def select_n_components(estimator, X, y, n_components, folds, *, rule="1se-k"):
 
     folds = np.asarray(folds)
     labels = np.unique(folds)
+    if folds.dtype.kind in "iu":  # -1: unlabelled, in every training part
+        labels = labels[labels != -1]
     if labels.size < 2:
         raise ValueError(f"folds must hold at least 2 fold labels, got {labels.size}")
     rows_of = X.iloc if hasattr(X, "iloc") else X
     y = np.asarray(y)
     params = estimator.get_params()
     fixed = {p: params.get(p, getattr(estimator, p, _DEFAULTS[p])) for p in GRID_PARAMS}
+    extra = {} if X_unlabeled is None else {"X_unlabeled": X_unlabeled}
     rows = []
     for k in n_components:
         scores = []
         for f in labels:
             va = folds == f
             model = clone(estimator).set_params(n_components=int(k))
-            model.fit(rows_of[~va], y[~va])
+            model.fit(rows_of[~va], y[~va], **extra)
             scores.append(model.score(rows_of[va], y[va]))
         rows.append(
             {

@@ -82,6 +82,7 @@ def optimize_hyperparameters(
     X,
     y=None,
     *,
+    X_unlabeled=None,
     time=None,
     event=None,
     search_space=None,
@@ -117,9 +118,12 @@ def optimize_hyperparameters(
 
     Parameters
     ----------
-    X, y, time, event, n_folds, n_seeds, groups, folds, preprocessor, n_init, max_iter, tol,
-    ties, loss_convention, balance, init_max_iter, init_tol, n_jobs, backend, progress
-        As in :func:`cross_validate`.
+    X, y, X_unlabeled, time, event, n_folds, n_seeds, groups, folds, preprocessor, n_init,
+    max_iter, tol, ties, loss_convention, balance, init_max_iter, init_tol, n_jobs, backend,
+    progress
+        As in :func:`cross_validate` (unlabelled samples, ``X_unlabeled`` or NaN times in
+        ``y``: semi-supervised DeSurv in every training part, folds and scores on the
+        labelled samples).
     search_space : dict, optional
         Per parameter: ``(low, high)`` (uniform; integers for ``n_components``),
         ``{"low": ..., "high": ..., "log": True}``, a list of choices, or a fixed value.
@@ -159,8 +163,9 @@ def optimize_hyperparameters(
     if isinstance(n_trials, bool) or not isinstance(n_trials, (int, np.integer)) or n_trials < 0:
         raise ValueError(f"n_trials must be an integer >= 0, got {n_trials!r}")
     folds, seeds, fold_data, n_genes, n_train_min = _cv_data(
-        X, y, time, event, n_folds, n_seeds, groups, folds, preprocessor, random_state
-    )
+        X, y, time, event, n_folds, n_seeds, groups, folds, preprocessor, random_state,
+        X_unlabeled,
+    )  # fmt: skip
     opts = _fit_options(
         n_init, max_iter, tol, ties, loss_convention, init_max_iter, init_tol, balance
     )

@@ -18,7 +18,7 @@ from desurv._validation import (
     survival_from_y,
     survival_tags,
 )
-from desurv.deconvolution.estimator import DeSurv
+from desurv.deconvolution.estimator import DeSurv, survival_with_unlabeled
 from desurv.model_selection.cross_validation import (
     _DEFAULT_RULE,
     _RULES,
@@ -81,7 +81,8 @@ class DeSurvCV(BaseEstimator):
     best_score_ : float
         Its mean validation C-index.
     folds_ : ndarray of int of shape (n_samples,)
-        Fold id of each sample.
+        Fold id of each sample; -1 for the unlabelled rows of X (NaN time), which are in
+        every training part and never validated on.
     best_estimator_ : DeSurv
         The refitted model (when ``refit``).
     preprocessor_ : Preprocessor or None
@@ -101,6 +102,13 @@ class DeSurvCV(BaseEstimator):
     names. Bad X (sparse, complex/bool/non-numeric, duplicated gene names) is rejected before
     any fit; without a preprocessor so are NaN/negative values and X on which a fit is
     meaningless (all zero, every gene constant, values whose products overflow/underflow).
+
+    Semi-supervised DeSurv (METHODS.md §F.5): ``fit(X, y, X_unlabeled=X_u)`` and/or NaN
+    times in ``y`` mark samples without follow-up. The folds are built on the labelled
+    samples, every training part and the final refit get all unlabelled samples (NMF term
+    and H only), and the C-index is computed on labelled validation samples only (see
+    :func:`cross_validate`). Without unlabelled samples the results are those of plain
+    DeSurvCV, bit for bit.
     """
 
     def __init__(
@@ -150,7 +158,7 @@ class DeSurvCV(BaseEstimator):
         """Tags for scikit-learn: survival target required; X >= 0 without a preprocessor."""
         return survival_tags(super().__sklearn_tags__(), positive_only=self.preprocessor is None)
 
-    def fit(self, X, y=None, *, time=None, event=None, groups=None, layer=None):
+    def fit(self, X, y=None, *, X_unlabeled=None, time=None, event=None, groups=None, layer=None):
         """Run the cross-validation, select a configuration and (optionally) refit it.
 
         Parameters
@@ -159,9 +167,16 @@ class DeSurvCV(BaseEstimator):
             Expression (nonnegative unless a ``preprocessor`` transforms it).
         y : structured array or DataFrame of shape (n_samples,), optional
             Survival data (one bool and one float field, any names); or ``time=``/``event=``
-            (strings name ``adata.obs`` columns for AnnData X).
+            (strings name ``adata.obs`` columns for AnnData X). A NaN time marks an
+            unlabelled sample (its event 0/False or NaN).
+        X_unlabeled : DataFrame, AnnData or array-like of shape (n_unlabeled, n_genes), optional
+            Expression of extra samples without follow-up (semi-supervised DeSurv), genes
+            matched to X's by name when both have names. In every training part and in the
+            refit; the preprocessor (if any) is learned on labelled samples and applied to
+            them. AnnData: ``layer`` applies to it too.
         groups : array-like of shape (n_samples,), optional
-            Cohort labels (stratification; per-cohort gene filter in the preprocessing).
+            Cohort labels of the rows of X (stratification of the labelled rows; per-cohort
+            gene filter in the preprocessing).
         layer : str, optional
             AnnData X only: use ``adata.layers[layer]`` instead of ``adata.X``.
 
@@ -172,8 +187,8 @@ class DeSurvCV(BaseEstimator):
         Raises
         ------
         ValueError
-            Bad X or survival data (see :class:`~desurv.DeSurv`), bad grid or
-            options.
+            Bad X, ``X_unlabeled`` or survival data (see :class:`~desurv.DeSurv`), bad
+            grid or options.
         """
         if not isinstance(self.rule, str) or self.rule not in _RULES:
             raise ValueError(
@@ -184,10 +199,12 @@ class DeSurvCV(BaseEstimator):
         obs = X.obs if is_anndata(X) else None
         if values.shape[0] < 2:
             check_scale(values)  # "n_samples=1: at least 2 samples are required"
-        time, event = survival_from_y(
-            y, time, event, n_samples=values.shape[0], obs=obs, min_events=2
-        )
+        # without a NaN time exactly survival_from_y(..., min_events=2)
+        time, event = survival_with_unlabeled(y, time, event, n_samples=values.shape[0], obs=obs)
         y = None
+        if is_anndata(X_unlabeled):  # genes as DataFrame columns, matched by name downstream
+            u_values, u_names, u_samples = extract_X(X_unlabeled, "X_unlabeled", layer=layer)
+            X_unlabeled = pd.DataFrame(u_values, index=u_samples, columns=u_names)
         if self.preprocessor is None:
             check_values(values, owner="DeSurvCV")
             check_scale(values)
@@ -196,7 +213,8 @@ class DeSurvCV(BaseEstimator):
         elif not isinstance(X, pd.DataFrame):  # AnnData: genes as columns from here on
             X = pd.DataFrame(values, index=samples, columns=names)
         self.cv_results_ = cross_validate(
-            X, y, time=time, event=event, param_grid=self.param_grid, n_folds=self.n_folds,
+            X, y, X_unlabeled=X_unlabeled, time=time, event=event,
+            param_grid=self.param_grid, n_folds=self.n_folds,
             n_seeds=self.n_seeds, groups=groups, preprocessor=self.preprocessor,
             warm_start=self.warm_start, n_init=self.n_init, max_iter=self.max_iter, tol=self.tol,
             ties=self.ties, loss_convention=self.loss_convention, balance=self.balance,
@@ -211,16 +229,23 @@ class DeSurvCV(BaseEstimator):
         self.best_score_ = float(summary.at[self.best_index_, "mean_cindex"])
         self.preprocessor_ = None
         if self.refit:
-            Xr = X
+            Xr, Ur = X, X_unlabeled
             if self.preprocessor is not None:
-                self.preprocessor_ = _fresh(self.preprocessor).fit(X, groups=groups)
+                Xp, gp = X, groups
+                labeled = ~np.isnan(time)
+                if not labeled.all():  # learned on the labelled samples, as in the folds
+                    Xp = X.iloc[labeled] if isinstance(X, pd.DataFrame) else X[labeled]
+                    gp = None if groups is None else np.asarray(groups)[labeled]
+                self.preprocessor_ = _fresh(self.preprocessor).fit(Xp, groups=gp)
                 Xr = self.preprocessor_.transform(X)
+                if Ur is not None:  # zero rows: no unlabelled sample
+                    Ur = self.preprocessor_.transform(Ur) if np.shape(Ur)[0] else None
             time_, event_ = time, event
             self.best_estimator_ = DeSurv(
                 **self.best_params_, n_init=self.refit_n_init, max_iter=self.max_iter,
                 tol=self.tol, ties=self.ties, loss_convention=self.loss_convention,
                 balance=self.balance, random_state=self.random_state, n_threads=1,
-            ).fit(Xr, time=time_, event=event_)  # fmt: skip
+            ).fit(Xr, time=time_, event=event_, X_unlabeled=Ur)  # fmt: skip
         self.n_features_in_ = int(values.shape[1])
         self.fit_layer_ = layer if is_anndata(X_in) else None
         if names is not None:
