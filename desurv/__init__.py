@@ -41,6 +41,7 @@ __version__ = "0.1.0"
 _LAZY_NAMES = {
     "AENMF": "decomposition.aenmf",
     "ConvexNMF": "decomposition.convex",
+    "CoxMT": "survival.coxmt",
     "CoxNet": "survival.coxnet",
     "DeSurv": "deconvolution.estimator",
     "DeSurvCV": "model_selection",
@@ -85,6 +86,7 @@ __all__ = [
     "AENMF",
     "ConvergenceWarning",
     "ConvexNMF",
+    "CoxMT",
     "CoxNet",
     "DataWarning",
     "DeSurv",
@@ -127,6 +129,7 @@ if TYPE_CHECKING:  # static analysers and IDEs see ordinary imports
     from .model_selection.search import DeSurvCV
     from .signatures.workflow import extract_signatures
     from .survival.concordance import concordance_index
+    from .survival.coxmt import CoxMT
     from .survival.coxnet import CoxNet
     from .survival.functions import StepFunction
 

@@ -17,6 +17,9 @@ directly, e.g. ``from desurv._reference import cox``):
   Kullback–Leibler residual passes (twins of ``desurv._kernels._aenmf``);
 * ``convex``: the square-root multiplicative update of convex NMF (twin of
   ``desurv._kernels._convex``);
+* ``coxmt``: the Cox-MT element-wise passes (noisy rows, bias+ReLU+dropout and its backward,
+  Adam with coupled L2, EMA) and the whole network written plainly (twins of
+  ``desurv._kernels._coxmt``);
 * ``supervised_nmf``: one S-NMF / SS-NMF / PSS-NMF iteration as written, faithful and clean
   (twin of ``desurv._kernels._supervised_nmf``);
 * ``unfolded``: the deep-unfolded NMF layer passes (forward, backward, supervised residual,
