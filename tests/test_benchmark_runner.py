@@ -336,3 +336,22 @@ def test_write_outputs(tmp_path):
         write_benchmark_outputs(res, foreign, overwrite=True)
     assert (foreign / "x.txt").read_text() == "keep"
     assert desurv  # the public package stays importable alongside
+
+
+def test_cox_networks_in_the_harness(surv_data):
+    """cox-mt and mlp-cox run through the harness with survival functions (IBS) and differ
+    only by the consistency weight."""
+    pytest.importorskip("sksurv")
+    small = {"hidden_layer_sizes": (16,), "max_epochs": 100, "early_stopping": False,
+             "learning_rate": 1e-2, "random_state": 0}  # fmt: skip
+    res = run_benchmark(["cox-mt", "mlp-cox"], surv_data, n_splits=2,
+                        params={"cox-mt": small, "mlp-cox": small})  # fmt: skip
+    assert not res["error"].notna().any(), res[res["error"].notna()]
+    for method in ("cox-mt", "mlp-cox"):
+        d = res[res["method"] == method]
+        ibs = d.loc[d["metric"] == "integrated_brier", "value"]
+        assert len(ibs) == 2 and ((ibs > 0) & (ibs < 0.5)).all()
+        assert (d.loc[d["metric"] == "harrell_c", "value"] > 0.65).all()
+    a = res[(res["method"] == "cox-mt") & (res["metric"] == "harrell_c")]["value"].to_numpy()
+    b = res[(res["method"] == "mlp-cox") & (res["metric"] == "harrell_c")]["value"].to_numpy()
+    assert not np.array_equal(a, b)  # the consistency term changed the fits

@@ -387,6 +387,18 @@ def _coxnet(**params):
     return desurv.CoxNet(**params)
 
 
+def _coxmt(**params):
+    from desurv.survival.coxmt import CoxMT
+
+    return CoxMT(**params)
+
+
+def _coxmt_defaults(consistency_weight):
+    from desurv.survival.coxmt import CoxMT
+
+    return {**CoxMT().get_params(), "consistency_weight": consistency_weight}
+
+
 def _nmf_defaults(beta_loss, solver, init="random"):
     # random starts by default, so that seeds differ (consistency, stability); "nmf-cd-nndsvda"
     # is coordinate descent from scikit-learn's deterministic default start
@@ -639,6 +651,26 @@ def _register_builtins():
         defaults=dict(l1_ratio=0.5, n_alphas=100, cv=5, random_state=None),
         metrics=("harrell_c", "uno_c", "wall_time"),
         description="desurv.CoxNet: elastic-net Cox on all features, λ by internal CV",
+    )
+    survival = TASK_METRICS["survival"]
+    register_method(
+        "cox-mt",
+        _coxmt,
+        "survival",
+        defaults=_coxmt_defaults(1.0),
+        metrics=survival,
+        description=(
+            "desurv.CoxMT: mean-teacher Cox network (Sun, Chen, Cai); without unlabelled "
+            "samples the consistency acts on the censored training samples"
+        ),
+    )
+    register_method(
+        "mlp-cox",
+        _coxmt,
+        "survival",
+        defaults=_coxmt_defaults(0.0),
+        metrics=survival,
+        description="desurv.CoxMT(consistency_weight=0): supervised MLP-Cox (Cox-nnet-like)",
     )
 
 
