@@ -23,6 +23,7 @@ LAYERS = {
     "desurv._output": 0,
     "desurv._validation": 0,
     "desurv._folds": 0,
+    "desurv._threads": 0,
     "desurv._kernels": 0,
     "desurv._reference": 1,
     "desurv.survival": 2,

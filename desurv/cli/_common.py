@@ -113,7 +113,7 @@ def _out_args(p):
 def _inputs(args):
     """Paths the command reads: an output folder must never hold one of them."""
     paths = []
-    for name in ("expression", "clinical", "intersect_with"):
+    for name in ("expression", "clinical", "intersect_with", "unlabeled"):
         value = getattr(args, name, None)
         if value is None:
             continue

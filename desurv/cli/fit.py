@@ -12,18 +12,18 @@ import sys
 import time as _time
 import warnings
 
-from desurv import _output
 from desurv.cli._common import (
     CLIError,
+    _check_out,
     _fit_with_progress,
     _gene_names,
-    _inputs,
     _load,
     _missing_genes_hint,
     _model_path,
     _print_hazard_ratios,
     _require_events,
     _risk_table,
+    _staged_output,
     _VerboseLog,
 )
 
@@ -41,29 +41,6 @@ def add_unlabeled_argument(parser):
         "only and the Cox part uses the samples with survival. Genes are matched by name: "
         "the file needs every gene of the training expression (after --intersect-with; "
         "its other genes are not used). Repeatable",
-    )
-
-
-def _all_inputs(args):
-    """The paths of :func:`desurv.cli._common._inputs` plus the ``--unlabeled`` files."""
-    paths = _inputs(args)
-    paths.extend(getattr(args, "unlabeled", None) or [])
-    return paths
-
-
-def _check_out(args):
-    """Check ``--out`` before any work; it must not hold an input (``--unlabeled`` too)."""
-    _output.check_output_folder(args.out, overwrite=args.overwrite, inputs=_all_inputs(args))
-
-
-def _staged_output(args, extra=None):
-    """Staging folder that becomes ``args.out`` only when the block succeeds."""
-    return _output.staged_output(
-        args.out,
-        overwrite=args.overwrite,
-        inputs=_all_inputs(args),
-        command=getattr(args, "command_line", None),
-        extra=extra,
     )
 
 

@@ -21,7 +21,6 @@ unsupervised training is the batched Gram NNLS of :mod:`desurv._kernels._nnls`.
 
 from __future__ import annotations
 
-import contextlib
 import numbers
 import warnings
 
@@ -31,6 +30,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from desurv._kernels import _aenmf, _nnls, _unfolded
+from desurv._threads import blas_threads as _blas_threads
 from desurv._validation import align_rows
 from desurv.exceptions import ConvergenceWarning
 
@@ -44,18 +44,6 @@ EPS_FLOAT32 = float(np.finfo(np.float32).eps)
 _CHUNK = 65536
 _MODES = ("auto", "supervised", "unsupervised")
 _INITS = ("nmf", "repository", "custom")
-
-
-@contextlib.contextmanager
-def _blas_threads(n_threads):
-    """BLAS limited to ``n_threads`` threads inside the block (None: left alone)."""
-    if n_threads is None:
-        yield
-        return
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=int(n_threads), user_api="blas"):
-        yield
 
 
 # ----------------------------------------------------------------------------- network

@@ -7,11 +7,11 @@ different Python threads (each call owns all the memory it writes).
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 
 import numpy as np
 
+from desurv._threads import blas_threads as _blas_threads
 from desurv._validation import (
     X_NORM_MAX,
     check_nonnegative_matrix,
@@ -165,17 +165,6 @@ def _survival_columns(time, event, n):
     labeled = ~unl
     time, event = check_time_event(t[labeled], e[labeled])
     return time, event, labeled
-
-
-@contextlib.contextmanager
-def _blas_threads(n_threads):
-    if n_threads is None:
-        yield
-        return
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=int(n_threads), user_api="blas"):
-        yield
 
 
 def fit_desurv(

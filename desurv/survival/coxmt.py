@@ -21,7 +21,6 @@ Public: :class:`CoxMT`.
 
 from __future__ import annotations
 
-import contextlib
 import numbers
 import warnings
 
@@ -31,6 +30,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from desurv._kernels import _coxmt as _K
+from desurv._threads import blas_threads as _blas_threads
 from desurv._validation import (
     _obs_column,
     _pick_fields,
@@ -65,18 +65,6 @@ _EMPTY = np.empty((0, 0))  # the uniforms in eval mode (not read)
 _NO_ROWS = np.empty(0, dtype=np.int64)
 #: streams spawned from ``random_state``, in this order (see :func:`_streams`)
 _STREAMS = ("init", "split", "labeled", "unlabeled", "teacher")
-
-
-@contextlib.contextmanager
-def _blas_threads(n_threads):
-    """BLAS limited to ``n_threads`` threads inside the block (None: left alone)."""
-    if n_threads is None:
-        yield
-        return
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=int(n_threads), user_api="blas"):
-        yield
 
 
 def _streams(random_state):
