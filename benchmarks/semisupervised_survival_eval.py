@@ -176,8 +176,9 @@ def run_masking(seed, args, masks):
             hide[rng.choice(pos, int(round(n_hide * len(pos) / len(tr))), replace=False)] = True
         lab, unl = tr[~hide], tr[hide]
         pre_rows = np.concatenate([lab, unl])
-        _, (Xl, Xt, Xu) = preprocess(X.iloc[pre_rows], None, [X.iloc[lab], X.iloc[te],
-                                     X.iloc[unl]], args.genes)  # fmt: skip
+        parts = [X.iloc[lab], X.iloc[te]] + ([X.iloc[unl]] if len(unl) else [])
+        _, (Xl, Xt, *Xu) = preprocess(X.iloc[pre_rows], None, parts, args.genes)
+        Xu = Xu[0] if Xu else None
         methods = [m for m in args.methods if not (mask == 0 and m in ("ss-desurv", "ss-nmf-cox"))]
         if mask == 0:  # censored-only: Cox-MT's consistency on the censored labelled samples
             fitted = fit_methods(
