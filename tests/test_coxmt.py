@@ -573,7 +573,7 @@ def _bad_y_nan_event():
         ({"early_stopping": "yes"}, None, "early_stopping"),
         ({"random_state": "seed"}, None, "random_state"),
         ({}, "plain_y", "survival data"),
-        ({}, "nan_event", "time NaN but event = 1"),
+        ({}, "nan_event", "time NaN \\(unlabelled\\) but an event value"),
         ({}, "negative", "negative"),
         ({}, "one_event", "only 1 event"),
         ({}, "nan_x", "NaN"),

@@ -20,20 +20,18 @@ from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.validation import check_is_fitted
 
 from desurv._validation import (
-    _obs_column,
-    _pick_fields,
     check_hyperparameter_types,
     check_scale,
-    check_time_event,
     check_values,
     columns_for_model,
     extract_X,
     is_anndata,
     survival_from_y,
     survival_tags,
+    survival_with_unlabeled,
 )
 from desurv.deconvolution.model_file import read_model_file, save_model
-from desurv.deconvolution.solver import HISTORY_FIELDS, _survival_columns, fit_desurv
+from desurv.deconvolution.solver import HISTORY_FIELDS, fit_desurv
 
 __all__ = ["DeSurv", "top_genes"]
 
@@ -83,82 +81,6 @@ def check_rank_input(Xa, what="X"):
 def _obs(X):
     """``adata.obs`` of AnnData input (where string ``time=``/``event=`` are looked up)."""
     return X.obs if is_anndata(X) else None
-
-
-def _raw_time_event(y, time, event, obs):
-    """(time, event) as given, before validation, or None when they cannot be told apart.
-
-    Only used to find NaN times (unlabelled samples); everything else is left to
-    :func:`desurv._validation.survival_from_y`, which gives the usual messages.
-    """
-    if y is not None:
-        if time is not None or event is not None:
-            return None
-        if hasattr(y, "columns") and hasattr(y, "dtypes"):  # pandas DataFrame
-            names = list(y.columns)
-            cols = [y[c].to_numpy() for c in names]
-        else:
-            arr = np.asarray(y)
-            if arr.dtype.names is None:
-                return None
-            names = list(arr.dtype.names)
-            cols = [arr[c] for c in names]
-        if not any(c.dtype.kind == "f" and np.isnan(c).any() for c in cols):
-            return None
-        # the roles are decided as survival_from_y does, with NaN read as 0 (a NaN event of an
-        # unlabelled sample must not turn the event column into a non-indicator)
-        filled = [np.where(np.isnan(c), 0.0, c) if c.dtype.kind == "f" else c for c in cols]
-        try:
-            ev, ti = _pick_fields(names, filled, "y")
-        except ValueError:
-            return None
-        return cols[names.index(ti)], cols[names.index(ev)]
-    if time is None or event is None:
-        return None
-    return _obs_column(time, obs, "time"), _obs_column(event, obs, "event")
-
-
-def survival_with_unlabeled(y=None, time=None, event=None, *, n_samples=None, obs=None):
-    """Survival target in which a NaN time marks an unlabelled sample (semi-supervised fit).
-
-    Accepts every form of :func:`desurv._validation.survival_from_y`; without NaN times the
-    result is exactly its result (with ``min_events=2``).
-
-    Convention: a sample whose time is NaN has no follow-up (e.g. expression from another
-    cohort, or a label hidden on purpose): it enters the NMF term only. Its event must be
-    0/False or NaN (an event without a time is an error). At least 2 events among the
-    labelled samples.
-
-    Returns
-    -------
-    time : ndarray of float64 of shape (n_samples,)
-        NaN for unlabelled samples.
-    event : ndarray of bool of shape (n_samples,)
-        False for unlabelled samples.
-
-    Raises
-    ------
-    ValueError
-        As :func:`survival_from_y`; an unlabelled sample with event 1; fewer than 2 labelled
-        samples or events.
-    """
-    raw = _raw_time_event(y, time, event, obs)
-    t = None if raw is None else np.asarray(raw[0])
-    if t is None or not (t.ndim == 1 and t.dtype.kind == "f" and np.isnan(t).any()):
-        return survival_from_y(y, time, event, n_samples=n_samples, obs=obs, min_events=2)
-    n = t.shape[0] if n_samples is None else n_samples
-    time_l, event_l, labeled = _survival_columns(t, raw[1], n)
-    if time_l.shape[0] < 2:
-        raise ValueError(
-            f"only {time_l.shape[0]} labelled sample(s) (time not NaN): at least 2 are "
-            "required to fit a survival model"
-        )
-    check_time_event(time_l, event_l, min_events=2)
-    time_full = np.full(n, np.nan)
-    time_full[labeled] = time_l
-    event_full = np.zeros(n, dtype=bool)
-    event_full[labeled] = event_l
-    return time_full, event_full
 
 
 def _unlabeled_matrix(X_unlabeled, names, n_genes, layer):

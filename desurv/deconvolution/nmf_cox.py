@@ -25,6 +25,7 @@ from desurv._validation import (
     check_hyperparameter_types,
     check_nonnegative_matrix,
     check_scale,
+    survival_with_unlabeled,
 )
 from desurv.deconvolution._loop import EPS, HISTORY_FIELDS, SolverParams, _Problem
 from desurv.deconvolution.estimator import (
@@ -34,7 +35,6 @@ from desurv.deconvolution.estimator import (
     _as_matrix,
     _obs,
     _unlabeled_matrix,
-    survival_with_unlabeled,
 )
 from desurv.deconvolution.model_file import save_model
 from desurv.deconvolution.solver import DeSurvResult, _blas_threads, _sorted_columns

@@ -17,7 +17,7 @@ from desurv._validation import (
     check_nonnegative_matrix,
     check_real_param,
     check_scale,
-    check_time_event,
+    split_unlabeled,
 )
 from desurv.deconvolution._loop import (
     HISTORY_FIELDS,
@@ -130,41 +130,6 @@ def _nnls_exposures(X, W):
     for j in range(X.shape[1]):
         H[:, j] = nnls(W, X[:, j])[0]
     return np.maximum(H, 1e-12)
-
-
-def _survival_columns(time, event, n):
-    """Validated survival data of the n columns of X, a NaN time marking an unlabelled one.
-
-    Returns ``(time, event, labeled)``: time and event of the labelled columns only (float64,
-    bool) and the bool mask of labelled columns, or None when every column is labelled (then
-    exactly :func:`check_time_event`'s result). An unlabelled column's event must be 0/False
-    or NaN.
-    """
-    t = np.asarray(time)
-    if not (t.ndim == 1 and t.dtype.kind == "f" and np.isnan(t).any()):
-        time, event = check_time_event(time, event, n_samples=n)
-        return time, event, None
-    unl = np.isnan(t)
-    e = np.asarray(event)
-    if e.ndim != 1 or e.shape[0] != t.shape[0] or t.shape[0] != n:
-        check_time_event(np.where(unl, 0.0, t), e, n_samples=n)  # raises the usual message
-    if e.dtype.kind == "b":
-        bad = e[unl]
-    elif e.dtype.kind in "iuf":
-        e_unl = e[unl].astype(np.float64)
-        bad = ~((e_unl == 0.0) | np.isnan(e_unl))
-    else:
-        raise ValueError("event must be boolean or 0/1")
-    if bad.any():
-        first = int(np.flatnonzero(unl)[np.argmax(bad)])
-        raise ValueError(
-            f"{int(bad.sum())} sample(s) have time NaN (unlabelled) but an event value other "
-            f"than 0/False/NaN (first: sample {first}); an unlabelled sample has no follow-up: "
-            "set its event to 0 or NaN, or give it a time"
-        )
-    labeled = ~unl
-    time, event = check_time_event(t[labeled], e[labeled])
-    return time, event, labeled
 
 
 def fit_desurv(
@@ -335,7 +300,7 @@ def fit_desurv(
     X = check_nonnegative_matrix(X, "X", dtype=dtype)
     check_scale(X.T)  # all zero, constant genes, overflow/underflow: no meaningful fit
     p, n = X.shape
-    time, event, labeled = _survival_columns(time, event, n)
+    time, event, labeled = split_unlabeled(time, event, n)
     XU = None
     if X_unlabeled is not None:
         shape = np.shape(X_unlabeled)

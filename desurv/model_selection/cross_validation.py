@@ -42,12 +42,16 @@ import pandas as pd
 
 from desurv._folds import fold_indices, stratified_folds
 from desurv._progress import Progress
-from desurv._validation import extract_X, is_anndata, survival_from_y
+from desurv._validation import (
+    _raw_time_event,
+    extract_X,
+    is_anndata,
+    survival_from_y,
+    survival_with_unlabeled,
+)
 from desurv.deconvolution.estimator import (
     _as_matrix,
-    _raw_time_event,
     _unlabeled_matrix,
-    survival_with_unlabeled,
 )
 from desurv.deconvolution.solver import fit_desurv
 from desurv.exceptions import ConvergenceWarning, DataWarning

@@ -17,8 +17,9 @@ from desurv._validation import (
     is_anndata,
     survival_from_y,
     survival_tags,
+    survival_with_unlabeled,
 )
-from desurv.deconvolution.estimator import DeSurv, survival_with_unlabeled
+from desurv.deconvolution.estimator import DeSurv
 from desurv.model_selection.cross_validation import (
     _DEFAULT_RULE,
     _RULES,

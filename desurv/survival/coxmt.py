@@ -32,17 +32,15 @@ from sklearn.utils.validation import check_is_fitted
 from desurv._kernels import _coxmt as _K
 from desurv._threads import blas_threads as _blas_threads
 from desurv._validation import (
-    _obs_column,
-    _pick_fields,
     check_real_param,
     check_scale,
-    check_time_event,
     check_values,
     columns_for_model,
     extract_X,
     is_anndata,
     survival_from_y,
     survival_tags,
+    survival_with_unlabeled,
 )
 from desurv.exceptions import ConvergenceWarning
 from desurv.survival.concordance import concordance_index
@@ -532,68 +530,6 @@ def _train(net, X, time_lab, event_lab, n_unl, X_val, val, cfg, rngs, verbose=0)
 
 
 # ----------------------------------------------------------------------------- input checks
-def _survival_with_unlabeled(y, time, event, n_samples, obs):
-    """``(time float64 (n,), event bool (n,), unlabelled bool (n,))``; time NaN = unlabelled.
-
-    The labelled rows are validated by :func:`desurv._validation.check_time_event` (at
-    least 2 events); an unlabelled row must have event False/0 (or NaN).
-    """
-    if y is not None:
-        if time is not None or event is not None:
-            raise ValueError("pass either y or time=/event=, not both")
-        if hasattr(y, "columns") and hasattr(y, "dtypes"):
-            cols = list(y.columns)
-            ev, ti = _pick_fields(cols, [y[c].to_numpy() for c in cols], "y")
-            time, event = y[ti].to_numpy(), y[ev].to_numpy()
-        else:
-            arr = np.asarray(y)
-            if arr.dtype.names is None:
-                survival_from_y(y, n_samples=n_samples)  # raises its message for a plain y
-            names = list(arr.dtype.names)
-            ev, ti = _pick_fields(names, [arr[n] for n in names], "y")
-            time, event = arr[ti], arr[ev]
-    elif time is None and event is None:
-        survival_from_y(None)  # raises "requires y to be passed, but the target y is None"
-    elif time is None or event is None:
-        raise ValueError("pass both time= and event= (or y)")
-    else:
-        time = _obs_column(time, obs, "time")
-        event = _obs_column(event, obs, "event")
-    time, event = np.asarray(time), np.asarray(event)
-    if time.ndim != 1 or event.ndim != 1:
-        raise ValueError(f"time and event must be 1-D, got shapes {time.shape} and {event.shape}")
-    if time.shape[0] != n_samples or event.shape[0] != n_samples:
-        raise ValueError(f"survival data has {time.shape[0]} samples but X has {n_samples} samples")
-    if time.dtype.kind not in "biuf":
-        raise ValueError(f"time must be real numbers (NaN = unlabelled), got dtype {time.dtype}")
-    time = time.astype(np.float64)
-    unl = np.isnan(time)
-    if event.dtype == bool:
-        bad = unl & event
-    else:
-        try:
-            ev64 = event.astype(np.float64)
-        except (TypeError, ValueError):
-            raise ValueError(
-                "event must be boolean or 0/1 (NaN allowed where time is NaN)"
-            ) from None
-        bad = unl & ~((ev64 == 0) | np.isnan(ev64))
-        event = np.where(unl, 0.0, ev64)
-    if bad.any():
-        rows = np.flatnonzero(bad)
-        raise ValueError(
-            f"{rows.size} sample(s) (rows {rows[:5].tolist()}) have time NaN but event = 1: "
-            "time NaN marks an unlabelled sample, whose event must be False/0 (or NaN); an "
-            "observed event needs its time"
-        )
-    t_lab, e_lab = check_time_event(time[~unl], event[~unl], min_events=2)
-    e = np.zeros(n_samples, dtype=bool)
-    e[~unl] = e_lab
-    t = np.full(n_samples, np.nan)
-    t[~unl] = t_lab
-    return t, e, unl
-
-
 def _check_int(name, value, low, allow_none=False):
     if value is None and allow_none:
         return None
@@ -1018,7 +954,8 @@ class CoxMT(BaseEstimator):
         check_scale(Xa, what="feature")
         n, p = Xa.shape
         obs = X.obs if is_anndata(X) else None
-        t_all, e_all, unl_mask = _survival_with_unlabeled(y, time, event, n, obs)
+        t_all, e_all = survival_with_unlabeled(y, time, event, n_samples=n, obs=obs)
+        unl_mask = np.isnan(t_all)
         self.n_features_in_ = p
         if names is not None:
             self.feature_names_in_ = names
