@@ -33,19 +33,25 @@ Writes ``benchmarks/results/coxmt_speed.txt``.
 from __future__ import annotations
 
 import argparse
-import io
-import os
-import shlex
+import importlib.util
 import sys
 import time
-from contextlib import redirect_stdout
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-HERE = Path(__file__).resolve().parent
-RESULTS = HERE / "results"
+# benchmarks/_speed_common.py by path: this script runs as a file or is loaded by path
+sc = sys.modules.get("_desurv_speed_common")
+if sc is None:
+    _spec = importlib.util.spec_from_file_location(
+        "_desurv_speed_common", Path(__file__).with_name("_speed_common.py")
+    )
+    sc = sys.modules["_desurv_speed_common"] = importlib.util.module_from_spec(_spec)
+    _spec.loader.exec_module(sc)
+
+RESULTS = sc.RESULTS
+median_time = sc.median_time
 HIDDEN = (1000, 200)
 
 
@@ -121,16 +127,6 @@ def naive_fit(X, time_, event, X_unl, *, epochs, batch_size, seed=0, **kw):
     eta, _ = ref.forward(teacher, (X - mean) / sd, None, 0.0)
     breslow_baseline(eta, time_, event)
     return eta
-
-
-def median_time(fn, repeats):
-    """(median seconds, last result) of ``repeats`` calls of ``fn``."""
-    times, out = [], None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times)), out
 
 
 def measure(case, X, time_, event, X_unl, batch_size, *, epochs, repeats):
@@ -232,8 +228,6 @@ def breakdown(X, time_, event, repeats):
 
 
 def main(argv=None):
-    from threadpoolctl import threadpool_limits
-
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--epochs", type=int, default=20)
     ap.add_argument("--repeats", type=int, default=3)
@@ -242,11 +236,11 @@ def main(argv=None):
     ap.add_argument("--unlabeled", type=int, default=300)
     ap.add_argument("--out", default=str(RESULTS / "coxmt_speed.txt"))
     a = ap.parse_args(argv)
-    load0 = os.getloadavg()
+    load0 = sc.load_average()
     t0 = time.perf_counter()
     X, time_, event, Xu = synthetic(a.n, a.genes, a.unlabeled)
     rows = []
-    with threadpool_limits(limits=1):
+    with sc.one_blas_thread():
         for case, unl, bs in (
             ("full batch, labelled only", None, None),
             (f"full batch + {a.unlabeled} unlabelled", Xu, None),
@@ -255,21 +249,17 @@ def main(argv=None):
             rows += measure(case, X, time_, event, unl, bs, epochs=a.epochs, repeats=a.repeats)
         parts = breakdown(X, time_, event, a.repeats)
     df = pd.DataFrame(rows)
-    buf = io.StringIO()
-    with redirect_stdout(buf):
-        cmd = "python benchmarks/coxmt_speed.py " + shlex.join(
-            argv if argv is not None else sys.argv[1:]
-        )
-        print(f"command: {cmd}")
+    with sc.report(a.out):
+        print(f"command: {sc.command('coxmt_speed.py', argv)}")
         print("CoxMT training time vs a straightforward NumPy implementation (same algorithm)")
         print(
             f"{a.n} labelled samples ({int(event.sum())} events) x {a.genes} genes, hidden "
             f"{HIDDEN}, dropout 0.2, noise 0.1, w = 1; {a.epochs} epochs per fit, medians of "
             f"{a.repeats} repetitions, one BLAS thread (OpenBLAS via threadpoolctl)"
         )
-        print(f"load average before: {tuple(round(x, 2) for x in load0)}")
+        print(f"load average before: {load0}")
         print()
-        print(df.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+        print(df.to_string(index=False, float_format=sc.fmt))
         print(
             "max_abs_d_eta: largest |η − η_naive| of the fitted teachers on the training "
             "samples (same random draws: float64 differs by rounding only; float32 by "
@@ -290,13 +280,8 @@ def main(argv=None):
         for name, sec in parts:
             print(f"  {name:58s} {1e3 * sec:8.1f} ms")
         print()
-        print(f"load average after: {tuple(round(x, 2) for x in os.getloadavg())}")
+        print(f"load average after: {sc.load_average()}")
         print(f"wall time: {time.perf_counter() - t0:.0f} s")
-    text = buf.getvalue()
-    out = Path(a.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text)
-    print(text)
     return df
 
 

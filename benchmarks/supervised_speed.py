@@ -25,7 +25,8 @@ the shared machine printed before and after, this measures:
   alone (X·W, and Hᵀ·X with ``update_w``). Issue 16's target: the kernel within 2× of the
   products it needs. Where the rest goes (one case, faithful with ``update_w``): every
   product alone, NumPy's vectorised ``np.exp`` of the n_labelled × C logits (the kernel's
-  softmax exponentiates the labelled rows only, by scalar calls), and the kernel with the
+  softmax exponentiates the labelled rows only, in one vectorised pass of its own
+  ``exp_array``; before issue 16 by one scalar libm call per entry), and the kernel with the
   mask ``lab`` = 0 (the softmax pass skipped, every product still computed);
 * ``fit``: ``SupervisedNMF(mode="pseudo-label", n_replicates=10)`` (PSS-NMF, defaults
   otherwise: clean normalisation, checks every 100 iterations, min_iter 1,000, max_iter
@@ -47,21 +48,26 @@ is set, which threadpoolctl needs; the libraries and their thread counts are pri
 from __future__ import annotations
 
 import argparse
-import io
-import os
-import shlex
+import importlib.util
 import sys
 import time
 import warnings
-from contextlib import redirect_stdout
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-HERE = Path(__file__).resolve().parent
-MUT = HERE.parent.parent / "shared" / "data" / "mutational"
-RESULTS = HERE / "results"
+# benchmarks/_speed_common.py by path: this script runs as a file or is loaded by path
+sc = sys.modules.get("_desurv_speed_common")
+if sc is None:
+    _spec = importlib.util.spec_from_file_location(
+        "_desurv_speed_common", Path(__file__).with_name("_speed_common.py")
+    )
+    sc = sys.modules["_desurv_speed_common"] = importlib.util.module_from_spec(_spec)
+    _spec.loader.exec_module(sc)
+
+MUT, RESULTS = sc.MUT, sc.RESULTS
+loop = sc.loop
 N_ITER = 1000
 N_CLASSES = 9
 LAMBDA_C, LAMBDA_L2 = 0.1, 1e-4
@@ -181,24 +187,7 @@ class Case:
 # ----------------------------------------------------------------------------- timing
 def median_time(fn, repeats):
     """Median seconds of ``repeats`` calls of ``fn`` (after one untimed call)."""
-    fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times))
-
-
-def loop(calls, n):
-    """A function running every call of ``calls`` once per pass, ``n`` passes."""
-
-    def run():
-        for _ in range(n):
-            for f in calls:
-                f()
-
-    return run
+    return sc.median_time(fn, repeats, warmup=True)[0]
 
 
 def measure_blocks(n, k, repeats, ref_iter):
@@ -240,9 +229,9 @@ def diagnose(case, kernel, repeats):
     """Where the kernel's time goes beyond its products (one case).
 
     Returns (per-product rows, dict): every product alone, ``np.exp`` of the
-    n_labelled × C logits (the softmax's exponentials, vectorised by NumPy; the kernel's are
-    scalar calls), and the kernel with the mask ``lab`` = 0 (the softmax pass skipped, R = 0,
-    every product still computed).
+    n_labelled × C logits (the softmax's exponentials, vectorised by NumPy; the kernel's by
+    its own ``exp_array``), and the kernel with the mask ``lab`` = 0 (the softmax pass
+    skipped, R = 0, every product still computed).
     """
     rows = []
     for name, shape, only_w, f in case.products():
@@ -328,13 +317,7 @@ def measure_fits(k, repeats, n_jobs_list=(1, 2)):
 
 
 # ----------------------------------------------------------------------------- main
-def _fmt(v):
-    return f"{v:.4g}"
-
-
 def main(argv=None):
-    from threadpoolctl import threadpool_info, threadpool_limits
-
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--n", type=int, default=1000, help="genomes of the kernel timings")
@@ -343,46 +326,37 @@ def main(argv=None):
     ap.add_argument("--fit-repeats", type=int, default=1, help="0 skips the fits")
     ap.add_argument("--out", default=str(RESULTS / "supervised_speed.txt"))
     a = ap.parse_args(argv)
-    argv = argv if argv is not None else sys.argv[1:]
-    # Numba's np.dot calls SciPy's BLAS (scipy.linalg.cython_blas, another OpenBLAS than
-    # NumPy's); threadpoolctl limits only libraries loaded before the limit is set
-    import scipy.linalg.cython_blas  # noqa: F401
-
     import desurv._kernels._supervised_nmf  # noqa: F401
     import desurv._reference.supervised_nmf  # noqa: F401
     import desurv.decomposition.supervised  # noqa: F401
 
-    load0 = os.getloadavg()
+    load0 = sc.load_average()
     t0 = time.perf_counter()
-    with threadpool_limits(limits=1):
-        blas = [
-            f"{Path(d['filepath']).name} ({d['num_threads']} thread(s))"
-            for d in threadpool_info()
-            if d["user_api"] == "blas"
-        ]
+    # Numba's np.dot calls SciPy's BLAS, which one_blas_thread loads before the limit
+    with sc.one_blas_thread():
+        blas = sc.blas_libraries()
         rows, prod_rows, diag = measure_blocks(a.n, a.k, a.repeats, a.ref_iter)
         fits = measure_fits(a.k, a.fit_repeats) if a.fit_repeats > 0 else None
     df = pd.DataFrame(rows)
-    buf = io.StringIO()
-    with redirect_stdout(buf):
+    with sc.report(a.out):
         print("S-NMF / SS-NMF / PSS-NMF: compiled iteration block vs NumPy and BLAS products")
-        print(f"command: python benchmarks/supervised_speed.py {shlex.join(argv)}".rstrip())
+        print(f"command: {sc.command('supervised_speed.py', argv)}")
         print(
             f"{a.n} genomes x 96 channels (profiles), k = {a.k}, C = {N_CLASSES}, a third "
             f"unlabelled; blocks of {N_ITER} iterations; medians of {a.repeats} repetitions; "
             f"one BLAS thread; * = NumPy twin run for {a.ref_iter} iterations and scaled to "
             f"{N_ITER}"
         )
-        print(f"BLAS libraries while timing: {', '.join(blas)}")
+        print(f"BLAS libraries while timing: {blas}")
         print(f"load average before: {load0}")
         print()
-        print(df.to_string(index=False, float_format=_fmt))
+        print(df.to_string(index=False, float_format=sc.fmt))
         print()
         print(f"products of one iteration, ms per {N_ITER} calls (np.dot with out=):")
-        print(pd.DataFrame(prod_rows).to_string(index=False, float_format=_fmt))
+        print(pd.DataFrame(prod_rows).to_string(index=False, float_format=sc.fmt))
         print()
         print("per iteration (µs): the kernel = its BLAS products + the rest (element-wise")
-        print("passes incl. the softmax's scalar exps, compiled Grams, Numba's BLAS calls)")
+        print("passes incl. the softmax's exps, compiled Grams, Numba's BLAS calls)")
         for r in rows:
             kern = r["kernel_ms"]
             rest = kern - r["products_ms"]
@@ -417,15 +391,10 @@ def main(argv=None):
                 "threads running replicates in parallel); cpu/wall: the process's CPU seconds (all "
                 "threads) per second, the cores it got; speed-up: vs the first row"
             )
-            print(pd.DataFrame(frows).to_string(index=False, float_format=_fmt))
+            print(pd.DataFrame(frows).to_string(index=False, float_format=sc.fmt))
         print()
-        print(f"load average after: {os.getloadavg()}")
+        print(f"load average after: {sc.load_average()}")
         print(f"wall time: {time.perf_counter() - t0:.0f} s")
-    text = buf.getvalue()
-    out = Path(a.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text)
-    print(text)
     return df
 
 

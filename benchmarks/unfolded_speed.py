@@ -34,22 +34,27 @@ from __future__ import annotations
 
 import argparse
 import copy
-import io
-import os
-import shlex
+import importlib.util
 import sys
 import time
 import warnings
-from contextlib import redirect_stdout
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-HERE = Path(__file__).resolve().parent
-MUT = HERE.parent.parent / "shared" / "data" / "mutational"
-RESULTS = HERE / "results"
+# benchmarks/_speed_common.py by path: this script runs as a file or is loaded by path
+sc = sys.modules.get("_desurv_speed_common")
+if sc is None:
+    _spec = importlib.util.spec_from_file_location(
+        "_desurv_speed_common", Path(__file__).with_name("_speed_common.py")
+    )
+    sc = sys.modules["_desurv_speed_common"] = importlib.util.module_from_spec(_spec)
+    _spec.loader.exec_module(sc)
+
+MUT, RESULTS = sc.MUT, sc.RESULTS
 EPS = float(np.finfo(np.float32).eps)
+median_time = sc.median_time
 
 
 def datasets(data=MUT):
@@ -73,11 +78,9 @@ def datasets(data=MUT):
 
 
 def synthetic(n, k, seed=0, p=96):
-    """Poisson counts from k Dirichlet(0.3) signatures and gamma exposures (n, p)."""
-    rng = np.random.default_rng(seed)
-    S = rng.dirichlet(np.full(p, 0.3), size=k)
-    E = rng.gamma(0.5, 2000.0 / k, size=(n, k))
-    return rng.poisson(E @ S).astype(np.float64)
+    """Poisson counts (n, p) from k Dirichlet(0.3) signatures and gamma exposures (about
+    1,000 mutations per genome)."""
+    return sc.synthetic_catalogue(n, k, p=p, seed=seed, mutations=1000.0)[0]
 
 
 def resample(X, n, seed=0):
@@ -104,16 +107,6 @@ def scipy_nnls(X, W):
     return np.stack([nnls(A, x)[0] for x in X])
 
 
-def median_time(fn, repeats):
-    """(median seconds, last result) of ``repeats`` calls of ``fn``."""
-    times, out = [], None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times)), out
-
-
 def recon(X, E, W):
     """Per-genome ½‖X - EW‖²."""
     R = X - np.asarray(E, dtype=np.float64) @ W
@@ -133,8 +126,6 @@ def train(X, k, layers, iters, seed=0):
 
 def measure(label, X, k, *, n, repeats, layers, iters, scipy_samples):
     """Rows (dict) of one data set."""
-    from threadpoolctl import threadpool_limits
-
     from desurv.decomposition import nnls
 
     model = train(X, k, layers, iters)
@@ -143,7 +134,7 @@ def measure(label, X, k, *, n, repeats, layers, iters, scipy_samples):
     Xn = resample(X, n)
     Xn32 = Xn.astype(np.float32)
     rows = []
-    with threadpool_limits(limits=1):
+    with sc.one_blas_thread():
         # warm every path (compilation / cache loading is not timed)
         model.transform(Xn[:10])
         model32.transform(Xn32[:10])
@@ -204,7 +195,7 @@ def main(argv=None):
     ap.add_argument("--scipy-samples", type=int, default=1000)
     ap.add_argument("--out", default=str(RESULTS / "unfolded_speed.txt"))
     a = ap.parse_args(argv)
-    load0 = os.getloadavg()
+    load0 = sc.load_average()
     t0 = time.perf_counter()
     rows = []
     for label, X, k in datasets():
@@ -219,13 +210,9 @@ def main(argv=None):
             scipy_samples=a.scipy_samples,
         )
     df = pd.DataFrame(rows)
-    buf = io.StringIO()
-    with redirect_stdout(buf):
-        cmd = "python benchmarks/unfolded_speed.py " + shlex.join(
-            argv if argv is not None else sys.argv[1:]
-        )
+    with sc.report(a.out):
         print("Deep-unfolded NMF: encode throughput vs batched NNLS and 10 MU steps")
-        print(f"command: {cmd}")
+        print(f"command: {sc.command('unfolded_speed.py', argv)}")
         print(
             f"{a.n} new genomes, L = {a.layers}, medians of {a.repeats} repetitions, "
             "one BLAS thread; * = scipy loop timed on "
@@ -233,7 +220,7 @@ def main(argv=None):
         )
         print(f"load average before: {load0}")
         print()
-        print(df.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+        print(df.to_string(index=False, float_format=sc.fmt))
         print()
         print("throughput ratios (> 1: the unfolded network encodes faster)")
         for label, g in df.groupby("data", sort=False):
@@ -249,13 +236,8 @@ def main(argv=None):
                     )
                 )
         print()
-        print(f"load average after: {os.getloadavg()}")
+        print(f"load average after: {sc.load_average()}")
         print(f"wall time: {time.perf_counter() - t0:.0f} s")
-    text = buf.getvalue()
-    out = Path(a.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text)
-    print(text)
     return df
 
 

@@ -176,6 +176,40 @@ def test_kernel_zero_rows_and_floors():
     assert np.any(Hk == REF.EPS) and Hk.min() >= REF.EPS and Wk.min() > 0
 
 
+def test_exp_array_is_exp_to_an_ulp():
+    """The kernel's vectorisable exponential (the softmax's) against np.exp on its domain
+    |x| <= 708: exact at 0, within 1 ulp elsewhere, in place too."""
+    rng = np.random.default_rng(0)
+    x = np.concatenate(
+        [
+            [0.0, -0.0, -1e-300, 1e-300, -1e-17, np.log(2.0), -np.log(2.0), -100.0, 50.0],
+            [-708.0, 708.0, -707.9, 0.5 * np.log(2.0), -0.5 * np.log(2.0)],
+            -rng.random(2000) * 100.0,  # the softmax's range: clipped logits minus the max
+            rng.uniform(-708.0, 708.0, 2000),
+        ]
+    )
+    out, work, want = np.empty_like(x), np.empty_like(x), np.empty_like(x)
+    K.exp_array(x, out, work)
+    REF.exp_array(x, want, work)
+    assert out[0] == out[1] == 1.0
+    ulp = np.abs(out - want) / np.spacing(want)
+    assert ulp.max() <= 1.0
+    y = x.copy()
+    K.exp_array(y, y, work)  # out may be x itself
+    np.testing.assert_array_equal(y, out)
+    K.exp_array(x[:0], out[:0], work[:0])  # empty
+
+
+def test_kernel_equals_twin_many_rows():
+    """Issue-16 shape class: many labelled rows, C = 3 (the softmax's vectorised pass over
+    the labelled rows, unlabelled rows interleaved), both variants, with the W step."""
+    st = _state(N=300, M=20, k=4, C=3, seed=7, frac_lab=0.7)
+    for clean in (False, True):
+        args = (6, 0.3, 0.05, 0.2, 1e-3, True, clean)
+        for a, b in zip(_run(K, st, *args), _run(REF, st, *args), strict=True):
+            np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-13)
+
+
 def test_kernel_float32():
     st64 = _state(seed=4)
     st32 = _state(seed=4, dtype=np.float32)

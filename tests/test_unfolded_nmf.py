@@ -105,6 +105,40 @@ def test_layer_kernels_equal_twins(dtype, k, kind):
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("k", [1, 3])
+def test_layer_kernels_one_block_equal_twins(dtype, k):
+    """Numerators and g_a of one layer only (tied networks: q = k columns): the kernels'
+    flat pass over the contiguous arrays, with zeros in every input."""
+    rng = np.random.default_rng(3)
+    n = 11
+    H, Num, G = rng.uniform(0, 2, (n, k)), rng.uniform(0, 3, (n, k)), rng.normal(size=(n, k))
+    D0 = rng.uniform(0, 1, (n, k))
+    H[0], Num[1], D0[2], G[3] = 0.0, 0.0, 0.0, 0.0
+    H, Num, D0, G = (np.ascontiguousarray(a, dtype=dtype) for a in (H, Num, D0, G))
+    outs = []
+    for impl in (_unfolded.layer_forward, ref.layer_forward):
+        D, Hn = D0.copy(), np.full_like(H, np.nan)
+        impl(H, Hn, D, Num, 0, 0.3, 0.2, EPS)
+        outs.append((D, Hn))
+    for a, b in zip(*outs, strict=True):
+        assert a.dtype == dtype
+        np.testing.assert_allclose(a, b, **_tol(dtype))
+    D = outs[0][0]
+    for accumulate in (False, True):
+        for want_gh in (True, False):
+            res = []
+            GA0 = np.ascontiguousarray(rng.normal(size=(n, k)), dtype=dtype)
+            for impl in (_unfolded.layer_backward, ref.layer_backward):
+                GA, GD, GH = GA0.copy(), np.full_like(H, np.nan), np.full_like(H, -7.0)
+                s = impl(G, H, Num, 0, D, 0.2, GA, 0, accumulate, GD, GH, want_gh)
+                res.append((GA, GD, GH, np.array(s)))
+            for a, b in zip(*res, strict=True):
+                np.testing.assert_allclose(a, b, **_tol(dtype))
+            if not want_gh:
+                assert np.all(res[0][2] == -7.0)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_loss_kernels_equal_twins(dtype):
     rng = np.random.default_rng(2)
     Hh = np.ascontiguousarray(rng.uniform(0, 2, size=(7, 3)), dtype=dtype)

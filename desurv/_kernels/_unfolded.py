@@ -54,14 +54,29 @@ def layer_forward(H, Hn, D, Num, c0, l1, l2, eps):  # pragma: no cover - compile
         First column of the layer in Num.
     l1, l2, eps : float
         λ₁, λ₂ and ε.
+
+    Notes
+    -----
+    All arrays C-contiguous. When Num has k columns (tied layers) the pass runs over the
+    flat arrays; otherwise row by row (one aliasing check per row, the k-loop vectorised).
     """
     n, k = H.shape
+    if Num.shape[1] == k:  # one layer's numerators (tied, or L = 1): one flat pass
+        h1, hn1, d1, a1 = H.reshape(-1), Hn.reshape(-1), D.reshape(-1), Num.reshape(-1)
+        for i in range(h1.shape[0]):
+            h = np.float64(h1[i])
+            d = ((np.float64(d1[i]) + l2 * h) + l1) + eps
+            d1[i] = d
+            hn1[i] = h * np.float64(a1[i]) / d
+        return
     for i in range(n):
+        # row views: LLVM checks aliasing once per row and vectorises the short loop
+        Hi, Hni, Di, Ai = H[i], Hn[i], D[i], Num[i, c0 : c0 + k]
         for f in range(k):
-            h = np.float64(H[i, f])
-            d = ((np.float64(D[i, f]) + l2 * h) + l1) + eps
-            D[i, f] = d
-            Hn[i, f] = h * np.float64(Num[i, c0 + f]) / d
+            h = np.float64(Hi[f])
+            d = ((np.float64(Di[f]) + l2 * h) + l1) + eps
+            Di[f] = d
+            Hni[f] = h * np.float64(Ai[f]) / d
 
 
 @njit(**_OPTS)
@@ -69,7 +84,9 @@ def layer_backward(G, H, Num, c0, D, l2, GA, ga0, accumulate, GD, GH, want_gh): 
     """Element-wise backward of one layer y = h ⊙ a / d (METHODS.md §C.2).
 
     With q = G / d per entry: g_a = q·h, g_d = -g_a·a / d (= -G h a / d²) and
-    ∂L/∂h = q·a + λ₂ g_d + (g_d B_ℓ, added by the caller with BLAS).
+    ∂L/∂h = q·a + λ₂ g_d + (g_d B_ℓ, added by the caller with BLAS). Computed with the
+    reciprocal 1/d (one division per entry; the results differ from the formulas as
+    written by rounding only).
 
     Parameters
     ----------
@@ -100,27 +117,49 @@ def layer_backward(G, H, Num, c0, D, l2, GA, ga0, accumulate, GD, GH, want_gh): 
     -------
     s1, s2 : float
         Σ g_d (the layer's share of ∂L/∂λ₁) and Σ g_d ⊙ h (of ∂L/∂λ₂), float64.
+
+    Notes
+    -----
+    All arrays C-contiguous. When Num and GA have k columns (tied layers) the pass runs
+    over the flat arrays, otherwise row by row.
     """
+    n, k = H.shape
+    if Num.shape[1] == k and GA.shape[1] == k:  # tied (or L = 1): flat contiguous rows
+        return _layer_backward_rows(
+            G.reshape(1, -1), H.reshape(1, -1), Num.reshape(1, -1), 0, D.reshape(1, -1), l2,
+            GA.reshape(1, -1), 0, accumulate, GD.reshape(1, -1),
+            GH.reshape(1, -1) if want_gh else GD.reshape(1, -1), want_gh,
+        )  # fmt: skip
+    return _layer_backward_rows(G, H, Num, c0, D, l2, GA, ga0, accumulate, GD, GH, want_gh)
+
+
+@njit(**_OPTS)
+def _layer_backward_rows(
+    G, H, Num, c0, D, l2, GA, ga0, accumulate, GD, GH, want_gh
+):  # pragma: no cover - compiled
+    """:func:`layer_backward` row by row (its arguments; the rows may be whole arrays)."""
     n, k = H.shape
     s1 = 0.0
     s2 = 0.0
     for i in range(n):
+        Gi, Hi, Di, GDi, GHi = G[i], H[i], D[i], GD[i], GH[i]
+        Ai, GAi = Num[i, c0 : c0 + k], GA[i, ga0 : ga0 + k]
         for f in range(k):
-            d = np.float64(D[i, f])
-            h = np.float64(H[i, f])
-            a = np.float64(Num[i, c0 + f])
-            q = np.float64(G[i, f]) / d
+            r = 1.0 / np.float64(Di[f])  # one division per entry (two as written)
+            h = np.float64(Hi[f])
+            a = np.float64(Ai[f])
+            q = np.float64(Gi[f]) * r
             ga = q * h
-            gd = -ga * (a / d)
+            gd = -ga * (a * r)
             if accumulate:
-                GA[i, ga0 + f] += ga
+                GAi[f] += ga
             else:
-                GA[i, ga0 + f] = ga
-            GD[i, f] = gd
+                GAi[f] = ga
+            GDi[f] = gd
             s1 += gd
             s2 += gd * h
             if want_gh:
-                GH[i, f] = q * a + l2 * gd
+                GHi[f] = q * a + l2 * gd
     return s1, s2
 
 

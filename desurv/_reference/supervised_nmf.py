@@ -32,6 +32,11 @@ EPS = 1e-25
 ZCLIP = 50.0
 
 
+def exp_array(x, out, work):
+    """Twin of ``_supervised_nmf.exp_array``: out <- exp(x) (``work`` unused)."""
+    np.exp(x, out=out)
+
+
 def softmax(Z):
     """Column-wise softmax of clip(Z, −50, 50) (C × N), max subtracted; also logsumexp (N,)."""
     Zc = np.clip(Z, -ZCLIP, ZCLIP)
