@@ -69,6 +69,48 @@ class IterationProducts(OneThreadBenchmark):
         np.dot(self.X, self.M, out=self.XM)
 
 
+class CompiledProducts(OneThreadBenchmark):
+    """desurv's compiled products with X (``_kernels._products``) in float64 and float32
+    storage, and the fused α = 0 W step (both products in one pass), vs the NumPy products
+    of :class:`IterationProducts` (issue 16, targets 1 and 7)."""
+
+    params = ([2000], [300], [5, 10], ["float64", "float32"])
+    param_names = ["p", "n", "k", "dtype"]
+
+    def prepare(self, p, n, k, dtype):
+        if _products is None or not hasattr(_products, "x_dot"):
+            raise NotImplementedError("no compiled products in this commit")
+        rng = np.random.default_rng(0)
+        self.X = np.ascontiguousarray(rng.gamma(1.0, 1.0, size=(p, n))).astype(dtype)
+        self.H = rng.uniform(size=(k, n))
+        self.Mt = np.vstack([self.H, rng.normal(size=(1, n))])  # [H; gᵀ]
+        self.W = rng.uniform(size=(k, p))  # transposed layout
+        self.HHt = self.H @ self.H.T
+        self.XM = np.empty((k + 1, p))
+        self.Z = np.empty((n, k))
+        self.V, self.WV, self.VV = np.empty((k, p)), np.empty((k, k)), np.empty((k, k))
+        self.time_x_dot(p, n, k, dtype)
+        self.time_xt_dot(p, n, k, dtype)
+        if hasattr(_products, "w_step"):
+            self.time_fused_w_step(p, n, k, dtype)
+
+    def time_x_dot(self, p, n, k, dtype):
+        """X·[Hᵀ | g] (transposed): the W numerator and the Cox gradient term."""
+        _products.x_dot(self.X, self.Mt, self.XM)
+
+    def time_xt_dot(self, p, n, k, dtype):
+        """XᵀVᵀ: the projections of a W-shaped (k, p) array."""
+        _products.xt_dot(self.X, self.W, self.Z)
+
+    def time_fused_w_step(self, p, n, k, dtype):
+        """α = 0: XHᵀ, the multiplicative step V and XᵀVᵀ in one pass over X."""
+        if not hasattr(_products, "w_step"):
+            raise NotImplementedError("no fused W step in this commit")
+        c = 1.0 / (p * n)
+        _products.w_step(self.X, self.H, self.W, self.HHt, c, 0.0, 1e-12, self.V, self.WV,
+                         self.VV, self.Z)  # fmt: skip
+
+
 class SolverKernels(OneThreadBenchmark):
     """Each compiled kernel of the solver loop (private ``desurv._kernels._nmf``: fused
     multiplicative-update passes; ``_products``: the products with X for small k), called

@@ -9,7 +9,8 @@
 Every comparison alternates ours and the reference inside each repetition (the order swapped
 from one repetition to the next), so that a change of machine load hits both; the ratio is the
 median of the per-repetition ratios (>= 5 repetitions), the times shown are medians. BLAS on
-one thread. Run: ``python benchmarks/compare_nmf.py``.
+one thread. Run: ``python benchmarks/compare_nmf.py``. ``benchmarks/compare.py`` (target 2)
+reuses :func:`mu_per_iteration` and :func:`mu_agreement` on its own data and start.
 """
 
 import os
@@ -92,6 +93,45 @@ def synsig():
     return X.astype(float), "random Poisson"
 
 
+def mu_per_iteration(X, k, loss, W0, H0, n_it=50, reps=REPS_A):
+    """Time per MU iteration of ``desurv.NMF`` and scikit-learn's ``NMF(solver="mu")``.
+
+    Both fit X from the same custom start (W0, H0) with ``tol=0``; per iteration = (time of
+    ``n_it + 10`` iterations − time of 10) / ``n_it``, so the fixed costs of a fit
+    (validation, copies, final error) cancel; the four fits alternate in every repetition.
+    Returns (median ours s/it, median sklearn s/it, median of the per-repetition ratios
+    sklearn / ours).
+    """
+    kw = dict(n_components=k, solver="mu", beta_loss=loss, init="custom", max_iter=n_it, tol=0)
+    fns = {}
+    for cls, key in [(NMF, "ours"), (SkNMF, "sk")]:
+        long, short = cls(**{**kw, "max_iter": n_it + 10}), cls(**{**kw, "max_iter": 10})
+        _fit_copy(long, X, W0, H0)  # warm the compiled kernels
+        fns[key + "_long"] = partial(_fit_copy, long, X, W0, H0)
+        fns[key + "_short"] = partial(_fit_copy, short, X, W0, H0)
+    t = alternate(fns, reps)
+    per_it = {key: (t[key + "_long"] - t[key + "_short"]) / n_it for key in ("ours", "sk")}
+    return (
+        float(np.median(per_it["ours"])),
+        float(np.median(per_it["sk"])),
+        float(np.median(per_it["sk"] / per_it["ours"])),
+    )
+
+
+def mu_agreement(X, k, loss, W0, H0, n_it):
+    """How close ``desurv.NMF`` and scikit-learn's MU are after ``n_it`` iterations from the
+    same start: (relative difference of the final objectives (ours − sklearn) / sklearn,
+    ‖WH − WH_sk‖ / ‖WH_sk‖)."""
+    kw = dict(n_components=k, solver="mu", beta_loss=loss, init="custom", max_iter=n_it, tol=0)
+    ours, sk = NMF(**kw), SkNMF(**kw)
+    W_o = ours.fit_transform(X, W=W0.copy(), H=H0.copy())
+    W_s = sk.fit_transform(X, W=W0.copy(), H=H0.copy())
+    wh_o, wh_s = W_o @ ours.components_, W_s @ sk.components_
+    f_o = nmf_loss(X, W_o, ours.components_, beta_loss=loss)
+    f_s = nmf_loss(X, W_s, sk.components_, beta_loss=loss)
+    return (f_o - f_s) / f_s, float(np.linalg.norm(wh_o - wh_s) / np.linalg.norm(wh_s))
+
+
 def part_a():
     rng = np.random.default_rng(0)
     big = rng.gamma(1.0, 1.0, size=(2000, 5)) @ rng.gamma(1.0, 1.0, size=(5, 300))
@@ -107,21 +147,7 @@ def part_a():
         W0 = r.uniform(0.1, 1, size=(X.shape[0], k))
         H0 = r.uniform(0.1, 1, size=(k, X.shape[1]))
         for loss in ["frobenius", "kullback-leibler"]:
-            kw = dict(
-                n_components=k, solver="mu", beta_loss=loss, init="custom", max_iter=n_it, tol=0
-            )
-            # per iteration = (time of n_it + 10 iterations - time of 10) / n_it: the fixed
-            # costs of a fit (validation, copies, final error) cancel
-            fns = {}
-            for cls, key in [(NMF, "ours"), (SkNMF, "sk")]:
-                long, short = cls(**{**kw, "max_iter": n_it + 10}), cls(**{**kw, "max_iter": 10})
-                _fit_copy(long, X, W0, H0)  # warm the compiled kernels
-                fns[key + "_long"] = partial(_fit_copy, long, X, W0, H0)
-                fns[key + "_short"] = partial(_fit_copy, short, X, W0, H0)
-            t = alternate(fns, REPS_A)
-            per_it = {key: (t[key + "_long"] - t[key + "_short"]) / n_it for key in ("ours", "sk")}
-            t_ours, t_sk = float(np.median(per_it["ours"])), float(np.median(per_it["sk"]))
-            ratio = float(np.median(per_it["sk"] / per_it["ours"]))
+            t_ours, t_sk, ratio = mu_per_iteration(X, k, loss, W0, H0, n_it)
             print(
                 f"    {name:>14} {loss:>17}: ours {t_ours * 1e3:7.3f} ms/it, sklearn "
                 f"{t_sk * 1e3:7.3f} ms/it, ratio {ratio:5.2f}x"
