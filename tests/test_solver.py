@@ -365,8 +365,8 @@ def test_bad_data(small_problem):
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_blas_and_compiled_products_give_the_same_fit(small_problem, dtype):
-    """n_threads > 1 switches the products with X to BLAS; the fit is the same up to rounding
-    (float32 with BLAS runs the products in single precision: looser)."""
+    """n_threads = 2 (compiled products split over threads when X is large enough, BLAS
+    threads otherwise) gives the one-thread fit up to rounding (float32: looser)."""
     X, time, event, k = small_problem
     kw = dict(alpha=0.5, n_init=2, max_iter=40, tol=0, random_state=3, dtype=dtype, warn=False)
     a = fit_desurv(X, time, event, k, n_threads=1, **kw)

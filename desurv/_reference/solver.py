@@ -8,6 +8,9 @@ Two uses:
   not increase, sd of the trial's own projections in the penalty, final Cox refit,
   ε = 1e-12 floors, ratio clamp 1e6, consistent loss convention), so
   ``tests/test_ref_solver.py`` can compare the two;
+* the oracle of the accelerated step (``acceleration="extrapolation"``, issue 16): extra H
+  updates and the safeguarded extrapolation of (W, H), with the extrapolated point's F
+  formed from X, W and H as written (the fast loop gets it from small products);
 * the **baseline** of issue 4, target 3: nothing is fused or carried between steps. Every
   evaluation of F forms ``W·H`` and ``X − WH``, every backtracking trial recomputes
   ``Z = XᵀW`` and ``η = Zβ`` from X, and the NMF gradient is ``c(WH − X)Hᵀ`` from the residual.
@@ -45,6 +48,8 @@ HISTORY_FIELDS = (
 )
 
 EPS = 1e-12
+# the safeguarded extrapolation (as desurv.deconvolution._loop): start, growth, shrink, cap
+GAMMA_START, GAMMA_GROW, GAMMA_SHRINK, GAMMA_MAX = 0.5, 1.05, 1.5, 1.0
 
 
 # ----------------------------------------------------------------------------- Cox pieces
@@ -243,6 +248,7 @@ class _Params:
     beta_tol: float
     beta_max_iter: int
     beta_max_iter_final: int
+    h_updates: int = 1
 
 
 def objective(X, W, H, beta, surv, prm) -> dict:
@@ -362,6 +368,30 @@ def _beta_step(X, W, H, beta, surv, prm):
     return beta, before, True
 
 
+class _Extrapolation:
+    """Safeguarded extrapolation of (W, H) along the iteration's displacement (Ang & Gillis
+    2019): W_e = max((1+γ)W − γW₀, ε), H_e likewise, columns normalised; accepted only if F
+    (formed from X as written) does not increase; γ ← min(γ̄, 1.05γ), γ̄ ← min(1, 1.05γ̄) on
+    success, γ̄ ← γ and γ ← γ/1.5 on failure."""
+
+    def __init__(self):
+        self.gamma, self.gamma_bar = GAMMA_START, GAMMA_MAX
+
+    def step(self, X, W, H, beta, W0, H0, surv, prm):
+        g = self.gamma
+        We = np.maximum((1.0 + g) * W - g * W0, EPS)
+        He = np.maximum((1.0 + g) * H - g * H0, EPS)
+        We, He, be = _normalize(We, He, beta)
+        f = objective(X, We, He, be, surv, prm)["loss"]
+        if np.isfinite(f) and f <= objective(X, W, H, beta, surv, prm)["loss"]:
+            self.gamma_bar = min(GAMMA_MAX, self.gamma_bar * GAMMA_GROW)
+            self.gamma = min(self.gamma_bar, g * GAMMA_GROW)
+            return We, He, be, True
+        self.gamma_bar = g
+        self.gamma = g / GAMMA_SHRINK
+        return W, H, beta, False
+
+
 # ------------------------------------------------------------------------------ the fit
 def _check(X, time, event, W0, H0, beta0, ties, X_unlabeled=None):
     X = np.asarray(X, dtype=np.float64)
@@ -411,7 +441,9 @@ def fit_desurv_reference(
     max_iter=100,
     tol=1e-6,
     ties="breslow",
-    theta0=0.5,
+    acceleration="none",
+    h_updates=None,
+    theta0=None,
     rho=0.5,
     max_backtracks=10,
     ratio_clamp=1e6,
@@ -449,9 +481,16 @@ def fit_desurv_reference(
         Iteration cap and relative tolerance on F.
     ties : {"breslow", "efron"}
         Tied event times in the partial likelihood.
-    theta0, rho, max_backtracks, ratio_clamp : float, float, int, float
-        W step: damping θ₀, its shrink factor ρ, the number of halvings, the clamp of the
-        gradient-balancing ratio ‖G_nmf‖/‖G_cox‖.
+    acceleration : {"none", "extrapolation"}
+        "extrapolation": the accelerated step of ``desurv.fit_desurv`` (``h_updates`` H
+        updates, then after the W step the extrapolated point (W, H) + γ((W, H) − (W₀, H₀)),
+        floored at ε and normalised, kept only if F does not increase).
+    h_updates : int or None
+        H updates per W step (None: 1, or 3 with ``acceleration="extrapolation"``).
+    theta0, rho, max_backtracks, ratio_clamp : float or None, float, int, float
+        W step: damping θ₀ (None: 0.5, or 1.0 with ``acceleration="extrapolation"``), its
+        shrink factor ρ, the number of halvings, the clamp of the gradient-balancing ratio
+        ‖G_nmf‖/‖G_cox‖.
     beta_tol, beta_max_iter, beta_max_iter_final : float, int, int
         β step tolerance and Newton step caps (inside the loop / final refit).
     warn : bool
@@ -462,18 +501,29 @@ def fit_desurv_reference(
     dict
         ``W`` (n_genes, k), ``H`` (k, n_samples + n_unlabeled, input order), ``beta`` (k,),
         ``history`` (dict of arrays per iteration, the fields of ``desurv.fit_desurv``), ``n_iter``,
-        ``converged`` and ``objective`` (F and its components after the final refit).
+        ``converged``, ``objective`` (F and its components after the final refit) and
+        ``n_extrapolated`` (accepted extrapolations).
 
     Raises
     ------
     ValueError
-        X negative or non-finite, shapes that do not match, no event, unknown ``ties``.
+        X negative or non-finite, shapes that do not match, no event, unknown ``ties``,
+        ``acceleration`` or ``h_updates``.
     """
     X, time, event, W, H, beta = _check(X, time, event, W0, H0, beta0, ties, X_unlabeled)
+    if acceleration not in ("none", "extrapolation"):
+        raise ValueError(f"acceleration must be 'none' or 'extrapolation', got {acceleration!r}")
+    fast = acceleration == "extrapolation"
+    h_updates = (3 if fast else 1) if h_updates is None else int(h_updates)
+    if h_updates < 1:
+        raise ValueError(f"h_updates must be >= 1, got {h_updates}")
+    theta0 = (1.0 if fast else 0.5) if theta0 is None else theta0
     prm = _Params(float(alpha), float(penalty), float(l1_ratio), float(penalty_w),
                   float(penalty_h), float(theta0), float(rho), int(max_backtracks),
                   float(ratio_clamp), float(beta_tol), int(beta_max_iter),
-                  int(beta_max_iter_final))  # fmt: skip
+                  int(beta_max_iter_final), h_updates)  # fmt: skip
+    ext = _Extrapolation() if fast else None
+    n_extrapolated = 0
     # samples sorted by time once (stable: tied times keep input order) for the risk sets
     t_order = np.argsort(time, kind="stable")
     order = t_order
@@ -489,8 +539,13 @@ def fit_desurv_reference(
     converged = False
     it = 0
     while it < max_iter:
-        H = _h_step(X, W, H, prm)
+        W0_it, H0_it = W, H  # the iterate at the start of the iteration (for extrapolation)
+        for _ in range(prm.h_updates):
+            H = _h_step(X, W, H, prm)
         W, H, beta, theta, bt = _w_step(X, W, H, beta, surv, prm)
+        if ext is not None:
+            W, H, beta, ok = ext.step(X, W, H, beta, W0_it, H0_it, surv, prm)
+            n_extrapolated += ok
         obj = None
         if prm.alpha > 0.0:
             beta, obj, finite = _beta_step(X, W, H, beta, surv, prm)
@@ -533,4 +588,5 @@ def fit_desurv_reference(
         "n_iter": it,
         "converged": converged,
         "objective": objective(X, W, H, beta, surv, prm),
+        "n_extrapolated": n_extrapolated,
     }

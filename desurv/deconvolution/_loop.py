@@ -27,6 +27,27 @@ denominator, ‖X − WH‖², ‖H‖², the normalisation by n = n_L + n_U) ru
 the Cox part (η, ℓ, g, β, sd(Z)) over the first n_L rows of Z only, as views. The Cox gradient
 term X·g of the fused product X·[Hᵀ | g] uses g padded with zeros for the unlabelled columns,
 which is X_L·g. With n_U = 0 the views are the whole arrays: the same code, bit for bit.
+
+Accelerated step (``SolverParams.extrapolate``, consistent convention only; ``fit_desurv``
+also starts the W step's backtracking at θ0 = 1 then). Multiplicative updates stall
+(thousands of iterations, each two passes over X). Two additions, neither of which reads X
+beyond the rows named below, and neither of which can increase F:
+
+* ``h_updates`` H updates per W step: the H update needs only the carried Z and WᵀW, so each
+  extra one costs O(nk²), and since η = Zβ does not depend on H it decreases F (its NMF
+  part) monotonically (Lee & Seung 2001, with the ridge);
+* after the W step, the iteration is extended along its own displacement,
+  (W_e, H_e) = max((W, H) + γ((W, H) − (W₀, H₀)), ε) with (W₀, H₀) the iterate at the start
+  of the iteration: the line-search extrapolation of alternating least squares (Harshman
+  1970; Bro 1998) with the adaptive γ and safeguard of Ang & Gillis (2019), "Accelerating
+  nonnegative matrix factorization algorithms using extrapolation". Its projections are
+  XᵀW_e = Z + γ(Z − Z₀) by linearity, plus the rows of X of the genes whose entries the
+  ε-floor raised (``desurv._kernels._desurv_accel``); F at the normalised point is evaluated
+  from small products as for a damped trial. On acceptance γ grows (×1.05, up to γ̄, and γ̄
+  by ×1.05 up to 1); on rejection the point is discarded, γ̄ ← γ and γ shrinks (÷1.5).
+
+``_Problem.rows_read`` counts the rows of X read by the products (p per full pass), so
+time-to-solution benchmarks can report passes over X.
 """
 
 from __future__ import annotations
@@ -36,12 +57,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from desurv._kernels import _cox, _nmf, _products
+from desurv import _threads
+from desurv._kernels import _cox, _desurv_accel, _nmf
 from desurv.exceptions import ConvergenceWarning
 
 EPS = 1e-12
 # Up to this many factors the products with X use the compiled kernels (_kernels/_products.py)
 MAX_COMPILED_K = 16
+# above this size of X (past the last-level cache) the fused α = 0 W step pays for any k
+FUSED_MIN_BYTES = 8 << 20
 HISTORY_FIELDS = (
     "loss",
     "nmf_loss",
@@ -52,6 +76,12 @@ HISTORY_FIELDS = (
     "theta",
     "backtracks",
 )
+# safeguarded extrapolation (Ang & Gillis 2019): start, growth on success (γ and its cap γ̄),
+# shrink on failure, largest cap
+GAMMA_START = 0.5
+GAMMA_GROW = 1.05
+GAMMA_SHRINK = 1.5
+GAMMA_MAX = 1.0  # Ang & Gillis's bound; larger caps were faster but could end in worse points
 
 
 @dataclass(frozen=True)
@@ -75,6 +105,9 @@ class SolverParams:
     beta_max_iter: int = 100
     beta_max_iter_final: int = 500
     refresh_every: int = 50
+    # acceleration (consistent convention only; these defaults are the plain algorithm)
+    h_updates: int = 1  # H updates per W step
+    extrapolate: bool = False  # safeguarded extrapolation of (W, H) after the W step
 
     @property
     def reference(self) -> bool:
@@ -116,6 +149,7 @@ class LoopResult(FittedFactors):
     history: dict = field(default_factory=dict)
     objective: Objective | None = None
     beta_reverts: int = 0
+    n_extrapolated: int = 0  # accepted extrapolations (accelerated step only)
 
 
 class _Problem:
@@ -130,7 +164,9 @@ class _Problem:
     state — W, H, β, Z, the objective — stay float64.
     """
 
-    def __init__(self, X_sorted, time_sorted, event_sorted, params: SolverParams, blas=False):
+    def __init__(
+        self, X_sorted, time_sorted, event_sorted, params: SolverParams, blas=False, n_threads=1
+    ):
         self.X = X_sorted
         self.p, self.n = X_sorted.shape
         self.x_sq = float(np.einsum("ij,ij->", X_sorted, X_sorted, dtype=np.float64))
@@ -147,7 +183,10 @@ class _Problem:
         # compiled single-thread products for skinny operands, BLAS otherwise (or on request,
         # e.g. to use several BLAS threads for one large fit)
         self.max_compiled_k = 0 if blas else MAX_COMPILED_K
+        # the compiled products split the rows of X over this many threads (1: none)
+        self.n_threads = max(1, int(n_threads or 1))
         self._buf = {}
+        self.rows_read = 0  # rows of X read by products (p per full pass), for benchmarks
 
     def _scratch(self, name, shape):
         buf = self._buf.get(name)
@@ -157,8 +196,9 @@ class _Problem:
 
     def times(self, Mt, out):
         """out (m, p) ← Mt·Xᵀ for Mt (m, n): X·[Hᵀ | g] in the transposed W layout."""
+        self.rows_read += self.p
         if Mt.shape[0] <= self.max_compiled_k + 1:
-            return _products.x_dot(self.X, Mt, out)
+            return _threads.x_dot(self.X, Mt, out, self.n_threads)
         if not self.single:
             return np.dot(Mt, self.X.T, out=out)
         m32 = self._scratch("m_in", Mt.shape)
@@ -172,8 +212,9 @@ class _Problem:
         """out (n, k) ← XᵀVᵀ for V (k, p) (transposed W layout): the projections Z of a W."""
         if out is None:
             out = np.empty((self.n, V.shape[0]))
+        self.rows_read += self.p
         if V.shape[0] <= self.max_compiled_k:
-            return _products.xt_dot(self.X, V, out)
+            return _threads.xt_dot(self.X, V, out, self.n_threads)
         if not self.single:
             return np.dot(self.X.T, V.T, out=out)
         v32 = self._scratch("v_in", V.shape)
@@ -182,6 +223,19 @@ class _Problem:
         np.dot(self.X.T, v32.T, out=r32)
         out[...] = r32
         return out
+
+    def fused_w_step(self, k) -> bool:
+        """Whether the α = 0 W step runs as one pass over X (``w_step_nmf``).
+
+        It fuses X·Hᵀ, the multiplicative step and B = XᵀV, reading X once instead of twice;
+        worth it when X does not fit in cache or k is small (measured in benchmarks/compare.py).
+        """
+        return k <= self.max_compiled_k and (k <= 6 or self.X.nbytes > FUSED_MIN_BYTES)
+
+    def w_step_nmf(self, H, W, HHt, c_nmf, ridge_w, V, WV, VV, B):
+        """The α = 0 W step in one pass over X: V, WᵀV, VᵀV and B = XᵀVᵀ (see ``times``)."""
+        self.rows_read += self.p
+        return _threads.w_step(self.X, H, W, HHt, c_nmf, ridge_w, EPS, V, WV, VV, B, self.n_threads)
 
     def labeled(self, A):
         """View of the labelled samples' rows of an (n, ...) array (all rows when n_U = 0)."""
@@ -289,6 +343,73 @@ def normalize_factors(Wk, H, beta):
     return norms
 
 
+class _Extrapolation:
+    """State and trial of the safeguarded extrapolation (module docstring, Ang & Gillis 2019).
+
+    ``start`` records the iterate at the start of an outer iteration; ``trial`` evaluates F
+    at the normalised extrapolated point from small products (no pass over X except the rows
+    of floored genes) and returns it with its state, or None when F is not finite.
+    """
+
+    def __init__(self, prob, k):
+        p, n = prob.p, prob.n
+        self.prob = prob
+        self.gamma = GAMMA_START
+        self.gamma_bar = GAMMA_MAX
+        self.W0, self.Z0, self.H0 = np.empty((k, p)), np.empty((n, k)), np.empty((k, n))
+        self.We, self.Ze, self.He = np.empty((k, p)), np.empty((n, k)), np.empty((k, n))
+        self.WtW, self.HHt = np.empty((k, k)), np.empty((k, k))
+        self.sd = np.empty(k)
+        self.n_accepted = 0
+
+    def start(self, W, Z, H):
+        self.W0[...] = W
+        self.Z0[...] = Z
+        self.H0[...] = H
+
+    def trial(self, W, Z, H, beta):
+        prob = self.prob
+        k = W.shape[0]
+        nl = prob.n_labeled
+        cross, n_rows = _desurv_accel.extrapolate(
+            W, self.W0, Z, self.Z0, H, self.H0, prob.X, self.gamma, EPS,
+            self.We, self.Ze, self.He, self.WtW, self.HHt,
+        )  # fmt: skip
+        prob.rows_read += n_rows
+        # normalising the factors to unit norm (H's rows and β scaled alike) leaves WH, η and
+        # β ⊙ sd(Z) unchanged: only ‖H‖² and ‖W‖² need the norms t
+        t = np.sqrt(np.diag(self.WtW))
+        t[t < EPS] = 1.0
+        t_sq = t * t
+        _nmf.col_sd(self.Ze[:nl], self.sd)
+        loglik = prob.loglik(self.Ze[:nl] @ beta)
+        parts = (
+            cross,
+            float(np.einsum("ij,ij->", self.WtW, self.HHt)),
+            float(t_sq @ np.diag(self.HHt)),
+            float(np.sum(np.diag(self.WtW) / t_sq)),
+        )
+        obj = prob.objective_terms(*parts, loglik, prob.penalty_beta(beta, self.sd), k)
+        if not np.isfinite(obj.loss):
+            return None
+        return obj.loss, t, parts, loglik
+
+    def accept(self, W, Z, H, beta, t):
+        """Move to the trial point (normalised); returns (sd of Z_L, WᵀW)."""
+        np.divide(self.We, t[:, None], out=W)
+        np.divide(self.Ze, t, out=Z)
+        np.multiply(self.He, t[:, None], out=H)
+        beta *= t
+        self.n_accepted += 1
+        self.gamma_bar = min(GAMMA_MAX, self.gamma_bar * GAMMA_GROW)
+        self.gamma = min(self.gamma_bar, self.gamma * GAMMA_GROW)
+        return self.sd / t, self.WtW / np.outer(t, t)
+
+    def reject(self):
+        self.gamma_bar = self.gamma
+        self.gamma /= GAMMA_SHRINK
+
+
 def run_loop(
     prob: _Problem,
     W,
@@ -350,14 +471,20 @@ def run_loop(
     h_row_sq = np.empty(k)
     eta_t = np.empty(n)
 
+    ext = _Extrapolation(prob, k) if prm.extrapolate else None
+
     hist = {name: [] for name in HISTORY_FIELDS}
     loss_prev = 1e-6 if prm.reference else prob.objective_at(Z, W.T, H, beta, sd).loss
     converged = False
     beta_reverts = 0
     it = 0
     while it < max_iter:
+        if ext is not None:
+            ext.start(W, Z, H)
         # ---- H: multiplicative update with ridge, fused with HHᵀ ----
         HHt = _nmf.update_h(H, Z, WtW, ridge_h, EPS)
+        for _ in range(prm.h_updates - 1):  # more H updates: no pass over X, F decreases
+            HHt = _nmf.update_h(H, Z, WtW, ridge_h, EPS)
 
         # ---- W: balanced multiplicative step with backtracking on θ ----
         eta = Z[:nl] @ beta
@@ -365,13 +492,17 @@ def run_loop(
         parts = _nmf.base_terms(Z, H, WtW, HHt, h_row_sq)
         L0 = prob.objective(*parts, loglik0, beta, sd, k).loss
         loglik_cur = loglik0  # ℓ at the current (W, β), kept up to date below
-        HG[:k] = H
-        HG[k, :nl] = grad
-        prob.times(HG, XM)
-        _nmf.w_direction(
-            W, XM, beta, HHt, c_nmf, ridge_w, alpha, prm.ratio_clamp, EPS, V, WV, VV, by_numerator
-        )
-        prob.project(V, B)
+        if alpha == 0.0 and prob.fused_w_step(k):  # no Cox gradient: one pass over X
+            prob.w_step_nmf(H, W, HHt, c_nmf, ridge_w, V, WV, VV, B)
+        else:
+            HG[:k] = H
+            HG[k, :nl] = grad
+            prob.times(HG, XM)
+            _nmf.w_direction(
+                W, XM, beta, HHt, c_nmf, ridge_w, alpha, prm.ratio_clamp, EPS, V, WV, VV,
+                by_numerator,
+            )  # fmt: skip
+            prob.project(V, B)
 
         theta = prm.theta0
         accepted = False
@@ -407,6 +538,15 @@ def run_loop(
             parts = (cross, float(np.einsum("ij,ij->", WtW_t, HHt)), float(t_sq @ h_row_sq),
                      float(np.sum(np.diag(WtW_t) / t_sq)))  # fmt: skip
             loglik_cur = loglik
+        if ext is not None:
+            # ---- safeguarded extrapolation along the iteration's displacement ----
+            F_cur = L if accepted else L0
+            trial = ext.trial(W, Z, H, beta)
+            if trial is not None and trial[0] <= F_cur:
+                _, t, parts, loglik_cur = trial
+                sd, WtW = ext.accept(W, Z, H, beta, t)
+            else:
+                ext.reject()
         if prm.refresh_every and (it + 1) % prm.refresh_every == 0:
             # recompute the carried products exactly, so rounding cannot accumulate
             prob.project(W, Z)
@@ -485,4 +625,5 @@ def run_loop(
         history=history,
         objective=prob.objective_at(Z, W.T, H, beta, sd),
         beta_reverts=beta_reverts,
+        n_extrapolated=0 if ext is None else ext.n_accepted,
     )

@@ -228,13 +228,19 @@ class DeSurv(TransformerMixin, BaseEstimator):
     init_select : {"objective", "cindex"}, default "objective"
         Selection of the kept start: lowest objective, or highest training C-index.
     n_threads : int or None, default 1
-        BLAS threads used inside the fit (None: leave the process setting alone; > 1 switches
-        the products with X from desurv's single-thread kernels to multi-threaded BLAS).
+        Threads used inside the fit (None: leave the process setting alone); > 1 splits the
+        compiled products with X over that many threads when X is large (see ``fit_desurv``).
     dtype : {"float64", "float32"}, default "float64"
         Storage precision of X inside the fit; "float32" halves its memory and product
         traffic while sums and all fitted quantities stay float64 (see ``fit_desurv``).
         Input of any real dtype (float32, float64, integers) is accepted; fitted arrays and
         the outputs of :meth:`transform` and :meth:`predict` are always float64.
+    acceleration : {"none", "extrapolation"}, default "none"
+        "extrapolation": an accelerated W/H step that keeps the objective monotone (three
+        H updates per W step, undamped first W trial, then a safeguarded extrapolation of
+        W and H, Ang & Gillis 2019), reaching the plain objective in several times fewer
+        passes over X; ``loss_convention="consistent"`` only. See
+        :func:`desurv.fit_desurv`.
 
     Attributes
     ----------
@@ -306,6 +312,9 @@ class DeSurv(TransformerMixin, BaseEstimator):
     ['factor_1', 'factor_2']
     """
 
+    # default for subclasses whose constructor lacks the parameter (NMFCox: plain updates)
+    acceleration = "none"
+
     def __init__(
         self,
         n_components=3,
@@ -327,6 +336,7 @@ class DeSurv(TransformerMixin, BaseEstimator):
         init_select="objective",
         n_threads=1,
         dtype="float64",
+        acceleration="none",
     ):
         self.n_components = n_components
         self.alpha = alpha
@@ -347,6 +357,7 @@ class DeSurv(TransformerMixin, BaseEstimator):
         self.init_select = init_select
         self.n_threads = n_threads
         self.dtype = dtype
+        self.acceleration = acceleration
 
     # --- scikit-learn protocol (get_params/set_params/__repr__ come from BaseEstimator) ---
     def __sklearn_tags__(self):
@@ -464,6 +475,7 @@ class DeSurv(TransformerMixin, BaseEstimator):
             ties=self.ties,
             loss_convention=self.loss_convention,
             balance=self.balance,
+            acceleration=self.acceleration,
             n_threads=self.n_threads,
             dtype=self.dtype,
             callback=callback,

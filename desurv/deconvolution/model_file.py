@@ -137,6 +137,7 @@ _PARAM_CHECKS = {
     "init_select": _one_of("objective", "cindex"),
     "n_threads": _optional(_any_int),
     "dtype": _one_of("float64", "float32"),
+    "acceleration": _one_of("none", "extrapolation"),
 }
 
 

@@ -131,7 +131,7 @@ def cox_refit(
         np.ascontiguousarray(time[t_order]),
         np.ascontiguousarray(event[t_order], dtype=np.float64),
         params,
-        blas=n_threads is not None and int(n_threads) > 1,
+        n_threads=n_threads,
     )
     Hs = np.zeros((k, X.shape[1])) if H is None else np.ascontiguousarray(H[:, order])
     with _blas_threads(n_threads):
