@@ -133,3 +133,29 @@ class SignatureNNLS(OneThreadBenchmark):
 
     def time_nnls(self, size):
         self.nnls(self.A, self.B)
+
+
+class FactorMatchingPairs(OneThreadBenchmark):
+    """Batched cosine matching of 500 pairs of factor sets with 2,000 genes and k = 10 (one
+    reference per pair, as the consensus / stability of many fits; the shape of target 5c of
+    ``benchmarks/compare.py``, which uses 2,000 pairs): one compiled call, a BLAS product per
+    pair. Each pair is a noisy column permutation of a gamma(1, 1) factor set."""
+
+    params = [2000]
+    param_names = ["genes"]
+    n_pairs = 500
+
+    def prepare(self, genes):
+        from desurv.evaluation.matching import match_factors_batched
+
+        rng = np.random.default_rng(5)
+        k = 10
+        self.A = rng.gamma(1.0, 1.0, size=(self.n_pairs, genes, k))
+        order = np.argsort(rng.random((self.n_pairs, k)), axis=1)
+        self.B = np.take_along_axis(self.A, order[:, None, :], axis=2)
+        self.B += rng.gamma(1.0, 0.3, size=self.B.shape)
+        self.match = match_factors_batched
+        self.match(self.A[:2], self.B[:2])
+
+    def time_match_factors_batched(self, genes):
+        self.match(self.A, self.B)

@@ -630,3 +630,218 @@ def test_topgene_seed_starts_a_desurv_fit(small_problem):
         res = fit_desurv(X, time, event, k, alpha=0.3, W_init=seed.W_init, max_iter=20)
     assert res.W.shape == (X.shape[0], k) and np.all(np.isfinite(res.W))
     assert res.best_init == -1  # the custom start was used
+
+
+# ------------------------------------------- cosine matching: BLAS path vs blocked path (issue 16)
+def _scipy_pair(a, b):
+    """scipy's assignment on the cosine matrix computed by NumPy, as the benchmark loop does."""
+    S = (a / np.linalg.norm(a, axis=0)).T @ (b / np.linalg.norm(b, axis=0))
+    return scipy_lsa(S, maximize=True)[1], S
+
+
+def _run_kernel(A, B):
+    n, k = B.shape[0], A.shape[2]
+    perm, sim = np.empty((n, k), np.int64), np.empty((n, k))
+    status = np.full(n, 7, np.int8)
+    bad = _hungarian.match_cosine_batched(A, B, perm, sim, status)
+    return perm, sim, status, bad
+
+
+def test_column_square_norms_kernel():
+    rng = np.random.default_rng(31)
+    # stretches of 8k entries with and without a tail, k = 1, k > p, zeros
+    shapes = [(1, 1), (7, 1), (16, 1), (17, 3), (48, 3), (96, 10), (256, 10), (250, 10), (5, 41)]
+    for p, k in shapes:
+        for X in (rng.normal(size=(p, k)), np.zeros((p, k))):
+            out = np.full(k, np.nan)
+            _hungarian._col_sq_norms(X, np.empty(8 * k), out)
+            np.testing.assert_allclose(out, (X**2).sum(axis=0), rtol=1e-13, atol=0)
+    # NaN and inf make exactly their column non-finite
+    X = rng.normal(size=(40, 4))
+    X[3, 1], X[39, 2] = np.nan, -np.inf
+    out = np.empty(4)
+    _hungarian._col_sq_norms(X, np.empty(32), out)
+    assert np.isnan(out[1]) and out[2] == np.inf and np.all(np.isfinite(out[[0, 3]]))
+
+
+@pytest.mark.parametrize(
+    "p, k, kb",
+    [
+        (20, 5, 5),  # below the BLAS threshold: blocked path
+        (40, 5, 5),  # at the threshold (p·(k + k') = 400): BLAS path
+        (96, 10, 10),  # one chunk (mutational channels)
+        (2000, 10, 10),  # several chunks, a partial last one (the benchmark shape)
+        (700, 3, 7),  # rectangular, chunks of 640 genes
+        (300, 40, 41),  # many factors: chunks of 32 genes plus a tail
+    ],
+)
+@pytest.mark.parametrize("shared", [False, True])
+def test_blas_and_blocked_paths_agree_with_scipy(p, k, kb, shared):
+    rng = np.random.default_rng(p + k + kb + shared)
+    n = 4
+    A = rng.gamma(0.5, size=(1 if shared else n, p, k))
+    B = rng.gamma(0.5, size=(n, p, kb))
+    B[:, :, :k] += 3 * A[:, :, rng.permutation(k)]  # a planted, noisy permutation
+    perm, sim, status, bad = _run_kernel(A, B)
+    assert bad == 0 and np.all(status == 0)
+    # the blocked path on the same data (float64 view with a non-contiguous layout)
+    Bs = np.concatenate([B, np.zeros_like(B)], axis=2)[:, :, :kb]
+    assert not Bs.flags.c_contiguous
+    perm2, sim2, _, _ = _run_kernel(A, Bs)
+    np.testing.assert_array_equal(perm, perm2)
+    np.testing.assert_allclose(sim, sim2, rtol=1e-12, atol=1e-14)
+    for b in range(n):
+        a = A[0 if shared else b]
+        cols, S = _scipy_pair(a, B[b])
+        np.testing.assert_array_equal(perm[b], cols)
+        np.testing.assert_allclose(sim[b], S[np.arange(k), cols], rtol=1e-12, atol=1e-14)
+
+
+def test_blas_path_shared_reference_batch_and_single_pairs_give_the_same_bits():
+    rng = np.random.default_rng(33)
+    A = rng.gamma(0.5, size=(1, 1500, 6))
+    B = rng.gamma(0.5, size=(5, 1500, 8))
+    perm, sim, _, _ = _run_kernel(A, B)
+    perm_u, sim_u, _, _ = _run_kernel(np.repeat(A, 5, axis=0), B)  # one A per pair
+    single = [_run_kernel(A, B[b : b + 1]) for b in range(5)]
+    np.testing.assert_array_equal(perm_u, perm)
+    np.testing.assert_array_equal(sim_u, sim)
+    np.testing.assert_array_equal(np.concatenate([s[0] for s in single]), perm)
+    np.testing.assert_array_equal(np.concatenate([s[1] for s in single]), sim)
+
+
+def test_blas_path_huge_and_tiny_entries_are_rescaled():
+    rng = np.random.default_rng(36)
+    A = rng.gamma(0.5, size=(600, 3))
+    B = A[:, [2, 0, 1]]
+    res = m.match_factors_batched(A, np.stack([B * 1e200, B * 1e-300, B]))
+    np.testing.assert_array_equal(res.perm, [[1, 2, 0]] * 3)
+    np.testing.assert_allclose(res.similarity, 1.0, rtol=1e-12)
+
+
+def test_blas_path_mixed_dtypes_and_float32_take_the_blocked_path():
+    rng = np.random.default_rng(34)
+    A = rng.gamma(0.5, size=(3, 300, 4))
+    B = rng.gamma(0.5, size=(3, 300, 5))
+    ref64 = _run_kernel(A, B)
+    for Ac, Bc in [(A.astype(np.float32), B), (A, B.astype(np.float32))]:
+        res = _run_kernel(Ac, Bc)  # float32 is widened to float64 in the blocked path
+        for b in range(3):
+            cols, S = _scipy_pair(Ac[b].astype(float), Bc[b].astype(float))
+            np.testing.assert_array_equal(res[0][b], cols)
+            np.testing.assert_allclose(res[1][b], S[np.arange(4), cols], rtol=1e-12)
+    np.testing.assert_array_equal(ref64[0], _run_kernel(A, B)[0])
+
+
+def test_benchmark_shaped_pairs_match_a_scipy_loop_exactly():
+    """The pairs of benchmarks/compare.py target 5c (k = 10, planted permutation + noise)."""
+    rng = np.random.default_rng(2)
+    for n, p in [(30, 2000), (300, 96)]:
+        A = rng.gamma(1.0, 1.0, size=(n, p, 10))
+        order = np.argsort(rng.uniform(size=(n, 10)), axis=1)
+        B = np.take_along_axis(A, order[:, None, :], axis=2) + rng.gamma(1.0, 0.3, (n, p, 10))
+        res = m.match_factors_batched(A, B)
+        loop = np.stack([_scipy_pair(A[b], B[b])[0] for b in range(n)])
+        np.testing.assert_array_equal(res.perm, loop)
+        recovered = np.take_along_axis(order, res.perm, axis=1)
+        np.testing.assert_array_equal(recovered, np.tile(np.arange(10), (n, 1)))
+
+
+@pytest.mark.parametrize("p", [12, 600])  # blocked and BLAS paths
+def test_tied_and_degenerate_factor_sets(p):
+    rng = np.random.default_rng(35 + p)
+    k = 5
+    A = rng.gamma(0.5, size=(p, k))
+    # tied: B holds two identical copies of A's columns 0 and 1 (cosine 1 twice)
+    B = np.column_stack([A[:, 0], A[:, 0] * 2, A[:, 1], A[:, 1] * 3, A[:, 2:], A[:, 4]])
+    perm, sim, status, _ = _run_kernel(A[None], B[None])
+    assert status[0] == 0 and len(set(perm[0].tolist())) == k
+    np.testing.assert_allclose(sim[0], 1.0, rtol=1e-12)  # every optimal choice has cosine 1
+    cols, S = _scipy_pair(A, B)
+    assert S[np.arange(k), perm[0]].sum() == pytest.approx(S[np.arange(k), cols].sum(), rel=1e-13)
+    # identical columns within A: several optimal assignments, same total as scipy
+    A2 = np.column_stack([A[:, :3], A[:, 0], A[:, 0]])
+    perm, sim, _, _ = _run_kernel(A2[None], B[None])
+    cols, S = _scipy_pair(A2, B)
+    assert len(set(perm[0].tolist())) == k
+    assert S[np.arange(k), perm[0]].sum() == pytest.approx(S[np.arange(k), cols].sum(), rel=1e-13)
+    # constant columns: all cosines between them equal; zero columns: cosine 0, status 2
+    C = np.ones((p, k))
+    C[:, 3] = 0.0
+    perm, sim, status, bad = _run_kernel(C[None], C[None])
+    assert bad == 0 and status[0] == 2 and len(set(perm[0].tolist())) == k
+    assert sim[0][3] == 0.0 and np.allclose(np.delete(sim[0], 3), 1.0)
+    # a single factor and a single gene
+    perm, sim, status, _ = _run_kernel(A[None, :, :1], B[None])
+    assert perm[0, 0] in (0, 1) and sim[0, 0] == pytest.approx(1.0)
+    one = rng.gamma(0.5, size=(1, 1, 1)) + 0.1
+    perm, sim, status, _ = _run_kernel(one, one * 4)
+    assert perm[0, 0] == 0 and sim[0, 0] == pytest.approx(1.0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    arrays(
+        np.float64,
+        st.tuples(st.integers(1, 70), st.integers(1, 6)),
+        elements=st.floats(0, 1e3, allow_subnormal=False),
+    ),
+    st.integers(0, 3),
+)
+def test_property_matching_is_optimal_for_the_cosine_matrix(A, extra):
+    """Any data (zeros, repeats, ties): the kernel's assignment is a permutation whose total
+    cosine equals scipy's optimum on the same cosine matrix (both paths)."""
+    rng = np.random.default_rng(A.shape[0])
+    B = np.column_stack([A[:, ::-1], rng.integers(0, 3, size=(A.shape[0], extra))]).astype(float)
+    S = ref.cosine_similarity_ref(A, B)
+    rows, cols = scipy_lsa(S, maximize=True)
+    for Bx in (B, np.repeat(B, 12, axis=0)):  # 12 copies of every gene: mostly the BLAS path
+        Ax = A if Bx is B else np.repeat(A, 12, axis=0)
+        perm, sim, status, bad = _run_kernel(Ax[None], Bx[None])
+        assert bad == 0 and len(set(perm[0].tolist())) == A.shape[1]
+        assert S[np.arange(A.shape[1]), perm[0]].sum() == pytest.approx(
+            S[rows, cols].sum(), rel=1e-9, abs=1e-9
+        )
+        np.testing.assert_allclose(sim[0], S[np.arange(A.shape[1]), perm[0]], rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("p", [9, 700])  # blocked and BLAS paths
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shared", [False, True])
+def test_kernel_matches_numpy_twin_on_random_and_edge_inputs(p, dtype, shared):
+    rng = np.random.default_rng(p + shared)
+    n, k, kb = 7, 3, 4
+    A = rng.gamma(0.5, size=(1 if shared else n, p, k)).astype(dtype)
+    B = rng.gamma(0.5, size=(n, p, kb)).astype(dtype)
+    B[1, :, 2] = 0.0  # a zero column
+    B[2, p // 2, 0] = np.nan  # a NaN
+    B[3] = 0.0  # all zero
+    B[4, :, :k] = A[0 if shared else 4]  # exact copies (cosine 1)
+    perm, sim, status, bad = _run_kernel(A, B)
+    perm_r, sim_r, status_r = ref.match_cosine_batched(A, B)
+    np.testing.assert_array_equal(status, status_r)
+    assert bad == np.sum(status_r & 1) == 1
+    np.testing.assert_array_equal(perm[status_r == 0], perm_r[status_r == 0])
+    np.testing.assert_allclose(sim, sim_r, rtol=1e-12, atol=1e-14)  # NaN rows agree too
+    for b in np.flatnonzero(status_r == 2):  # ties at cosine 0: any optimal assignment
+        assert sim[b].sum() == pytest.approx(sim_r[b].sum(), rel=1e-12, abs=1e-14)
+        assert len(set(perm[b].tolist())) == k
+    # k = 1
+    perm, sim, status, _ = _run_kernel(A[:, :, :1], B)
+    perm_r, sim_r, status_r = ref.match_cosine_batched(A[:, :, :1], B)
+    np.testing.assert_array_equal(status, status_r)
+    np.testing.assert_allclose(sim, sim_r, rtol=1e-12, atol=1e-14)
+
+
+def test_blas_path_gives_identical_results_when_run_from_threads():
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = np.random.default_rng(37)
+    A = rng.gamma(0.5, size=(40, 600, 6))  # p·(k + k') above the BLAS threshold
+    B = rng.gamma(0.5, size=(40, 600, 6))
+    whole = m.match_factors_batched(A, B)
+    chunks = [slice(i, i + 10) for i in range(0, 40, 10)]
+    with ThreadPoolExecutor(max_workers=4) as pool:  # nogil kernel calling BLAS concurrently
+        parts = list(pool.map(lambda c: m.match_factors_batched(A[c], B[c]), chunks))
+    np.testing.assert_array_equal(np.concatenate([r.perm for r in parts]), whole.perm)
+    np.testing.assert_array_equal(np.concatenate([r.similarity for r in parts]), whole.similarity)

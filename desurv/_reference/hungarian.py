@@ -79,6 +79,41 @@ def match_factors_ref(A, B):
     return perm, S[np.arange(S.shape[0]), perm]
 
 
+def match_cosine_batched(A, B):
+    """Twin of ``desurv._kernels._hungarian.match_cosine_batched``: pair by pair, by definition.
+
+    Parameters
+    ----------
+    A : array of shape (nA, p, k), nA = n or 1 (a reference shared by every pair)
+    B : array of shape (n, p, k'), k' >= k
+
+    Returns
+    -------
+    perm : ndarray of int64 (n, k)
+        Column of B[b] matched to each column of A[b] (scipy's assignment on the cosine
+        matrix of :func:`cosine_similarity_ref`, in float64); -1 for a pair with NaN/inf.
+    sim : ndarray (n, k)
+        Matched cosines (NaN for such a pair).
+    status : ndarray of int8 (n,)
+        Bit 1: some column has a non-finite sum of squares; bit 2: some column is zero.
+    """
+    A = np.asarray(A, dtype=np.float64)
+    B = np.asarray(B, dtype=np.float64)
+    n, k = B.shape[0], A.shape[2]
+    perm = np.full((n, k), -1, dtype=np.int64)
+    sim = np.full((n, k), np.nan)
+    status = np.zeros(n, dtype=np.int8)
+    for b in range(n):
+        a = A[0] if A.shape[0] == 1 else A[b]
+        sq = np.concatenate([(a**2).sum(axis=0), (B[b] ** 2).sum(axis=0)])
+        if not np.all(np.isfinite(sq)):
+            status[b] = 1 | (2 if np.any(sq == 0) else 0)
+            continue
+        status[b] = 2 if np.any(sq == 0) else 0
+        perm[b], sim[b] = match_factors_ref(a, B[b])
+    return perm, sim, status
+
+
 def silhouette_cosine_ref(X, labels):
     """Silhouette of each row of X (N, p) under the cosine distance 1 − cos, by definition.
 
