@@ -1,7 +1,9 @@
-"""Start-up of ``import desurv`` and the command line (issue 4, target 6).
+"""Start-up of ``import desurv`` and the command line (issue 4, target 6; issue 16, target 4).
 
-No wall-clock assertions: these tests check *what* is imported (lazy imports, PEP 562) and
-that ``desurv fit --verbose`` prints the time-stamped iteration lines benchmarks rely on.
+No wall-clock assertions: these tests check *what* is imported and when (lazy imports, PEP
+562; ``scipy.stats`` deferred past the first iteration by ``python -m desurv.cli``, with the
+same results), that kernels come from Numba's cache and none is loaded at start-up, and
+that ``desurv fit --verbose`` prints the time-stamped lines benchmarks rely on.
 """
 
 import json
@@ -26,7 +28,7 @@ PKG_PARENT = Path(cli.__file__).resolve().parents[2]
 
 # optional or workflow-only dependencies that a fit must not pay for (scikit-learn, and
 # joblib through it, is loaded: every estimator inherits its BaseEstimator)
-OPTIONAL = {"matplotlib", "lifelines", "optuna", "sksurv"}
+OPTIONAL = {"matplotlib", "lifelines", "optuna", "sksurv", "anndata"}
 # every third-party module: ``import desurv`` alone must load none of them
 THIRD_PARTY = OPTIONAL | {
     "numpy",
@@ -185,6 +187,9 @@ def test_fit_verbose_prints_time_stamped_iteration_lines(small_cohort):
     texts = [text for _, text in lines]
     assert texts[0] == "clock counts seconds since process start" or sys.platform != "linux"
     iterations = [t for t in texts if t.startswith("iteration ")]
+    starts = [i for i, t in enumerate(texts) if t.startswith("random start ")]
+    assert texts[starts[0]].startswith("random start 1 done: score ")
+    assert len(starts) == 1 and starts[0] < texts.index(iterations[0])
     assert [t.split(":")[0] for t in iterations] == ["iteration 1", "iteration 2", "iteration 3"]
     for t in iterations:
         assert np.isfinite(float(t.split("objective ")[1]))
@@ -209,3 +214,100 @@ def test_quiet_fit_prints_no_time_stamps_and_loads_no_optional_dependency(small_
     assert json.loads(proc.stdout.strip().splitlines()[-1]) == []
     assert not any(LINE.match(line) for line in proc.stderr.splitlines())
     assert (small_cohort / "out" / "model.npz").is_file()
+
+
+# ----------------------------------------------------------------------------- the program
+def _run_program(*args, env=None, python_args=(), merge=False):
+    """``python [python_args] -m desurv.cli ARGS`` (the program: deferred imports on);
+    ``merge``: stderr into stdout, unbuffered, in the order written."""
+    env = dict(
+        os.environ if env is None else env,
+        PYTHONPATH=str(PKG_PARENT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    )
+    if merge:
+        env["PYTHONUNBUFFERED"] = "1"
+    proc = subprocess.run(
+        [sys.executable, *python_args, "-m", "desurv.cli", *map(str, args)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT if merge else subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=tempfile.gettempdir(),
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+def _fit_args(cohort, out, *extra):
+    return ["fit", "--expression", cohort / "expr.tsv", "--clinical", cohort / "clin.tsv",
+            "-k", "2", "--n-init", "2", "--max-iter", "3", "--out", out, *extra]  # fmt: skip
+
+
+def test_python_m_desurv_cli_is_the_command():
+    assert _run_program("--version").stdout.strip() == f"desurv {desurv.__version__}"
+
+
+def test_program_defers_scipy_stats_past_the_first_iteration_same_results(small_cohort):
+    # -X importtime writes one line per import to stderr, in order with the --verbose lines
+    proc = _run_program(
+        *_fit_args(small_cohort, small_cohort / "program", "--verbose"),
+        python_args=("-X", "importtime"),
+    )
+    lines = proc.stderr.splitlines()
+    first_iteration = next(i for i, s in enumerate(lines) if "] iteration 1:" in s)
+    starts = [i for i, s in enumerate(lines) if "] random start " in s]
+    assert len(starts) == 2 and starts[-1] < first_iteration
+    stats_imports = [i for i, s in enumerate(lines) if s.rstrip().endswith("scipy.stats._stats_py")]
+    assert all(i > first_iteration for i in stats_imports), "scipy.stats ran before iteration 1"
+    # the same fit as main() called with a list of arguments (ordinary imports)
+    _run_python(
+        "import sys; from desurv.cli import main; sys.exit(main(sys.argv[1:]))",
+        *map(str, _fit_args(small_cohort, small_cohort / "plain", "--quiet")),
+    )
+    for name in ("gene_programs.tsv", "coefficients.tsv", "risk_scores.tsv"):
+        assert (small_cohort / "program" / name).read_text() == (
+            small_cohort / "plain" / name
+        ).read_text()
+
+
+def test_second_run_loads_the_kernels_from_numba_cache_and_none_at_import(small_cohort):
+    env = dict(os.environ, NUMBA_DEBUG_CACHE="1")
+    args = _fit_args(small_cohort, small_cohort / "run", "--verbose", "--overwrite")
+    _run_program(*args, env=env)  # fills the cache if a kernel changed
+    err = _run_program(*args, env=env, merge=True).stdout  # Numba prints to stdout
+    if "[cache]" not in err:
+        pytest.skip("Numba's cache is disabled here (see desurv._numba_cache)")
+    before_fit, _, fitting = err.partition("] fitting (")
+    assert "[cache]" not in before_fit  # no kernel loaded (or compiled) at start-up
+    head = fitting.split("] iteration 1:")[0]
+    assert head.count("[cache] data loaded") >= 3
+    assert "saved" not in head  # nothing compiled: every kernel came from the cache
+
+
+def test_deferred_imports_run_a_module_at_its_first_use(tmp_path, monkeypatch):
+    from desurv._lazy import deferred_imports
+
+    (tmp_path / "desurv_probe_a.py").write_text("import builtins\nbuiltins.PROBE_A = 1\nX = 2\n")
+    (tmp_path / "desurv_probe_b.py").write_text("import builtins\nbuiltins.PROBE_B = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for name in ("desurv_probe_a", "desurv_probe_b"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    import builtins
+
+    finders = list(sys.meta_path)
+    try:
+        with deferred_imports(["desurv_probe_a"]) as deferred:
+            import desurv_probe_a
+            import desurv_probe_b  # noqa: F401
+        assert deferred == ["desurv_probe_a"] and sys.meta_path == finders
+        assert not hasattr(builtins, "PROBE_A") and builtins.PROBE_B == 1
+        assert desurv_probe_a.X == 2 and builtins.PROBE_A == 1  # run at the first use
+        with deferred_imports(["desurv_probe_b"], enabled=False) as deferred:
+            assert deferred == [] and sys.meta_path == finders
+    finally:
+        for name in ("PROBE_A", "PROBE_B"):
+            if hasattr(builtins, name):
+                delattr(builtins, name)
+        for name in ("desurv_probe_a", "desurv_probe_b"):
+            sys.modules.pop(name, None)

@@ -22,8 +22,14 @@ ETA. ``--quiet`` turns the bars off; ``--verbose`` (``fit``) prints time-stamped
 
 Start-up: heavy modules (pandas, the estimator with its compiled kernels, SciPy) are
 imported inside the subcommand that needs them, so ``desurv --help`` is instant and
-``desurv fit`` loads only what a fit uses. ``desurv fit --verbose`` prints one line per
-iteration on stderr with the seconds since the process started (see :class:`_Clock`).
+``desurv fit`` loads only what a fit uses; as the ``desurv`` program (or ``python -m
+desurv.cli``), ``fit`` and ``predict`` also defer modules that scikit-learn imports but a
+fit never uses (``scipy.stats``, see :data:`desurv.cli._common.DEFERRED_MODULES`).
+Expression files are read by :mod:`desurv.cli._reading` (pyarrow's CSV reader when
+pyarrow is installed, else pandas' C parser; the library reader for anything unusual).
+Kernels come from Numba's cache on first use. ``desurv fit --verbose`` prints the stages,
+one line per random start and one line per iteration on stderr with the seconds since the
+process started (see :class:`_Clock`; ``benchmarks/startup.py`` reads them).
 """
 
 from __future__ import annotations
@@ -211,11 +217,19 @@ def _build_parser():
 
 
 def main(argv=None):
-    """Run the command line; returns the exit code (0, 2 for bad input, 130 on Ctrl-C)."""
+    """Run the command line; returns the exit code (0, 2 for bad input, 130 on Ctrl-C).
+
+    ``argv=None`` (the ``desurv`` program, ``python -m desurv.cli``) reads ``sys.argv`` and
+    marks this process as the program: ``fit`` and ``predict`` then defer modules they do
+    not use (:data:`desurv.cli._common.DEFERRED_MODULES`), which is left out when ``main``
+    is called from other code with a list of arguments.
+    """
     parser = _build_parser()
+    program = argv is None
     argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
     args = parser.parse_args(argv)
     args.command_line = shlex.join(["desurv", *argv])
+    args.defer_imports = program
     from desurv.cli.bench import cmd_bench
     from desurv.cli.signatures import cmd_signatures
     from desurv.cli.workflow import cmd_cv, cmd_report, cmd_validate

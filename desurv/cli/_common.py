@@ -139,15 +139,25 @@ def _staged_output(args, extra=None):
     )
 
 
-def _fit_with_progress(model, X, y, *, enabled, callback=None, extra_callback=None):
+def _fit_with_progress(
+    model, X, y, *, enabled, callback=None, extra_callback=None, extra_init_callback=None
+):
     """``model.fit(X, y)`` with bars for the random starts (if the estimator reports them
-    through ``fit(init_callback=...)``) and the iterations of the final run."""
+    through ``fit(init_callback=...)``) and the iterations of the final run;
+    ``extra_callback(it, obj)`` and ``extra_init_callback(start, score)`` are called too
+    (the ``--verbose`` lines)."""
     import inspect
 
     kwargs = {}
     starts = _Progress(model.n_init, enabled, desc="random starts", unit="start")
     if "init_callback" in inspect.signature(model.fit).parameters:
-        kwargs["init_callback"] = lambda *a: starts.update(1)
+
+        def on_start(start, score, *rest):
+            starts.update(1)
+            if extra_init_callback is not None:
+                extra_init_callback(start, score)
+
+        kwargs["init_callback"] = on_start
     iters = _Progress(model.max_iter, enabled, desc="final run", unit="it")
 
     def on_iteration(it, obj):
@@ -200,7 +210,8 @@ class _Clock:
 
 
 class _VerboseLog:
-    """``--verbose`` lines on stderr: stages, then one line per iteration of the final run.
+    """``--verbose`` lines on stderr: stages, one line per random start, then one line per
+    iteration of the final run.
 
     Format (stable, for benchmarks): ``desurv: [  1.234 s] iteration 1: objective
     1.2345678e-01`` where the bracket holds the seconds since the process started.
@@ -219,13 +230,19 @@ class _VerboseLog:
     def __call__(self, it, obj):
         self.stage(f"iteration {it}: objective {obj.loss:.8e}")
 
+    def random_start(self, start, score):
+        """``desurv: [  0.912 s] random start 1 done: score 1.2345678e+00``"""
+        self.stage(f"random start {start} done: score {score:.8e}")
+
 
 _API_COLUMN_HINT = "set time_col=/event_col=/sample_col= to the right names"
 _CLI_COLUMN_HINT = "use --time-col/--event-col/--sample-col to give the right names"
 
 
 def _load(expression, clinical, time_col, event_col, sample_col="sample", require_event=True):
-    from desurv.datasets import load_cohort
+    """:func:`desurv.datasets.load_cohort` with the fast expression reader
+    (:mod:`desurv.cli._reading`), the column hint in the command line's options."""
+    from desurv.cli._reading import load_cohort
 
     try:
         return load_cohort(
@@ -241,6 +258,20 @@ def _load(expression, clinical, time_col, event_col, sample_col="sample", requir
         if _API_COLUMN_HINT not in message:
             raise
         raise CLIError(message.replace(_API_COLUMN_HINT, _CLI_COLUMN_HINT)) from None
+
+
+# modules a fit or a prediction imports through scikit-learn (and NumPy, SciPy) but never
+# uses before its first iteration: deferred at the start of the ``desurv`` program
+# (:func:`desurv._lazy.deferred_imports`; ~0.3 s of ~0.6 s of imports)
+DEFERRED_MODULES = ("scipy.stats", "scipy.special", "numpy.testing", "numpy.f2py", "asyncio")
+
+
+def _deferred_imports(args):
+    """:func:`desurv._lazy.deferred_imports` of :data:`DEFERRED_MODULES` when this process
+    is the ``desurv`` program (``args.defer_imports``, set by :func:`desurv.cli.main`)."""
+    from desurv._lazy import deferred_imports
+
+    return deferred_imports(DEFERRED_MODULES, enabled=getattr(args, "defer_imports", False))
 
 
 def _gene_names(path):

@@ -15,6 +15,7 @@ import warnings
 from desurv.cli._common import (
     CLIError,
     _check_out,
+    _deferred_imports,
     _fit_with_progress,
     _gene_names,
     _load,
@@ -52,7 +53,8 @@ def _shown(names, limit=5):
 def read_unlabeled(paths, X, where):
     """Samples × genes of the ``--unlabeled`` files, with the genes of ``X`` in X's order.
 
-    Each file is read as an expression file (:func:`desurv.datasets.read_expression`).
+    Each file is read as an expression file (:func:`desurv.cli._reading.read_expression`,
+    which returns what :func:`desurv.datasets.read_expression` returns).
 
     Returns
     -------
@@ -70,7 +72,7 @@ def read_unlabeled(paths, X, where):
         return None, []
     import pandas as pd
 
-    from desurv.datasets import read_expression
+    from desurv.cli._reading import read_expression
 
     frames, notes = [], []
     for path in paths:
@@ -139,13 +141,13 @@ def fit_with_progress(model, X, y, X_unlabeled=None, **kwargs):
 # ----------------------------------------------------------------------------- commands
 def cmd_fit(args):
     log = _VerboseLog(args.verbose)
-    import pandas as pd
-
-    from desurv.deconvolution.estimator import DeSurv
-    from desurv.preprocessing import Preprocessor
-    from desurv.survival.concordance import concordance_index
-
     _check_out(args)
+    with _deferred_imports(args):
+        import pandas as pd
+
+        from desurv.deconvolution.estimator import DeSurv
+        from desurv.preprocessing import Preprocessor
+        from desurv.survival.concordance import concordance_index
     log.stage("modules imported")
     X, y, clinical = _load(
         args.expression, args.clinical, args.time_col, args.event_col, args.sample_col
@@ -200,6 +202,7 @@ def cmd_fit(args):
             Ut,
             enabled=not (args.quiet or args.verbose),
             extra_callback=log if args.verbose else None,
+            extra_init_callback=log.random_start if args.verbose else None,
         )
     elapsed = _time.perf_counter() - start
     log.stage(f"fit done: {model.n_iter_} iterations in {elapsed:.3f} s")
@@ -254,11 +257,12 @@ def cmd_fit(args):
 
 
 def cmd_predict(args):
-    from desurv.datasets import read_expression
-    from desurv.deconvolution.estimator import load_model
-    from desurv.survival.concordance import concordance_index
-
     _check_out(args)
+    with _deferred_imports(args):
+        from desurv.cli._reading import read_expression
+        from desurv.deconvolution.estimator import load_model
+        from desurv.survival.concordance import concordance_index
+
     path = _model_path(args.model)
     if not path.is_file():
         raise CLIError(f"no model at {path} (expected the --out folder of 'desurv fit')")
