@@ -1,4 +1,5 @@
-"""Scaling study: time per iteration and per fit of ``fit_desurv`` as p, n and k grow.
+"""Scaling study: time per iteration and per fit of ``fit_desurv`` as p, n and k grow, and
+time per iteration of the family's other methods as n grows.
 
 Not a test and not an asv benchmark (nothing runs on import): a script that writes
 ``benchmarks/results/scaling.csv`` and ``benchmarks/results/scaling.png`` and prints the
@@ -40,11 +41,27 @@ What is measured (one BLAS thread, α = 0.5, λ = 0.1, ξ = 0.5, Breslow ties):
 * ``--large 20000x20000:float32``: the same measurement on large fits, each in a
   subprocess, run only when the memory model says they fit in ``--large-limit-gib`` and in
   the memory available now.
+* The family (CSV sections ``family`` and ``family_exponent``, bottom panel of the plot):
+  DeSurv (``fit_desurv`` as above), ``NMF`` (multiplicative updates, Frobenius and KL),
+  ``ConvexNMF``, ``AENMF``, ``SupervisedNMF`` (``mode="supervised"``, one replicate),
+  ``DeepUnfoldedNMF`` (unsupervised, ``init="repository"``) and ``CoxMT`` (default
+  network, full-batch epochs) on the samples × genes X of the same simulation at
+  p = ``--family-p`` = 500 genes, k = 5, n = 100 … 3,200 (``--quick``: 100, 400, 1,600);
+  SupervisedNMF's labels are each sample's dominant true program, CoxMT's target the
+  simulated survival. Every stopping rule is off, so a fit with ``max_iter = N`` does N
+  iterations (epochs, Adam steps). Time per iteration: median over ``--family-reps`` (3)
+  of (t(2N) − t(N)) / (iterations(2N) − iterations(N)), N grown from 4 until the
+  difference exceeds ``--family-target`` seconds and half the set-up, as for DeSurv; the
+  two BLAS products at the same size are printed as a reference; exponents over n ≥ 400.
+  The thread pools (NumPy's and SciPy's OpenBLAS, OpenMP) are loaded before BLAS is
+  limited to one thread (:func:`load_thread_pools`).
 
     python benchmarks/scaling.py            # full study (~2-4 min)
     python benchmarks/scaling.py --quick    # smoke version (~30 s)
     python benchmarks/scaling.py --replot   # redraw the plot from the CSV
     python benchmarks/scaling.py --skip-axes --large 20000x20000 20000x20000:float32
+    python benchmarks/scaling.py --family-only          # the family only (~3 min; ~1.5 quick)
+    python benchmarks/scaling.py --skip-family          # DeSurv only (family rows kept)
 """
 
 from __future__ import annotations
@@ -76,13 +93,18 @@ QUICK_MEMORY_SIZES = [(2000, 300), (4000, 1500), (8000, 1500)]
 MODEL_MIN_BYTES = 20e6
 AXIS_LABEL = {"p": "genes p", "n": "samples n", "k": "components k"}
 FIT_KW = dict(alpha=0.5, penalty=0.1, l1_ratio=0.5)
+# the family's methods: time per iteration (epoch, Adam step) as n grows at a fixed p
+FAMILY_P, FAMILY_K = 500, 5
+FAMILY_N = [100, 200, 400, 800, 1600, 3200]
+QUICK_FAMILY_N = [100, 400, 1600]
+FAMILY_SLOPE_MIN_N = 400  # below it fixed per-iteration costs dominate
 COLUMNS = [
     "section", "axis", "p", "n", "k", "dtype", "x_mbytes", "reps", "iters_N",
     "per_iter_ms", "per_iter_rel_iqr", "backtracks_per_iter", "fit_1iter_ms", "products_ms",
     "iter_over_products",
     "fit_s", "fit_n_iter", "fit_converged", "in_slope",
     "tracemalloc_peak_over_x", "rss_growth_over_x", "rss_total_over_x",
-    "exponent_iter", "exponent_fit", "exponent_products", "note",
+    "exponent_iter", "exponent_fit", "exponent_products", "note", "method", "unit",
 ]  # fmt: skip
 
 
@@ -187,6 +209,20 @@ def measure_point(p, n, k, reps, target):
     }  # fmt: skip
 
 
+def load_thread_pools():
+    """Load every library with a thread pool that a fit may use, before limiting them.
+
+    ``threadpool_limits(1)`` limits only the libraries loaded when it is entered. Numba's
+    ``np.dot`` (e.g. the KL multiplicative updates' BLAS path) calls SciPy's OpenBLAS, a
+    library of its own beside NumPy's: loaded later, it keeps its default thread count
+    (measured: NMF KL at 400 × 500, k = 5, 16-25 ms per iteration with SciPy's OpenBLAS on
+    2 threads of a loaded 2-core machine, 1.6-2 ms on one)."""
+    import scipy.linalg  # noqa: F401 - SciPy's OpenBLAS (Numba's BLAS)
+    import sklearn.decomposition  # noqa: F401 - scikit-learn's OpenMP runtime
+
+    import desurv  # noqa: F401
+
+
 def slope(x, y):
     """Observed exponent: least-squares slope of log y on log x."""
     return float(np.polyfit(np.log(x), np.log(y), 1)[0])
@@ -195,6 +231,7 @@ def slope(x, y):
 def run_axes(axes, reps, target):
     from threadpoolctl import threadpool_limits
 
+    load_thread_pools()
     rows, exps = [], {}
     with threadpool_limits(1):
         for axis, values in axes.items():
@@ -227,6 +264,184 @@ def run_axes(axes, reps, target):
                 flush=True,
             )
     return rows, exps
+
+
+# ----------------------------------------------------------------------------- family
+def family_problem(p, n, seed=0):
+    """Samples × genes X (scikit-learn orientation), survival y, 3-class labels (the
+    dominant true program of each sample) from the same simulation as the DeSurv axes."""
+    from desurv.datasets import simulate_desurv
+
+    sim = simulate_desurv(
+        n_samples=n, n_genes=p, n_components=3, n_markers=max(10, p // 20),
+        n_background=p // 6, random_state=seed,
+    )  # fmt: skip
+    X = np.ascontiguousarray(sim.X.to_numpy())
+    return X, sim.y, np.argmax(sim.H, axis=0)
+
+
+def family_methods(k):
+    """name -> (unit of one iteration, builder(N) of an estimator that runs exactly N).
+
+    Every stopping rule is switched off (``tol=0``, no early stopping, ``min_iter =
+    max_iter`` for SupervisedNMF) so a fit with ``max_iter=N`` runs N iterations.
+    DeSurv (``fit_desurv``, as in the axes above) has builder None.
+    """
+    from desurv.decomposition import AENMF, NMF, ConvexNMF, DeepUnfoldedNMF, SupervisedNMF
+    from desurv.survival.coxmt import CoxMT
+
+    def nmf(loss):
+        return lambda N: NMF(k, solver="mu", beta_loss=loss, init="random", tol=0.0,
+                             max_iter=N, random_state=0)  # fmt: skip
+
+    return {
+        "DeSurv": ("iteration", None),
+        "NMF Frobenius (MU)": ("iteration", nmf("frobenius")),
+        "NMF KL (MU)": ("iteration", nmf("kullback-leibler")),
+        "ConvexNMF": ("iteration", lambda N: ConvexNMF(k, tol=0.0, max_iter=N, random_state=0)),
+        "AENMF": (
+            "Adam step",
+            lambda N: AENMF(k, tol=0.0, max_iter=N, tol_window=N, random_state=0),
+        ),
+        "SupervisedNMF": (
+            "iteration",
+            lambda N: SupervisedNMF(
+                k,
+                mode="supervised",
+                n_replicates=1,
+                min_iter=N,
+                max_iter=N,
+                check_every=N,
+                random_state=0,
+            ),
+        ),  # fmt: skip
+        "DeepUnfoldedNMF": (
+            "Adam step",
+            lambda N: DeepUnfoldedNMF(
+                k,
+                mode="unsupervised",
+                init="repository",
+                early_stopping=False,
+                tol=0.0,
+                max_iter=N,
+                lambda_l1=0.0,
+                lambda_l2=0.0,
+                random_state=0,
+            ),
+        ),  # fmt: skip
+        "CoxMT": (
+            "epoch",
+            lambda N: CoxMT(max_epochs=N, early_stopping=False, random_state=0),
+        ),
+    }
+
+
+def family_fitter(name, build, X, y, labels, k):
+    """``fit(N) -> (seconds, iterations done)`` for one method on one data set."""
+    if build is None:  # DeSurv: fit_desurv from a fixed start, genes × samples
+        Xg = np.ascontiguousarray(X.T)
+        rng = np.random.default_rng(0)
+        top = float(Xg.max())
+        W0 = rng.uniform(0.0, top, size=(Xg.shape[0], k))
+        H0 = rng.uniform(0.0, top, size=(k, Xg.shape[1]))
+        t, e = np.asarray(y["time"], float), np.asarray(y["event"], bool)
+
+        def fit(N):
+            dt, res = run_fit(Xg, t, e, W0, H0, max_iter=N, tol=0.0)
+            return dt, int(res.n_iter)
+
+        return fit
+    target = {"SupervisedNMF": labels, "CoxMT": y}.get(name)
+
+    def fit(N):
+        est = build(N)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            t0 = perf_counter()
+            if target is None:
+                est.fit(X)
+            else:
+                est.fit(X, target)
+            dt = perf_counter() - t0
+        return dt, int(np.sum(est.n_iter_))
+
+    return fit
+
+
+def family_iterations(fit, target, cap=4000):
+    """N for the differences t(2N) − t(N): from N = 4, multiplied by up to 16 until the
+    difference is at least ``target`` seconds and half the set-up (t(N) minus the
+    difference), with N >= 16 unless the difference is already 8 × ``target`` (one epoch of
+    CoxMT): a single delay of the machine must not pass for N iterations."""
+    N = 4
+    while True:
+        (t1, _), (t2, i2) = fit(N), fit(2 * N)
+        d = t2 - t1
+        need = max(target, 0.5 * max(t1 - d, 0.0))
+        if (d >= need and (N >= 16 or d >= 8 * target)) or N >= cap or i2 < 2 * N:
+            return N
+        N = min(cap, N * int(np.clip(np.ceil(1.2 * need / max(d, target / 16)), 2, 16)))
+
+
+def measure_family_point(name, unit, build, p, n, k, reps, target):
+    """Median (over ``reps``) of (t(2N) − t(N)) / (iterations(2N) − iterations(N)), with
+    N from :func:`family_iterations`; the difference cancels each method's set-up (data
+    checks, starts, SupervisedNMF's head refit)."""
+    X, y, labels = family_problem(p, n)
+    fit = family_fitter(name, build, X, y, labels, k)
+    fit(2)  # kernels for these shapes, lazy imports
+    N1 = family_iterations(fit, target)
+    per, note = [], ""
+    for _ in range(reps):
+        t1, i1 = fit(N1)
+        t2, i2 = fit(2 * N1)
+        per.append((t2 - t1) / (i2 - i1) if i2 > i1 else np.nan)
+        if i2 < 2 * N1:
+            note = f"stopped at {i2} < {2 * N1} iterations"
+    Wn = np.random.default_rng(1).uniform(size=(p, k))
+    Wn /= np.linalg.norm(Wn, axis=0)
+    H = np.random.default_rng(2).uniform(size=(k, n))
+    Xg = np.ascontiguousarray(X.T)
+    prods = [products_seconds(Xg, Wn, H, np.ones(n), 5) for _ in range(3)]
+    q25, q50, q75 = np.nanpercentile(per, [25, 50, 75])
+    return {
+        "section": "family", "axis": "n", "method": name, "unit": unit, "p": p, "n": n,
+        "k": k, "dtype": "float64", "x_mbytes": X.nbytes / 1e6, "reps": reps,
+        "iters_N": N1, "per_iter_ms": 1e3 * q50, "per_iter_rel_iqr": (q75 - q25) / q50,
+        "products_ms": 1e3 * float(np.median(prods)),
+        "iter_over_products": q50 / float(np.median(prods)),
+        "in_slope": bool(n >= FAMILY_SLOPE_MIN_N and np.isfinite(q50)), "note": note,
+    }  # fmt: skip
+
+
+def run_family(ns, reps, target, p=FAMILY_P, k=FAMILY_K):
+    """Time per iteration of every family method at each n (fixed p, k); exponents in n."""
+    from threadpoolctl import threadpool_limits
+
+    rows = []
+    load_thread_pools()
+    family_methods(k)  # imports the estimators
+    with threadpool_limits(1):
+        for name, (unit, build) in family_methods(k).items():
+            sel = []
+            for n in ns:
+                t0 = perf_counter()
+                r = measure_family_point(name, unit, build, p, n, k, reps, target)
+                rows.append(r)
+                sel.append(r)
+                print(
+                    f"  {name:19s} n={n:>5}: {r['per_iter_ms']:9.3f} ms/{unit} "
+                    f"(x{r['iter_over_products']:6.2f} the two products, N={r['iters_N']})"
+                    f"   [{perf_counter() - t0:.0f} s]",
+                    flush=True,
+                )
+            use = [r for r in sel if r["in_slope"]]
+            e = slope([r["n"] for r in use], [r["per_iter_ms"] for r in use]) if len(use) > 1 \
+                else np.nan  # fmt: skip
+            rows.append({"section": "family_exponent", "axis": "n", "method": name,
+                         "unit": unit, "p": p, "k": k, "exponent_iter": e})  # fmt: skip
+            print(f"  {name}: exponent in n {e:.2f} (n >= {FAMILY_SLOPE_MIN_N})", flush=True)
+    return rows
 
 
 # ----------------------------------------------------------------------------- memory
@@ -276,6 +491,7 @@ def memory_child(p, n, k, dtype, iters):
     from threadpoolctl import threadpool_limits
 
     kw = {"dtype": dtype} if has_dtype_option() else {}
+    load_thread_pools()
     with threadpool_limits(1):
         Xs, ts, es, Ws, Hs = random_problem(50, 40, k, dtype)  # load kernels on tiny data
         run_fit(Xs, ts, es, Ws, Hs, max_iter=2, tol=0.0, **kw)
@@ -431,8 +647,17 @@ def plot(path, rows, exps):
     import matplotlib.pyplot as plt
 
     axes = [a for a in ("p", "n", "k") if a in exps]
-    fig, axs = plt.subplots(1, len(axes), figsize=(5.2 * len(axes), 5.6), squeeze=False)
-    for ax, axis in zip(axs[0], axes, strict=True):
+    family = [r for r in rows if r["section"] == "family"]
+    ncol = max(len(axes), 1)
+    if family:
+        fig = plt.figure(figsize=(5.2 * max(ncol, 3), 5.6 + (6.4 if axes else 0.8)))
+        gs = fig.add_gridspec(2 if axes else 1, ncol, height_ratios=[1, 1.15] if axes else None)
+        top = [fig.add_subplot(gs[0, i]) for i in range(len(axes))]
+        plot_family(fig.add_subplot(gs[-1, :]), rows)
+    else:
+        fig, axs = plt.subplots(1, ncol, figsize=(5.2 * ncol, 5.6), squeeze=False)
+        top = list(axs[0])
+    for ax, axis in zip(top, axes, strict=True):
         rs = [r for r in rows if r["section"] == "time" and r["axis"] == axis]
         x = np.array([r[axis] for r in rs], float)
         it = np.array([r["per_iter_ms"] for r in rs]) / 1e3
@@ -462,16 +687,55 @@ def plot(path, rows, exps):
         ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14))
         lo = np.nanmin(np.concatenate([guide, pr, it]))
         ax.set_ylim(lo / 2, fit.max() * 4)
-    axs[0][0].set_ylabel("seconds (log scale)")
-    fig.suptitle(
-        "fit_desurv scaling, one BLAS thread, α = 0.5\n(numbers above the per-fit points: "
-        "iterations to convergence at tol = 1e-6, max_iter = 1000; exponents fitted on "
-        "sizes ≥ half the base point)",
-        fontsize=10,
-    )
+    if top:
+        top[0].set_ylabel("seconds (log scale)")
+        fig.suptitle(
+            "fit_desurv scaling, one BLAS thread, α = 0.5\n(numbers above the per-fit points: "
+            "iterations to convergence at tol = 1e-6, max_iter = 1000; exponents fitted on "
+            "sizes ≥ half the base point)",
+            fontsize=10,
+        )
     fig.tight_layout()
     fig.savefig(path, dpi=130)
     plt.close(fig)
+
+
+def plot_family(ax, rows):
+    """Time per iteration (epoch, Adam step) of every family method against n, log-log."""
+    fam = [r for r in rows if r["section"] == "family"]
+    exps = {r["method"]: r["exponent_iter"] for r in rows if r["section"] == "family_exponent"}
+    methods = list(dict.fromkeys(r["method"] for r in fam))
+    markers = "os^vD<>ph*"
+    for i, name in enumerate(methods):
+        rs = sorted((r for r in fam if r["method"] == name), key=lambda r: r["n"])
+        x = np.array([r["n"] for r in rs], float)
+        y = np.array([r["per_iter_ms"] for r in rs], float) / 1e3
+        e = exps.get(name, np.nan)
+        ax.loglog(x, y, marker=markers[i % len(markers)], ls="-", color=f"C{i}",
+                  label=f"{name}, per {rs[0]['unit']} (exponent {e:.2f})")  # fmt: skip
+    prods = {}
+    for r in fam:
+        prods.setdefault(r["n"], []).append(r["products_ms"])
+    xs = np.array(sorted(prods), float)
+    pr = np.array([np.median(prods[n]) for n in sorted(prods)]) / 1e3
+    ax.loglog(xs, pr, "^--", color="0.45", ms=5, label="BLAS WᵀX + X·[Hᵀ|g] (reference)")
+    for power, style in ((1, ":"), (2, "-.")):
+        g = pr[-1] * (xs / xs[-1]) ** power * 0.5
+        ax.loglog(xs, g, style, color="0.6", lw=1, label=f"slope {power} (guide)")
+    p, k = int(fam[0]["p"]), int(fam[0]["k"])
+    ax.set_xlabel("samples n")
+    ax.set_ylabel("seconds per iteration (log scale)")
+    ax.set_xticks(xs)
+    ax.set_xticklabels([f"{int(v):,}" for v in xs], fontsize=9)
+    ax.minorticks_off()
+    ax.grid(True, which="major", alpha=0.3)
+    ax.set_title(
+        f"the family: time per iteration (CoxMT: per full-batch epoch; AENMF, DeepUnfoldedNMF: "
+        f"per Adam step) vs n, p = {p:,} genes, k = {k}, one BLAS thread; exponents fitted on "
+        f"n ≥ {FAMILY_SLOPE_MIN_N}",
+        fontsize=10,
+    )
+    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
 
 
 def read_csv(path):
@@ -480,12 +744,14 @@ def read_csv(path):
     with open(path, newline="") as fh:
         for r in csv.DictReader(fh):
             for c, v in r.items():
-                if c not in ("section", "axis", "dtype", "note"):
+                if c not in ("section", "axis", "dtype", "note", "method", "unit"):
                     flags = {"True": True, "False": False}
                     r[c] = flags[v] if v in flags else float(v) if v else np.nan
             if r["section"] == "time":
                 r["fit_n_iter"] = int(r["fit_n_iter"])
                 r[r["axis"]] = int(r[r["axis"]])
+            if r["section"] == "family":
+                r["n"], r["p"], r["k"] = int(r["n"]), int(r["p"]), int(r["k"])
             if r["section"] == "exponent":
                 exps[r["axis"]] = r
             rows.append(r)
@@ -526,6 +792,15 @@ def main(argv=None):
     ap.add_argument("--dtype", default="float64", help=argparse.SUPPRESS)
     ap.add_argument("--iters", type=int, default=6, help=argparse.SUPPRESS)
     ap.add_argument("--replot", action="store_true", help="redraw the plot from the CSV")
+    ap.add_argument("--skip-family", action="store_true",
+                    help="leave out the family's methods (their CSV rows are kept)")  # fmt: skip
+    ap.add_argument("--family-only", action="store_true",
+                    help="only the family's methods (other CSV rows are kept)")  # fmt: skip
+    ap.add_argument("--family-p", type=int, default=FAMILY_P,
+                    help=f"genes p of the family study ({FAMILY_P})")  # fmt: skip
+    ap.add_argument("--family-reps", type=int, default=3, help="repetitions per point (3)")
+    ap.add_argument("--family-target", type=float, default=None,
+                    help="seconds for N iterations, family (0.08; quick 0.04)")  # fmt: skip
     args = ap.parse_args(argv)
 
     if args.memory_child is not None:
@@ -545,6 +820,10 @@ def main(argv=None):
         plot(out / "scaling.png", *read_csv(out / "scaling.csv"))
         print(f"wrote {out / 'scaling.png'}")
         return
+    if args.family_only and args.skip_family:
+        ap.error("--family-only and --skip-family exclude each other")
+    if args.family_only:
+        args.skip_axes = args.skip_memory = True
     t_start = perf_counter()
     rows, exps = [], {}
     if not args.skip_axes:
@@ -566,12 +845,20 @@ def main(argv=None):
             continue
         factor = models.get(dtype, {}).get("c", 3.2) + 0.3  # resident bytes per X byte
         rows += run_large(p, n, BASE["k"], dtype, args.large_limit_gib, factor)
+    if not args.skip_family:
+        ftarget = args.family_target or (0.04 if args.quick else 0.08)
+        ns = QUICK_FAMILY_N if args.quick else FAMILY_N
+        print(f"the family (p = {args.family_p}, k = {FAMILY_K}, BLAS 1 thread, "
+              f"{args.family_reps} reps, N iterations ≈ {ftarget} s):", flush=True)  # fmt: skip
+        rows += run_family(ns, args.family_reps, ftarget, p=args.family_p)
     if rows:
         write_csv(out / "scaling.csv", rows)
         print(f"wrote {out / 'scaling.csv'}")
-    if exps:
-        plot(out / "scaling.png", rows, exps)
-        print(f"wrote {out / 'scaling.png'}")
+        # the plot shows everything in the CSV: sections not re-measured now are kept there
+        all_rows, all_exps = read_csv(out / "scaling.csv")
+        if all_exps or any(r["section"] == "family" for r in all_rows):
+            plot(out / "scaling.png", all_rows, all_exps)
+            print(f"wrote {out / 'scaling.png'}")
     print(f"total {perf_counter() - t_start:.0f} s")
 
 

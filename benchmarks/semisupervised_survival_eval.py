@@ -32,6 +32,19 @@ Protocols (``--protocol``):
    term of Cox-MT then acts on the censored labelled samples only (semi-supervised DeSurv
    is DeSurv and is not repeated).
 
+Hyperparameters (``--tune``): ``none`` (default) uses the fixed values above.
+``inner-cv`` chooses, for every seed and labelled cohort, on the labelled *training* part
+only: α of ``desurv`` and of ``ss-desurv`` over ``--alpha-grid`` (default 0.25, 0.5, 0.75,
+0.9) by ``--inner-folds``-fold cross-validation stratified by event
+(:func:`desurv.model_selection.cross_validate`, ``--inner-seeds`` random starts per fold and
+α, the highest mean validation Harrell's C, rule ``"max"``; the semi-supervised one with the
+same unlabelled samples in every inner training part), and the consistency weight of
+``cox-mt`` over ``--cw-grid`` (default 0.3, 1, 3; empty: not tuned) on the same inner folds.
+The chosen value is then refitted on the whole labelled training part with the settings of
+the untuned run. Held-out and other-cohort labels are used for scoring only. Output files get
+the suffix ``_tuned``; the chosen values are columns ``alpha`` and ``consistency_weight`` of
+the CSV and listed per seed in the text summary.
+
 Scores: Harrell's C, Uno's C and the integrated Brier score (scikit-survival, via
 ``desurv.benchmark.metrics``), survival curves from each model's Breslow baseline on its
 labelled training samples (IBS on the 10-90 % quantiles of the test times). Reported as
@@ -42,8 +55,9 @@ difference (exact over the seeds' signs for ≤ 16 seeds, else 20,000 random fli
     python benchmarks/semisupervised_survival_eval.py --protocol cross-cohort --seeds 20
     python benchmarks/semisupervised_survival_eval.py --protocol masking --mask 25 50 75
     python benchmarks/semisupervised_survival_eval.py --protocol censored-only
+    python benchmarks/semisupervised_survival_eval.py --protocol cross-cohort --tune inner-cv
 
-Writes ``benchmarks/results/semisupervised_<protocol>.csv`` and ``.txt``.
+Writes ``benchmarks/results/semisupervised_<protocol>[_tuned].csv`` and ``.txt``.
 """
 
 from __future__ import annotations
@@ -66,6 +80,7 @@ from threadpoolctl import threadpool_limits
 from desurv import DeSurv
 from desurv.benchmark.metrics import evaluation_times, harrell_c, integrated_brier, uno_c
 from desurv.datasets import load_cohort
+from desurv.model_selection import cross_validate, select_config, stratified_folds, summarize_cv
 from desurv.preprocessing import Preprocessor
 from desurv.survival.coxmt import CoxMT
 from desurv.survival.coxnet import CoxNet
@@ -100,29 +115,71 @@ def scores(y_train, eta_train, y_test, eta_test):
     return out
 
 
+def inner_folds(yl, args, seed):
+    """Fold id (0 … ``--inner-folds`` − 1) of every labelled training sample, stratified by
+    event; the same folds for every tuned method of a seed."""
+    return stratified_folds(yl["event"], args.inner_folds, random_state=seed, warn=False)
+
+
+def tune_alpha(Xl, yl, Xu, args, seed, folds):
+    """α of DeSurv (semi-supervised with ``Xu``) with the best mean inner-CV Harrell's C."""
+    cv = cross_validate(
+        Xl, yl, X_unlabeled=Xu, folds=folds, n_folds=args.inner_folds, n_seeds=args.inner_seeds,
+        param_grid={"n_components": [args.k], "alpha": list(args.alpha_grid),
+                    "penalty": [0.1], "l1_ratio": [0.5]},
+        max_iter=args.max_iter, random_state=seed, n_jobs=1,
+    )  # fmt: skip
+    best, _ = select_config(summarize_cv(cv), "max")
+    return float(best["alpha"])
+
+
+def tune_consistency(Xl, yl, Xu, args, seed, folds):
+    """Consistency weight of Cox-MT with the best mean inner-CV Harrell's C (validation
+    folds: labelled training samples; ``Xu`` in every inner training part)."""
+    means = []
+    for w in args.cw_grid:
+        cs = []
+        for f in range(args.inner_folds):
+            tr, va = folds != f, folds == f
+            m = CoxMT(hidden_layer_sizes=tuple(args.hidden), consistency_weight=w,
+                      random_state=seed).fit(Xl.iloc[tr], yl[tr], X_unlabeled=Xu)  # fmt: skip
+            cs.append(harrell_c(yl[va], m.predict(Xl.iloc[va])))
+        means.append(np.nanmean(cs))
+    return float(args.cw_grid[int(np.nanargmax(means))])
+
+
 def fit_methods(Xl, yl, Xu, args, seed, methods):
-    """{method: (predict(X) -> η, η on the labelled training samples)}."""
+    """{method: (predict(X) -> η, η on the labelled training samples, hyperparameters)}."""
     fitted = {}
     hidden = tuple(args.hidden)
     desurv_kw = dict(n_components=args.k, penalty=0.1, l1_ratio=0.5, n_init=args.n_init,
                      max_iter=args.max_iter, random_state=seed)  # fmt: skip
+    tuned = args.tune == "inner-cv"
+    folds = inner_folds(yl, args, seed) if tuned else None
     for name in methods:
         semi = name in SEMI
         if semi and Xu is None:
             continue
         if name in ("cox-mt", "mlp-cox"):
-            m = CoxMT(hidden_layer_sizes=hidden, consistency_weight=1.0 if semi else 0.0,
-                      random_state=seed)  # fmt: skip
+            w = 1.0 if semi else 0.0
+            if semi and tuned and args.cw_grid:
+                w = tune_consistency(Xl, yl, Xu, args, seed, folds)
+            m = CoxMT(hidden_layer_sizes=hidden, consistency_weight=w, random_state=seed)
             m.fit(Xl, yl, X_unlabeled=Xu if semi else None)
+            chosen = {"consistency_weight": w}
         elif name in ("ss-desurv", "desurv", "nmf-cox", "ss-nmf-cox"):
             alpha = 0.0 if "nmf" in name else args.alpha
+            if tuned and "nmf" not in name:
+                alpha = tune_alpha(Xl, yl, Xu if semi else None, args, seed, folds)
             m = DeSurv(alpha=alpha, **desurv_kw)
             m.fit(Xl, yl, X_unlabeled=Xu if semi else None)
+            chosen = {"alpha": alpha}
         elif name == "coxnet":
             m = CoxNet(l1_ratio=0.5, cv=5, random_state=seed).fit(Xl, yl)
+            chosen = {}
         else:
             raise ValueError(f"unknown method {name!r}")
-        fitted[name] = (m.predict, m.predict(Xl))
+        fitted[name] = (m.predict, m.predict(Xl), chosen)
     return fitted
 
 
@@ -151,13 +208,13 @@ def run_cross_cohort(seed, args):
             + [data[b][0][genes] for b in others], args.genes,
         )  # fmt: skip
         fitted = fit_methods(Xl, ya[tr], Xu, args, seed, args.methods)
-        for name, (predict, eta_tr) in fitted.items():
+        for name, (predict, eta_tr, chosen) in fitted.items():
             sets = [("held-out " + a, Xt, ya[te])] + [
                 (b, Xb, data[b][1]) for b, Xb in zip(others, Xo, strict=True)
             ]
             for label, Xs, ys in sets:
                 rows.append(dict(seed=seed, labelled=a, test=label, method=name,
-                                 **scores(ya[tr], eta_tr, ys, predict(Xs))))  # fmt: skip
+                                 **scores(ya[tr], eta_tr, ys, predict(Xs)), **chosen))  # fmt: skip
     return rows
 
 
@@ -184,15 +241,18 @@ def run_masking(seed, args, masks):
             fitted = fit_methods(
                 Xl, y[lab], None, args, seed, [m for m in methods if m not in SEMI]
             )
-            m = CoxMT(hidden_layer_sizes=tuple(args.hidden), consistency_weight=1.0,
+            w = 1.0
+            if args.tune == "inner-cv" and args.cw_grid:
+                w = tune_consistency(Xl, y[lab], None, args, seed, inner_folds(y[lab], args, seed))
+            m = CoxMT(hidden_layer_sizes=tuple(args.hidden), consistency_weight=w,
                       random_state=seed).fit(Xl, y[lab])  # fmt: skip
-            fitted["cox-mt"] = (m.predict, m.predict(Xl))
+            fitted["cox-mt"] = (m.predict, m.predict(Xl), {"consistency_weight": w})
         else:
             fitted = fit_methods(Xl, y[lab], Xu, args, seed, methods)
-        for name, (predict, eta_tr) in fitted.items():
+        for name, (predict, eta_tr, chosen) in fitted.items():
             score = scores(y[lab], eta_tr, y[te], predict(Xt))
             rows.append(dict(seed=seed, mask=mask, n_labelled=len(lab), n_unlabelled=len(unl),
-                             method=name, **score))  # fmt: skip
+                             method=name, **score, **chosen))  # fmt: skip
     return rows
 
 
@@ -238,6 +298,48 @@ def summarize(df, keys):
     return lines
 
 
+def chosen_hyperparameters(df, keys):
+    """Lines listing the tuned value of every seed (α; Cox-MT's consistency weight)."""
+    lines = ["\nhyperparameters chosen by inner CV on the labelled training part, by seed "
+             "(value: number of seeds)"]  # fmt: skip
+    for method, col in (("desurv", "alpha"), ("ss-desurv", "alpha"),
+                        ("cox-mt", "consistency_weight")):  # fmt: skip
+        d = df[df["method"] == method]
+        if d.empty or col not in d:
+            continue
+        d = d.drop_duplicates(keys + ["seed"])
+        for key, part in d.groupby(keys, sort=False):
+            key = key if isinstance(key, tuple) else (key,)
+            counts = part[col].value_counts().sort_index()
+            per_seed = " ".join(f"{v:g}" for v in part.sort_values("seed")[col])
+            lines.append(f"  {method} {col} {' | '.join(map(str, key))}: "
+                         + ", ".join(f"{v:g}: {n}" for v, n in counts.items())
+                         + f"; per seed {per_seed}")  # fmt: skip
+    return lines
+
+
+def combine(args, keys, stem, command):
+    """Joint summary of the CSVs of earlier runs (``--combine``); their headers are kept."""
+    frames, header = [], [f"# {command}"]
+    for path in map(Path, args.combine):
+        frames.append(pd.read_csv(path))
+        txt = path.with_suffix(".txt")
+        if txt.exists():
+            header += [f"#   {line[2:]}" for line in txt.read_text().splitlines()[:2]]
+    df = pd.concat(frames, ignore_index=True)
+    dup = df.duplicated(["seed", *keys, "method"])
+    if dup.any():
+        raise SystemExit(f"--combine: {int(dup.sum())} rows repeat a (seed, {keys}, method)")
+    df = df.sort_values(["seed"], kind="stable").reset_index(drop=True)
+    df.to_csv(f"{stem}.csv", index=False)
+    lines = header + summarize(df, keys)
+    if args.tune == "inner-cv":
+        lines += chosen_hyperparameters(df, keys[:1])
+    text = "\n".join(lines)
+    Path(f"{stem}.txt").write_text(text + "\n")
+    print(text)
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--protocol", choices=["cross-cohort", "masking", "censored-only"],
@@ -253,16 +355,48 @@ def main(argv=None):
     p.add_argument("--n-init", type=int, default=5)
     p.add_argument("--max-iter", type=int, default=300)
     p.add_argument("--hidden", type=int, nargs="*", default=[1000, 200])
+    p.add_argument(
+        "--tune",
+        choices=["none", "inner-cv"],
+        default="none",
+        help="inner-cv: α of desurv/ss-desurv and Cox-MT's consistency weight by "
+        "CV on the labelled training part (see the module docstring)",
+    )
+    p.add_argument("--alpha-grid", type=float, nargs="+", default=[0.25, 0.5, 0.75, 0.9])
+    p.add_argument(
+        "--cw-grid",
+        type=float,
+        nargs="*",
+        default=[0.3, 1.0, 3.0],
+        help="consistency weights of Cox-MT tried by --tune inner-cv (none: 1)",
+    )
+    p.add_argument("--inner-folds", type=int, default=5)
+    p.add_argument(
+        "--inner-seeds",
+        type=int,
+        default=3,
+        help="random starts per inner fold and α (cross_validate n_seeds)",
+    )
+    p.add_argument(
+        "--combine",
+        nargs="+",
+        metavar="CSV",
+        help="fit nothing: concatenate the CSVs of earlier runs of the same protocol (e.g. "
+        "seed ranges run separately with --first-seed) and write their joint summary",
+    )
     p.add_argument("--methods", nargs="+", default=["cox-mt", "mlp-cox", "ss-desurv", "desurv",
                    "ss-nmf-cox", "nmf-cox", "coxnet"])  # fmt: skip
     p.add_argument("--out", default=str(Path(__file__).parent / "results"))
     args = p.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    stem = f"semisupervised_{args.protocol}"
+    stem = f"semisupervised_{args.protocol}" + ("_tuned" if args.tune == "inner-cv" else "")
     command = "python benchmarks/semisupervised_survival_eval.py " + shlex.join(
         sys.argv[1:] if argv is None else argv
     )
+    keys = ["labelled", "test"] if args.protocol == "cross-cohort" else ["mask"]
+    if args.combine:
+        return combine(args, keys, out / stem, command)
     load0, t0 = os.getloadavg(), time.perf_counter()
 
     def one(seed):
@@ -277,10 +411,11 @@ def main(argv=None):
     res = Parallel(n_jobs=args.jobs)(delayed(one)(s) for s in seeds)
     df = pd.DataFrame([r for part in res for r in part])
     df.to_csv(out / f"{stem}.csv", index=False)
-    keys = ["labelled", "test"] if args.protocol == "cross-cohort" else ["mask"]
     lines = [f"# {command}", f"# {time.perf_counter() - t0:.0f} s; load {load0} -> "
              f"{os.getloadavg()}"]  # fmt: skip
     lines += summarize(df, keys)
+    if args.tune == "inner-cv":
+        lines += chosen_hyperparameters(df, keys[:1])
     text = "\n".join(lines)
     (out / f"{stem}.txt").write_text(text + "\n")
     print(text)

@@ -23,7 +23,9 @@ MUT = DATA / "mutational"
 
 def test_builtin_methods_registered():
     table = available_methods()
-    assert list(table.columns) == ["name", "task", "description", "defaults", "metrics"]
+    assert list(table.columns) == [
+        "name", "task", "description", "defaults", "metrics", "unlabeled"
+    ]  # fmt: skip
     expected = {
         "nmf-frobenius",
         "nmf-kl",
@@ -33,7 +35,11 @@ def test_builtin_methods_registered():
         "nmf-cox",
         "nmf-cox-cd",
         "desurv",
+        "ss-desurv",
+        "ss-nmf-cox",
         "coxnet",
+        "cox-mt",
+        "mlp-cox",
     }
     assert expected <= set(table["name"])
     assert get_method("nmf-kl").defaults["beta_loss"] == "kullback-leibler"
@@ -45,6 +51,13 @@ def test_builtin_methods_registered():
     assert "integrated_brier" not in get_method("coxnet").metrics  # no survival functions
     est = get_method("desurv").factory(n_components=2, alpha=0.3)
     assert isinstance(est, desurv.DeSurv) and est.alpha == 0.3
+    # semi-supervised twins: the same estimator and defaults, fitted with X_unlabeled
+    semi = table.set_index("name")["unlabeled"]
+    assert set(semi[semi].index) == {"ss-desurv", "ss-nmf-cox", "cox-mt"}
+    for a, b in (("ss-desurv", "desurv"), ("ss-nmf-cox", "nmf-cox")):
+        assert get_method(a).defaults == get_method(b).defaults
+        assert get_method(a).metrics == get_method(b).metrics
+    assert type(get_method("ss-nmf-cox").factory()) is desurv.NMFCox
 
 
 def test_get_method_unknown_lists_registered():

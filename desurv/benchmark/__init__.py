@@ -7,6 +7,11 @@ seeds and metrics.
 - :class:`BenchmarkDataset`, :func:`resolve_dataset`: data sets
   (:mod:`desurv.benchmark.datasets`).
 - :mod:`desurv.benchmark.metrics`: the metric functions.
+
+Semi-supervised comparisons: methods registered with ``unlabeled=True`` (``ss-desurv``,
+``ss-nmf-cox``, ``cox-mt``) are fitted with ``X_unlabeled``: the training samples whose
+labels ``run_benchmark(hide_labels=...)`` hides, and a data set's ``X_unlabeled``; all
+other methods see the labelled training samples only.
 """
 
 from .datasets import BenchmarkDataset, resolve_dataset

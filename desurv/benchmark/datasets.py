@@ -50,6 +50,20 @@ class BenchmarkDataset:
         True exposures, rows in ``X``'s row order, columns as ``signatures``.
     rank : int or None
         True rank K (defaults to the number of true signatures).
+    X_unlabeled : DataFrame of shape (n_unlabeled, n_features) or None
+        Extra samples without labels (e.g. the expression of another cohort without
+        follow-up), the same features as ``X`` (matched by column name when it is a
+        DataFrame, stored in ``X``'s column order; an array must have ``X``'s columns in
+        order). :func:`~desurv.benchmark.run_benchmark` passes them to semi-supervised
+        methods only (registered with ``unlabeled=True``), in every training split, as
+        ``fit(..., X_unlabeled=...)``; they are never scored.
+
+    Raises
+    ------
+    ValueError
+        Bad target, y or truth of another length than ``X``, true signatures or
+        ``X_unlabeled`` without some features of ``X``, ``X_unlabeled`` with other
+        features or NaN/infinite values.
     """
 
     name: str
@@ -59,6 +73,7 @@ class BenchmarkDataset:
     signatures: pd.DataFrame | None = None
     exposures: pd.DataFrame | None = None
     rank: int | None = None
+    X_unlabeled: pd.DataFrame | None = None
 
     def __post_init__(self):
         if not isinstance(self.X, pd.DataFrame):
@@ -95,9 +110,41 @@ class BenchmarkDataset:
                     f"data set {self.name!r}: exposures have {H.shape[0]} rows, X has {n}"
                 )
             self.exposures = H.astype(float)
+        if self.X_unlabeled is not None:
+            self.X_unlabeled = self._unlabeled_frame(self.X_unlabeled)
+
+    def _unlabeled_frame(self, U):
+        p = self.X.shape[1]
+        if not isinstance(U, pd.DataFrame):
+            U = np.asarray(U, dtype=float)
+            if U.ndim != 2 or U.shape[1] != p:
+                raise ValueError(
+                    f"data set {self.name!r}: X_unlabeled has shape {U.shape}, needs "
+                    f"(n_unlabeled, {p}) (X's features in X's order, or a DataFrame with "
+                    "X's column names)"
+                )
+            U = pd.DataFrame(U, columns=self.X.columns)
+        else:
+            missing = self.X.columns.difference(U.columns)
+            extra = U.columns.difference(self.X.columns)
+            if len(missing) or len(extra) or U.shape[1] != p:
+                raise ValueError(
+                    f"data set {self.name!r}: X_unlabeled needs the features of X "
+                    f"(missing {list(missing[:5])}, extra {list(extra[:5])}); select "
+                    "the shared features in both, e.g. X_unlabeled[X.columns]"
+                )
+            U = U.loc[:, self.X.columns]
+        U = U.astype(float)
+        if not np.isfinite(U.to_numpy()).all():
+            raise ValueError(
+                f"data set {self.name!r}: X_unlabeled has NaN or infinite values; drop or "
+                "impute them"
+            )
+        return U
 
     def identity(self) -> str:
-        """Content hash (SHA-256, hex) of name, data, target and truth: the cache key part."""
+        """Content hash (SHA-256, hex) of name, data, target, truth and unlabelled samples:
+        the cache key part (unchanged for a data set without ``X_unlabeled``)."""
         h = hashlib.sha256(self.name.encode())
         for part in (self.X, self.signatures, self.exposures):
             if part is not None:
@@ -106,6 +153,11 @@ class BenchmarkDataset:
         if self.y is not None:
             h.update(repr(np.asarray(self.y).tolist()).encode())
         h.update(repr((self.target, self.rank)).encode())
+        if self.X_unlabeled is not None:
+            U = self.X_unlabeled
+            h.update(b"X_unlabeled")
+            h.update(np.ascontiguousarray(U.to_numpy(dtype=float)).tobytes())
+            h.update(repr(list(map(str, U.index))).encode())
         return h.hexdigest()
 
 

@@ -15,6 +15,12 @@ The factory receives the resolved hyperparameters as keyword arguments and retur
 unfitted scikit-learn style estimator. Two hyperparameters are filled by the runner:
 ``n_components`` (when its default is None: the data set's true rank) and ``random_state``
 (the cell's seed); declare them in ``defaults`` to receive them.
+
+A semi-supervised method registers with ``unlabeled=True`` (its ``fit`` accepts
+``X_unlabeled=``): the runner passes it the cell's unlabelled samples (training samples
+whose labels ``run_benchmark(hide_labels=...)`` hid, and a data set's ``X_unlabeled``);
+every other method is fitted on the labelled training samples only. Built-in pairs:
+``ss-desurv`` / ``desurv``, ``ss-nmf-cox`` / ``nmf-cox``, ``cox-mt`` / ``mlp-cox``.
 """
 
 from __future__ import annotations
@@ -185,6 +191,13 @@ class MethodSpec:
         ``signatures(estimator) -> (n_features, K) array or None``.
     train_exposures : callable
         ``train_exposures(estimator, X, fit_output, signatures) -> (n_samples, K) array``.
+    unlabeled : bool
+        Whether the estimator is semi-supervised: its ``fit(X, y, X_unlabeled=...)`` takes
+        extra samples without labels (for survival: without time and event). The runner
+        then passes the unlabelled samples of a cell (training samples whose labels
+        ``run_benchmark(hide_labels=...)`` hid, then the data set's ``X_unlabeled``) as
+        ``X_unlabeled``; methods without the flag never see them. Only for survival and
+        classification methods.
     """
 
     name: str
@@ -195,6 +208,7 @@ class MethodSpec:
     description: str = ""
     signatures: Callable = default_signatures
     train_exposures: Callable = default_train_exposures
+    unlabeled: bool = False
 
     @property
     def supervised(self) -> bool:
@@ -224,6 +238,7 @@ def register_method(
     description="",
     signatures=None,
     train_exposures=None,
+    unlabeled=False,
     overwrite=False,
 ) -> MethodSpec:
     """Register a method for :func:`desurv.benchmark.run_benchmark`.
@@ -242,6 +257,11 @@ def register_method(
     description : str, default=""
     signatures, train_exposures : callable, optional
         Extractors (see :class:`MethodSpec`); defaults use ``components_`` and ``H_``.
+    unlabeled : bool, default=False
+        The estimator's ``fit`` accepts ``X_unlabeled=`` (a semi-supervised method such as
+        :class:`desurv.DeSurv`, :class:`desurv.NMFCox` or
+        :class:`desurv.survival.CoxMT`): the runner passes it the unlabelled samples of
+        each cell (see :class:`MethodSpec`). Survival and classification tasks only.
     overwrite : bool, default=False
         Replace an existing registration of ``name``.
 
@@ -252,7 +272,8 @@ def register_method(
     Raises
     ------
     ValueError
-        Empty or already registered name, unknown task or metric, non-callable factory.
+        Empty or already registered name, unknown task or metric, non-callable factory,
+        ``unlabeled=True`` for a task without labels.
     """
     if not isinstance(name, str) or not name:
         raise ValueError("method name must be a non-empty string")
@@ -262,6 +283,13 @@ def register_method(
         raise ValueError(f"factory of {name!r} must be callable")
     if task not in TASKS:
         raise ValueError(f"unknown task {task!r} for {name!r}; choose one of {list(TASKS)}")
+    if not isinstance(unlabeled, (bool, np.bool_)):
+        raise ValueError(f"unlabeled of {name!r} must be True or False, got {unlabeled!r}")
+    if unlabeled and task not in ("survival", "classification"):
+        raise ValueError(
+            f"unlabeled=True for {name!r}, a {task!r} method: unlabelled samples only mean "
+            "something for survival and classification methods (drop unlabeled=True)"
+        )
     metrics = tuple(TASK_METRICS[task] if metrics is None else metrics)
     unknown = [m for m in metrics if m not in METRICS]
     if unknown:
@@ -275,6 +303,7 @@ def register_method(
         description=description,
         signatures=signatures or default_signatures,
         train_exposures=train_exposures or default_train_exposures,
+        unlabeled=bool(unlabeled),
     )
     _REGISTRY[name] = spec
     return spec
@@ -309,7 +338,8 @@ def available_methods():
     -------
     DataFrame
         Columns ``name``, ``task``, ``description``, ``defaults`` (dict), ``metrics``
-        (tuple), one row per method, sorted by name.
+        (tuple), ``unlabeled`` (bool: the method takes unlabelled samples, see
+        :class:`MethodSpec`), one row per method, sorted by name.
     """
     import pandas as pd
 
@@ -320,10 +350,12 @@ def available_methods():
             description=s.description,
             defaults=dict(s.defaults),
             metrics=s.metrics,
+            unlabeled=s.unlabeled,
         )
         for s in sorted(_REGISTRY.values(), key=lambda s: s.name)
     ]
-    return pd.DataFrame(rows, columns=["name", "task", "description", "defaults", "metrics"])
+    columns = ["name", "task", "description", "defaults", "metrics", "unlabeled"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def available_metrics():
@@ -623,6 +655,18 @@ def _register_builtins():
         description="desurv.DeSurv: NMF jointly fitted with an elastic-net Cox model",
     )
     register_method(
+        "ss-desurv",
+        _desurv_estimator,
+        "survival",
+        defaults=_estimator_defaults("DeSurv"),
+        metrics=survival_and_signatures,
+        unlabeled=True,
+        description=(
+            "desurv.DeSurv with X_unlabeled: semi-supervised DeSurv (METHODS.md §F.5), the "
+            "unlabelled samples in the NMF term and H, the Cox term on the labelled ones"
+        ),
+    )
+    register_method(
         "nmf-cox",
         _nmfcox,
         "survival",
@@ -631,6 +675,18 @@ def _register_builtins():
         description=(
             "desurv.NMFCox: plain NMF by multiplicative updates (the paper's baseline), "
             "then an elastic-net Cox model"
+        ),
+    )
+    register_method(
+        "ss-nmf-cox",
+        _nmfcox,
+        "survival",
+        defaults=_estimator_defaults("NMFCox"),
+        metrics=survival_and_signatures,
+        unlabeled=True,
+        description=(
+            "desurv.NMFCox with X_unlabeled: NMF on the labelled and unlabelled samples, "
+            "then the elastic-net Cox model on the labelled ones"
         ),
     )
     register_method(
@@ -659,9 +715,10 @@ def _register_builtins():
         "survival",
         defaults=_coxmt_defaults(1.0),
         metrics=survival,
+        unlabeled=True,
         description=(
-            "desurv.CoxMT: mean-teacher Cox network (Sun, Chen, Cai); without unlabelled "
-            "samples the consistency acts on the censored training samples"
+            "desurv.CoxMT: mean-teacher Cox network (Sun, Chen, Cai), consistency on the "
+            "censored and unlabelled training samples (censored only when there are none)"
         ),
     )
     register_method(

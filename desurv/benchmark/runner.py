@@ -7,10 +7,16 @@ fitted on) or ``"test"`` (held-out fold). Across-seed metrics (``consistency``,
 ``stability``) have ``seed`` = <NA>. A failed fit gives one row with ``metric="fit"``, NaN
 value and the exception in ``error``; a metric that cannot be computed in a cell gives its
 row with NaN value and the reason in ``error``.
+
+Unlabelled samples (semi-supervised methods, registered with ``unlabeled=True``): the
+training samples whose labels ``run_benchmark(hide_labels=...)`` hides and a data set's
+``X_unlabeled`` go to those methods as ``fit(..., X_unlabeled=...)``; all methods get the
+same labelled training samples, and ``"train"`` means them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import time
@@ -90,6 +96,49 @@ def _splits(ds, n_splits):
         cv = StratifiedKFold(n_splits, shuffle=True, random_state=seed)
         return list(cv.split(np.zeros(n), strata))
     return list(KFold(n_splits, shuffle=True, random_state=seed).split(np.zeros(n)))
+
+
+def _hide_labels(ds, train, fraction, split, seed):
+    """(labelled, hidden): training indices that keep their labels and those whose labels
+    (time and event; class) are hidden, in ``train``'s order.
+
+    ``round(fraction * size)`` samples of each stratum (event / censored for survival data,
+    class for classification data) are hidden, drawn from a random permutation seeded by
+    (data set name, split, seed): the same for every method of a cell, nested as
+    ``fraction`` grows. Only training indices are touched; the test fold is not.
+    """
+    train = np.asarray(train)
+    if not fraction:
+        return train, train[:0]
+    if ds.target == "survival":
+        strata = M._surv_arrays(ds.y)[1].astype(int)[train]
+    else:
+        strata = np.asarray(ds.y)[train]
+    rng = np.random.default_rng([_split_seed(ds.name), int(split), int(seed) % 2**32])
+    hide = np.zeros(len(train), dtype=bool)
+    for value in np.unique(strata):
+        pos = rng.permutation(np.flatnonzero(strata == value))
+        hide[pos[: int(round(fraction * len(pos)))]] = True
+    return train[~hide], train[hide]
+
+
+def _check_hide_labels(hide_labels, dsets):
+    """The ``hide_labels`` fraction as a float in [0, 1); ValueError otherwise."""
+    if isinstance(hide_labels, bool) or not isinstance(hide_labels, (int, float, np.number)):
+        raise ValueError(f"hide_labels must be a fraction in [0, 1), got {hide_labels!r}")
+    fraction = float(hide_labels)
+    if not 0.0 <= fraction < 1.0:
+        raise ValueError(
+            f"hide_labels must be a fraction in [0, 1) of each training split, got {fraction}"
+        )
+    if fraction:
+        bad = [d.name for d in dsets if d.target is None]
+        if bad:
+            raise ValueError(
+                f"hide_labels={fraction} needs data sets with labels (survival or "
+                f"classification); {bad} have none (drop them or set hide_labels=0)"
+            )
+    return fraction
 
 
 # ----------------------------------------------------------------------------- validation
@@ -269,10 +318,30 @@ def _warm_up(spec, params, X, y):
 
 
 # ----------------------------------------------------------------------------- one cell
-def _fit_and_score(spec, params, ds, train, test, cell_metrics, ref):
-    """Fit one estimator and compute its metrics; returns (rows, signatures)."""
+@contextlib.contextmanager
+def _one_core():
+    """One BLAS thread and sequential nested joblib calls inside the block.
+
+    A cell's numbers must not depend on where it runs. Under a joblib backend such as
+    Dask, ``n_jobs=None`` inside a task (and in the caller's process, inside
+    ``parallel_config(backend="dask")``) means every worker of the cluster, so e.g.
+    scikit-learn's ``pairwise_distances`` (used by the ``stability`` silhouette) would split
+    its work into chunks and round differently than with ``n_jobs=1``; and BLAS thread
+    counts differ between the caller and the workers. Both are pinned here."""
+    from joblib import parallel_config
     from threadpoolctl import threadpool_limits
 
+    with threadpool_limits(1), parallel_config(backend="sequential"):
+        yield
+
+
+def _fit_and_score(spec, params, ds, train, test, cell_metrics, ref, hidden=None):
+    """Fit one estimator and compute its metrics; returns (rows, signatures).
+
+    ``train`` are the labelled training indices (the "train" subset of the metrics);
+    ``hidden`` the training indices whose labels are hidden. A method registered with
+    ``unlabeled=True`` gets their rows, then ``ds.X_unlabeled``, as ``X_unlabeled`` (none:
+    ``X_unlabeled=None``); the labels of ``hidden`` never reach any method."""
     rows = []
 
     def add(metric, subset, fn):
@@ -281,18 +350,24 @@ def _fit_and_score(spec, params, ds, train, test, cell_metrics, ref):
         except Exception as exc:  # noqa: BLE001 - a metric failure is recorded, not raised
             rows.append((metric, subset, float("nan"), f"{type(exc).__name__}: {exc}"))
 
-    with threadpool_limits(1):
+    with _one_core():
         X_tr = ds.X.iloc[train]
         X_te = ds.X.iloc[test] if test is not None else None
         y_tr = None if ds.y is None else np.asarray(ds.y)[train]
         y_te = None if (ds.y is None or test is None) else np.asarray(ds.y)[test]
         _warm_up(spec, params, X_tr, y_tr)
+        extra = {}
+        if spec.unlabeled:
+            blocks = [] if hidden is None or not len(hidden) else [ds.X.iloc[hidden]]
+            if ds.X_unlabeled is not None and len(ds.X_unlabeled):
+                blocks.append(ds.X_unlabeled)
+            extra["X_unlabeled"] = pd.concat(blocks) if blocks else None
         est = spec.factory(**params)
         t0 = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             if spec.supervised:
-                est.fit(X_tr, y_tr)
+                est.fit(X_tr, y_tr, **extra)
                 fit_out = None
             elif hasattr(est, "fit_transform"):
                 fit_out = est.fit_transform(X_tr)
@@ -385,6 +460,7 @@ def _run_cell(cell):
             cell["test"],
             cell["metrics"],
             cell["ref"],
+            cell.get("hidden"),
         )
         return {"rows": rows, "signatures": sig, "error": None}
     except Exception as exc:  # noqa: BLE001 - the failure is recorded in the results
@@ -447,9 +523,17 @@ def run_benchmark(
     n_jobs=1,
     cache_dir=None,
     reference_signatures=None,
+    hide_labels=0.0,
     verbose=False,
 ):
     """Run methods on data sets over splits and seeds; one tidy row per metric value.
+
+    Semi-supervised comparisons: a method registered with ``unlabeled=True`` (e.g.
+    ``ss-desurv``, ``ss-nmf-cox``, ``cox-mt``) is fitted as ``fit(X_lab, y_lab,
+    X_unlabeled=X_unl)``, where ``X_unl`` holds the training samples whose labels
+    ``hide_labels`` hid, then the data set's ``X_unlabeled``; every other method is fitted
+    on ``(X_lab, y_lab)`` only, the same labelled training samples. The test fold is never
+    touched.
 
     Parameters
     ----------
@@ -477,7 +561,10 @@ def run_benchmark(
         and listed in ``results.attrs["left_out"]``.
     n_jobs : int, default=1
         Parallel cells through :class:`joblib.Parallel` (default backend: switch with
-        :func:`joblib.parallel_config`); each task uses one BLAS thread.
+        :func:`joblib.parallel_config`, e.g. ``parallel_config(backend="dask")`` with a
+        ``distributed.Client`` connected); each task uses one BLAS thread and runs nested
+        joblib calls sequentially (as does the across-seed step in the caller), so the
+        results are bitwise the same for every ``n_jobs`` and backend (``wall_time`` aside).
     cache_dir : str or Path, optional
         Folder of finished cells (one JSON file per cell, keyed by a hash of method, params,
         data set content, split, seed and metrics). A rerun loads finished cells instead of
@@ -486,6 +573,17 @@ def run_benchmark(
     reference_signatures : str, Path or DataFrame, optional
         Reference signatures (features × signatures, e.g. the COSMIC TSV) for
         ``cosmic_cosine``.
+    hide_labels : float in [0, 1), default=0.0
+        Fraction of each training split whose labels (time and event; the class for
+        classification data) are hidden: ``round(hide_labels * size)`` samples of each
+        stratum (event / censored, or class), drawn at random with a seed fixed by (data set
+        name, split, seed), so every method of a cell sees the same hidden samples, each
+        seed hides others, and the hidden sets are nested as the fraction grows. Their
+        expression goes to the semi-supervised methods as ``X_unlabeled``; no method sees
+        their labels, and the metrics of the ``"train"`` subset (and Uno's C and the Brier
+        score's censoring distribution) use the labelled training samples only. 0: nothing
+        hidden (the cells, results and cache keys of a run without this option). Needs data
+        sets with labels.
     verbose : bool, default=False
         Print progress.
 
@@ -494,7 +592,8 @@ def run_benchmark(
     results : DataFrame
         Columns ``method, dataset, split, seed, metric, subset, value, error, params_hash,
         params`` (see the module docstring). ``results.attrs`` holds ``left_out`` (metric →
-        reasons), ``failed`` (failed cells), ``n_fitted`` and ``n_cached``.
+        reasons), ``failed`` (failed cells), ``n_fitted``, ``n_cached`` and
+        ``hide_labels`` (the fraction).
 
     Raises
     ------
@@ -502,7 +601,8 @@ def run_benchmark(
         Before any fit: unknown method, data set, metric or hyperparameter; a metric that
         applies to no given method or data set; a method whose task the data set cannot
         serve; a missing rank; explicitly requested scikit-survival metrics without
-        scikit-survival (``pip install scikit-survival``).
+        scikit-survival (``pip install scikit-survival``); ``hide_labels`` outside [0, 1)
+        or > 0 with a data set without labels.
 
     Warns
     -----
@@ -518,6 +618,7 @@ def run_benchmark(
     specs, dsets, params, ref = _validate(
         methods, datasets, seeds, n_splits, params, metrics, reference_signatures
     )
+    hide_labels = _check_hide_labels(hide_labels, dsets)
     sk = M.sksurv_available()
     cache = None
     if cache_dir is not None:
@@ -546,6 +647,11 @@ def run_benchmark(
                     if seeded:  # every estimator that takes a random_state gets the seed
                         fit_params["random_state"] = seed
                     info = {"method": spec.name, "dataset": ds.name, "split": split, "seed": seed}
+                    labelled, hidden = _hide_labels(ds, train, hide_labels, split, seed)
+                    # keys of runs without hidden labels or unlabelled data stay as they were
+                    semi = {"hide_labels": hide_labels} if hide_labels else {}
+                    if spec.unlabeled and (hide_labels or ds.X_unlabeled is not None):
+                        semi["unlabeled"] = True
                     key = _hash(
                         {
                             **info,
@@ -554,6 +660,7 @@ def run_benchmark(
                             "n_splits": n_splits,
                             "metrics": sorted(keep),
                             "reference": None if ref is None else _hash(ref.to_numpy().tolist()),
+                            **semi,
                         }
                     )
                     cells.append(
@@ -562,7 +669,8 @@ def run_benchmark(
                             spec=spec,
                             fit_params=fit_params,
                             ds=ds,
-                            train=train,
+                            train=labelled,
+                            hidden=hidden,
                             test=test,
                             metrics=keep,
                             ref=ref,
@@ -596,7 +704,7 @@ def run_benchmark(
         delayed(_run_cell)(
             {
                 k: cells[i][k]
-                for k in ("spec", "fit_params", "ds", "train", "test", "metrics", "ref")
+                for k in ("spec", "fit_params", "ds", "train", "hidden", "test", "metrics", "ref")
             }
         )
         for i in todo
@@ -648,7 +756,8 @@ def run_benchmark(
             else:
                 fn = M.seed_consistency if m == "consistency" else M.seed_stability
                 try:
-                    value = fn(sigs)
+                    with _one_core():  # as in the cells, whatever the caller's joblib config
+                        value = fn(sigs)
                 except Exception as exc:  # noqa: BLE001
                     value, err = float("nan"), f"{type(exc).__name__}: {exc}"
             rows.append(
@@ -684,6 +793,7 @@ def run_benchmark(
     df.attrs["failed"] = failed
     df.attrs["n_fitted"] = len(todo)
     df.attrs["n_cached"] = len(cells) - len(todo)
+    df.attrs["hide_labels"] = hide_labels
     if failed:
         shown = "; ".join(failed[:5]) + (f"; ... ({len(failed)} in all)" if len(failed) > 5 else "")
         warnings.warn(
