@@ -42,6 +42,9 @@ def blas_threads(n_threads):
     if n_threads is None:
         yield
         return
+    # threadpoolctl limits only the BLAS libraries already loaded: load scipy's (a separate
+    # OpenBLAS in wheels) now, or a lazy import inside the fit would escape the limit
+    import scipy.linalg  # noqa: F401
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=int(n_threads), user_api="blas"):

@@ -323,3 +323,19 @@ def test_fit_balance_option_reaches_the_model(tiny_files, tmp_path, capsys):
             ]
         )
     assert exc.value.code == 2 and "--balance" in capsys.readouterr().err
+
+
+def test_fit_acceleration_option_reaches_the_model(tiny_files, tmp_path, capsys):
+    e, c, _, _ = tiny_files
+    out = tmp_path / "fit_accel"
+    argv = ["fit", "--expression", e, "--clinical", c, "-k", 2, "--n-init", 2]
+    argv += ["--max-iter", 20, "--acceleration", "extrapolation", "--out", out, "--quiet"]
+    code, _, err = _run(argv, capsys)
+    assert code == 0, err
+    from desurv import load_model
+
+    assert load_model(out / "model.npz").acceleration == "extrapolation"
+    bad = [str(a) for a in argv[:-5]] + ["--acceleration", "fast", "--out", str(tmp_path / "y")]
+    with pytest.raises(SystemExit) as exc:
+        main(bad)
+    assert exc.value.code == 2 and "--acceleration" in capsys.readouterr().err

@@ -181,6 +181,7 @@ def cmd_fit(args):
         random_state=args.seed,
         ties=args.ties,
         balance=args.balance,
+        acceleration=args.acceleration,
         n_threads=args.threads,
     )
     if not args.quiet:
