@@ -154,3 +154,34 @@ def test_list_into_a_closed_pipe_is_not_an_error(tmp_path):
     )
     assert proc.stdout.strip() == "methods:", proc.stderr
     assert "error" not in proc.stderr
+
+
+def test_bench_hide_labels_reaches_the_runner(tmp_path, capsys):
+    out_dir = tmp_path / "hidden"
+    params = json.dumps({"cox-mt": {"hidden_layer_sizes": [8], "max_epochs": 3}})
+    code, out, err = _run(
+        capsys,
+        "bench",
+        "--methods",
+        "cox-mt",
+        "--data",
+        "desurv-sim",
+        "--metrics",
+        "harrell_c",
+        "--params",
+        params,
+        "--hide-labels",
+        "0.5",
+        "--out",
+        str(out_dir),
+        "--quiet",
+    )
+    assert code == 0, err
+    results = pd.read_csv(out_dir / "results.csv")
+    assert results["value"].notna().all() and set(results["method"]) == {"cox-mt"}
+    code, out, err = _run(
+        capsys, "bench", "--methods", "cox-mt", "--data", "desurv-sim", "--hide-labels", "1.5",
+        "--out", str(tmp_path / "o"),
+    )  # fmt: skip
+    assert code == 2 and "--hide-labels" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "o").exists()

@@ -90,6 +90,16 @@ def add_parser(sub, positive_int, jobs):
     p.add_argument(
         "--jobs", type=jobs, default=1, metavar="N", help="parallel cells (-1: all cores)"
     )
+    p.add_argument(
+        "--hide-labels",
+        type=float,
+        default=0.0,
+        metavar="FRACTION",
+        help="hide the labels of this fraction (in [0, 1)) of every training split, "
+        "stratified by event or class: semi-supervised methods (ss-desurv, ss-nmf-cox, "
+        "cox-mt) get those samples as unlabelled expression, the others do not see them "
+        "(default 0)",
+    )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress lines")
     _out_args(p)
     # --out is required only when running: --list needs none
@@ -144,6 +154,7 @@ def _load_params(text):
 # the runner's advice is phrased for the Python API; the command line has options for it
 _API_TO_CLI = (
     (re.compile(r"reference_signatures="), "--reference FILE.tsv"),
+    (re.compile(r"\bhide_labels\b"), "--hide-labels"),
     (
         re.compile(r"pass params=\{'([^']+)': \{'n_components': K\}\}"),
         lambda m: f"""pass --params '{{"{m.group(1)}": {{"n_components": K}}}}'""",
@@ -215,6 +226,7 @@ def cmd_bench(args):
                 n_jobs=args.jobs,
                 cache_dir=args.cache,
                 reference_signatures=args.reference,
+                hide_labels=args.hide_labels,
                 verbose=not args.quiet,
             )
         except ValueError as exc:
