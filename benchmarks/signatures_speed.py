@@ -159,7 +159,7 @@ def per_iteration(cls_name, loss, X, k, iters, repeats):
     )
 
 
-def time_to_tol(cls_name, loss, X, k, tol, max_iter, repeats):
+def measure_time_to_tol(cls_name, loss, X, k, tol, max_iter, repeats):
     """Fits with the stopping rule: median seconds and the iterations of both versions."""
     from sklearn.base import clone
 
@@ -259,7 +259,7 @@ def run(args):
                 continue
             max_iter = args.ttt_ae_max_iter if cls_name == "AENMF" else args.ttt_max_iter
             reps = args.ttt_repeats
-            r = time_to_tol(cls_name, loss, X, k, args.ttt_tol, max_iter, reps)
+            r = measure_time_to_tol(cls_name, loss, X, k, args.ttt_tol, max_iter, reps)
             rows_ttt.append(dict(size=shape, method=label, repeats=reps, **r))
             print(f"  time-to-tol {label}: {r['compiled']:.2f} s vs {r['numpy']:.2f} s", flush=True)
         r = nnls_speed(X, k, args.repeats)

@@ -82,3 +82,36 @@ def test_every_new_kernel_has_an_asv_benchmark():
     for kernel in ("_nmf_mu", "_nmf_cd", "_nnls", "_products", "_cox"):
         assert kernel in text, f"no asv benchmark calls desurv._kernels.{kernel}"
     assert "NMF" in text and "fit_desurv" in text  # estimator fits of the plain NMF and DeSurv
+
+
+def test_scripts_beside_the_asv_suite_hold_nothing_asv_would_collect():
+    """asv imports every module of benchmarks/ and runs any top-level function, or method of
+    a top-level class, named time_*, peakmem_*, ... (signatures_speed.time_to_tol was run, and
+    failed, as a benchmark). Only asv_*.py may hold such names."""
+    import ast
+
+    prefixes = (*_PREFIXES, "timeraw_")
+    for path in sorted((ROOT / "benchmarks").glob("*.py")):
+        if path.stem.startswith("asv_"):
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in tree.body:
+            names = []
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                names = [node.name]
+            elif isinstance(node, ast.ClassDef):
+                names = [
+                    f"{node.name}.{n.name}" for n in node.body if isinstance(n, ast.FunctionDef)
+                ]
+            bad = [n for n in names if n.split(".")[-1].startswith(prefixes)]
+            assert not bad, f"{path.name}: asv would collect {bad}; rename them"
+
+
+def test_solver_kernel_parameters_do_not_depend_on_the_installed_commit():
+    """asv stores results by parameter position: a list read from the installed modules
+    would shift every kernel name between commits that add kernels."""
+    _benchmarks_package()
+    module = importlib.import_module("benchmarks.asv_kernels")
+    names = module.SolverKernels.params[-1]
+    assert names is module.SOLVER_KERNELS and names == sorted(names)
+    assert set(names) <= set(module.KERNELS)  # every listed kernel exists in this commit

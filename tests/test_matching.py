@@ -668,7 +668,8 @@ def test_column_square_norms_kernel():
     "p, k, kb",
     [
         (20, 5, 5),  # below the BLAS threshold: blocked path
-        (40, 5, 5),  # at the threshold (p·(k + k') = 400): BLAS path
+        (96, 5, 5),  # mutational channels, below the threshold: blocked path
+        (75, 10, 10),  # at the threshold (p·(k + k') = 1,500): BLAS path
         (96, 10, 10),  # one chunk (mutational channels)
         (2000, 10, 10),  # several chunks, a partial last one (the benchmark shape)
         (700, 3, 7),  # rectangular, chunks of 640 genes

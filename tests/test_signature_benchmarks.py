@@ -329,7 +329,7 @@ def test_twins_follow_the_same_updates(speed, cls, loss):
 
 def test_time_to_tol_and_nnls_agree(speed):
     X = speed.synthetic_catalogue(40, 3, seed=2)
-    r = speed.time_to_tol("ConvexNMF", "frobenius", X, 3, 1e-4, 2000, 1)
+    r = speed.measure_time_to_tol("ConvexNMF", "frobenius", X, 3, 1e-4, 2000, 1)
     assert r["it_compiled"] == r["it_numpy"] and r["rel_diff"] < 1e-9
     n = speed.nnls_speed(X, 3, 1)
     assert n["max_abs_diff"] < 1e-8 and n["rel_res_diff"] < 1e-8

@@ -509,16 +509,48 @@ def _match_blocked(A, B, perm, sim, status):  # pragma: no cover - compiled
             _transpose_block(B, b, g0, m, Bt)
             _sq_norms(Bt, m, nb, acc)
             _gram_block(At, Bt, m, cosm, acc)
-        st = _finish_pair(cosm, na, nb, cost, perm[b], sim[b], work)
+        # _finish_pair written out: as a call (even inlined) it made small pairs ~25 % slower
+        st = 0
+        # NaN/inf anywhere in a column makes its sum of squares non-finite: no extra pass
+        for f in range(k):
+            if not np.isfinite(na[f]):
+                st |= 1
+            elif na[f] == 0.0:
+                st |= 2
+        for h in range(kb):
+            if not np.isfinite(nb[h]):
+                st |= 1
+            elif nb[h] == 0.0:
+                st |= 2
         status[b] = st
         if st & 1:
             bad += 1
+            for f in range(k):
+                perm[b, f] = -1
+                sim[b, f] = np.nan
+            continue
+        for h in range(kb):
+            nb[h] = 1.0 / np.sqrt(nb[h]) if nb[h] > 0.0 else 0.0  # zero column: cosine 0
+        for f in range(k):
+            ia = 1.0 / np.sqrt(na[f]) if na[f] > 0.0 else 0.0
+            for h in range(kb):
+                x = cosm[f, h] * ia * nb[h]
+                cosm[f, h] = x
+                cost[f, h] = -x
+        _solve(cost, perm[b], work)
+        for f in range(k):
+            sim[b, f] = cosm[f, perm[b, f]]
     return bad
 
 
-# Pairs with p·(k + k') below this use the blocked path: there the fixed cost of a BLAS
-# call (about 0.3 µs) exceeds the product (measured with k = k' = 3 to 30, p = 4 to 300).
-_GEMM_MIN_ENTRIES = 400
+# Which path a pair takes depends on its shape only, so a pair gives the same bits in any
+# batch. Measured (one thread, k = k' = 3 to 15, p = 50 to 500, shared and per-pair
+# references, 1,000 to 100,000 pairs): in cache the blocked path wins below p·(k + k') ≈
+# 2,200; once the batch streams from memory (past ~48 MiB here) its transposed copies cost
+# more and BLAS wins from ≈ 800 (p = 96, k = 10: 1.2x). 1,500 splits the difference: small
+# signature sets (p = 96-100, k <= 5) stay blocked (a threshold of 400, the first choice,
+# made them 1.5x slower than before), k >= 8 at 96 channels takes BLAS.
+_GEMM_MIN_ENTRIES = 1500
 
 
 @njit(**_OPTS)
