@@ -14,11 +14,14 @@ Work per outer iteration (p genes, n samples, k factors):
 * ``‖X − WH‖²`` is ``‖X‖² − 2⟨Z, Hᵀ⟩ + ⟨WᵀW, HHᵀ⟩``, never forming X − WH; WᵀW is carried
   too, and the terms of F found in the W step are reused by the β step.
 
-The ε-floor ``max(·, ε)`` of the trial is applied to W itself; its effect on ``XᵀW(θ)`` (at
-most ε·Σ|X| per entry, ~1e-12 relative) is not propagated into Z, and Z and WᵀW are
-recomputed exactly every ``refresh_every`` iterations and at the end, so rounding cannot
-accumulate. Products are taken as ``X.T @ V`` (n × k outputs) because OpenBLAS does that
-about 1.6x faster than ``V.T @ X`` for a C-ordered X and small k.
+The ε-floor ``max(·, ε)`` of the trial is applied to W itself; while the trial is
+nonnegative its effect on ``XᵀW(θ)`` (at most ε·Σ|X| per entry, ~1e-12 relative) is not
+propagated into Z, and Z and WᵀW are recomputed exactly every ``refresh_every`` iterations and
+at the end, so rounding cannot accumulate. A survival push larger than the NMF numerator makes
+V negative; a trial with negative entries, which the floor lifts by more than ε, is
+materialised and projected exactly (one more pass over X for that trial). Products are
+taken as ``X.T @ V`` (n × k outputs) because OpenBLAS does that about 1.6x faster than
+``V.T @ X`` for a C-ordered X and small k.
 
 Semi-supervised DeSurv (METHODS.md §F.5): the columns of X are the n_L labelled samples
 (sorted by time) followed by the n_U unlabelled ones, and only ``time``/``event`` of the
@@ -410,6 +413,39 @@ class _Extrapolation:
         self.gamma /= GAMMA_SHRINK
 
 
+def _floor_bites(W, V, theta) -> bool:
+    """Whether the trial (1−θ)W + θV has negative entries, which its ε-floor lifts.
+
+    W ≥ ε, so this needs V < 0: a survival push larger than the NMF numerator (large α,
+    ``balance="numerator"``, θ near 1). Entries in [0, ε) are lifted by at most ε (ignored,
+    as the module docstring says); negative ones are not small, and XᵀW(θ) is then no longer
+    (1−θ)Z + θB.
+    """
+    return bool(np.any((1.0 - theta) * W + theta * V < 0.0))
+
+
+def _exact_trial_terms(
+    prob, W, V, theta, H, beta, HHt, h_row_sq, sd, trial_sd, Wt, Zt, eta, sd_t, norms, WtW_t
+):
+    """The terms of :func:`desurv._kernels._nmf.trial_terms` for the materialised, ε-floored
+    trial: W(θ) by ``w_trial`` and its projections Zt = XᵀW(θ) by one pass over X. Used only
+    when the floor bites (:func:`_floor_bites`), where the linearity shortcut would be wrong.
+    """
+    _nmf.w_trial(W, V, theta, EPS, Wt, norms, WtW_t)
+    prob.project(Wt, Zt)
+    np.dot(Zt, beta, out=eta)
+    cross = float(np.einsum("jf,fj->", Zt, H))
+    gram = float(np.einsum("ij,ij->", WtW_t, HHt))
+    t_sq = norms * norms
+    h_sq = float(t_sq @ h_row_sq)
+    w_sq = float(np.sum(np.diag(WtW_t) / t_sq))
+    if trial_sd:
+        _nmf.col_sd(Zt, sd_t)
+    else:
+        sd_t[...] = sd
+    return cross, gram, h_sq, w_sq, prob.penalty_beta(beta, sd_t)
+
+
 def run_loop(
     prob: _Problem,
     W,
@@ -492,7 +528,8 @@ def run_loop(
         parts = _nmf.base_terms(Z, H, WtW, HHt, h_row_sq)
         L0 = prob.objective(*parts, loglik0, beta, sd, k).loss
         loglik_cur = loglik0  # ℓ at the current (W, β), kept up to date below
-        if alpha == 0.0 and prob.fused_w_step(k):  # no Cox gradient: one pass over X
+        v_neg = False  # V has negative entries: the ε-floor of a trial may bite (below)
+        if alpha == 0.0 and prob.fused_w_step(k):  # no Cox gradient: one pass over X, V ≥ 0
             prob.w_step_nmf(H, W, HHt, c_nmf, ridge_w, V, WV, VV, B)
         else:
             HG[:k] = H
@@ -503,6 +540,7 @@ def run_loop(
                 by_numerator,
             )  # fmt: skip
             prob.project(V, B)
+            v_neg = V.min() < 0.0
 
         theta = prm.theta0
         accepted = False
@@ -510,10 +548,16 @@ def run_loop(
         while bt <= prm.max_backtracks:
             # the reference keeps a stale sd (rescaled with W's columns: β ⊙ sd unchanged);
             # we use the true sd of the trial's projections (scale cancels)
-            cross, gram, h_sq, w_sq, pen_b = _nmf.trial_terms(
-                Z, B, theta, H, beta, WtW, WV, VV, HHt, h_row_sq, prm.l1_ratio, sd,
-                trial_sd, Zt, eta_t, sd_t, tnorm,
-            )  # fmt: skip
+            if v_neg and _floor_bites(W, V, theta):
+                cross, gram, h_sq, w_sq, pen_b = _exact_trial_terms(
+                    prob, W, V, theta, H, beta, HHt, h_row_sq, sd, trial_sd,
+                    Wt, Zt, eta_t, sd_t, tnorm, WtW_t,
+                )  # fmt: skip
+            else:
+                cross, gram, h_sq, w_sq, pen_b = _nmf.trial_terms(
+                    Z, B, theta, H, beta, WtW, WV, VV, HHt, h_row_sq, prm.l1_ratio, sd,
+                    trial_sd, Zt, eta_t, sd_t, tnorm,
+                )  # fmt: skip
             if semi and not prm.reference:  # sd of the labelled rows only (the kernel's: all)
                 _nmf.col_sd(Zt[:nl], sd_t)
                 pen_b = prob.penalty_beta(beta, sd_t)
