@@ -240,3 +240,16 @@ def test_pool_cohorts_intersects_genes_and_labels_samples():
         pool_cohorts(
             {"a": a, "c": (a[0].set_axis([f"x{i}" for i in range(a[0].shape[1])], axis=1), a[1])}
         )
+
+
+def test_cv_acceleration_reaches_the_folds_and_the_refit(tmp_path, capsys):
+    require(EXPR)
+    out = tmp_path / "cv_accel"
+    argv = ["cv", *_cohort("gse4335"), "--genes", 200, "--k", 2, "--alpha", 0.5, "--folds", 3]
+    argv += ["--seeds", 1, "--max-iter", 40, "--refit-n-init", 2, "--jobs", 1]
+    code, _, err = _run([*argv, "--acceleration", "extrapolation", "--out", out, "-q"], capsys)
+    assert code == 0, err
+    assert load_model(out / "model.npz").acceleration == "extrapolation"
+    with pytest.raises(SystemExit) as exc:  # argparse: usage error, exit code 2
+        main([str(a) for a in [*argv, "--acceleration", "fast", "--out", tmp_path / "x"]])
+    assert exc.value.code == 2 and "--acceleration" in capsys.readouterr().err

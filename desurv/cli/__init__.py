@@ -42,6 +42,7 @@ from desurv._progress import Progress as _Progress  # noqa: F401  (tests patch i
 from desurv.cli._common import (
     EXIT_USAGE,
     CLIError,
+    _acceleration_arg,
     _balance_arg,
     _gene_set_args,
     _out_args,
@@ -130,14 +131,7 @@ def _build_parser():
         help="handling of tied event times in the Cox partial likelihood (default breslow)",
     )
     _balance_arg(fit)
-    fit.add_argument(
-        "--acceleration",
-        choices=("none", "extrapolation"),
-        default="none",
-        help="W/H step: plain multiplicative updates (default) or 'extrapolation' (extra H "
-        "updates and a safeguarded extrapolation; the objective stays monotone and is reached "
-        "in several times fewer passes over X)",
-    )
+    _acceleration_arg(fit)
     fit.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     fit.add_argument("--threads", type=_positive_int, default=1, help="BLAS threads (default 1)")
     fit.add_argument(

@@ -93,6 +93,18 @@ def _balance_arg(p):
     )
 
 
+def _acceleration_arg(p):
+    """``--acceleration``: DeSurv's accelerated W/H step (fit and cv)."""
+    p.add_argument(
+        "--acceleration",
+        choices=("none", "extrapolation"),
+        default="none",
+        help="W/H step: plain multiplicative updates (default) or 'extrapolation' (extra H "
+        "updates and a safeguarded extrapolation; the objective stays monotone and is reached "
+        "in several times fewer passes over X)",
+    )
+
+
 def _out_args(p):
     p.add_argument(
         "--out",

@@ -16,11 +16,10 @@ string-by-string conversion, which takes ~1 s for a 2,000 x 300 file:
   library's, and a file desurv reads is read the same way with or without pyarrow.
 
 Values are the correctly rounded double of each cell's text (as Python's ``float``) with
-both parsers, so the two give identical DataFrames. The library reader's
-``pandas.to_numeric`` is exact only for numbers with at most 15 significant digits, 17
-digits in all (zeros after the decimal point included) and a decimal exponent within ±22:
-expression data (4 to 8 significant digits) read identically, full-precision output such
-as ``0.000256813042479154`` differs in the last bits (there ``0.0002568130424791``).
+both parsers and with the library reader (which re-reads the cells that
+``pandas.to_numeric``, exact only up to ~15 significant digits, accepted), so all three
+give identical DataFrames, full-precision output such as ``0.000256813042479154``
+included.
 
 :func:`load_cohort` is :func:`desurv.datasets.load_cohort` with this reader; errors (e.g.
 samples in one file only) come from :func:`desurv.datasets.load_cohort` itself.

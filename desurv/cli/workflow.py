@@ -29,7 +29,7 @@ import time as _time
 import warnings
 from pathlib import Path
 
-from desurv.cli._common import _balance_arg, _gene_set_args
+from desurv.cli._common import _acceleration_arg, _balance_arg, _gene_set_args
 from desurv.cli.fit import add_unlabeled_argument
 
 
@@ -144,6 +144,7 @@ def add_parsers(sub, positive_int):
     )
     cv.add_argument("--tol", type=float, default=1e-6, help="relative tolerance (default 1e-6)")
     _balance_arg(cv)
+    _acceleration_arg(cv)
     cv.add_argument(
         "--refit-n-init",
         type=positive_int,
@@ -406,6 +407,7 @@ def cmd_cv(args):
         max_iter=args.max_iter,
         tol=args.tol,
         balance=args.balance,
+        acceleration=args.acceleration,
         random_state=args.seed,
         n_jobs=args.jobs,
         progress=not args.quiet,
@@ -429,6 +431,7 @@ def cmd_cv(args):
             ties=cv.ties,
             loss_convention=cv.loss_convention,
             balance=cv.balance,
+            acceleration=cv.acceleration,
             random_state=args.seed,
             n_threads=1,
         )

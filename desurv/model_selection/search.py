@@ -49,6 +49,8 @@ class DeSurvCV(BaseEstimator):
         ``penalty_w`` (λ_W), ``penalty_h`` (λ_H).
     n_folds, n_seeds, warm_start, n_init, max_iter, tol, ties, loss_convention, balance
         As in :func:`cross_validate`.
+    acceleration : {"none", "extrapolation"}, default "none"
+        As in :func:`cross_validate`; also used by the refit.
     rule : {"1se-k", "max", "1se"}, default="1se-k"
         Selection rule (see :func:`select_config`). ``"1se-k"``, the DeSurv authors' rule:
         for every k the best (α, λ, ξ, ...) by mean C-index, then the smallest k within one
@@ -134,6 +136,7 @@ class DeSurvCV(BaseEstimator):
         n_jobs=None,
         backend=None,
         progress=False,
+        acceleration="none",
     ):
         self.param_grid = param_grid
         self.n_folds = n_folds
@@ -150,6 +153,7 @@ class DeSurvCV(BaseEstimator):
         self.ties = ties
         self.loss_convention = loss_convention
         self.balance = balance
+        self.acceleration = acceleration
         self.random_state = random_state
         self.n_jobs = n_jobs
         self.backend = backend
@@ -220,7 +224,7 @@ class DeSurvCV(BaseEstimator):
             warm_start=self.warm_start, n_init=self.n_init, max_iter=self.max_iter, tol=self.tol,
             ties=self.ties, loss_convention=self.loss_convention, balance=self.balance,
             random_state=self.random_state, n_jobs=self.n_jobs, backend=self.backend,
-            progress=self.progress,
+            progress=self.progress, acceleration=self.acceleration,
         )  # fmt: skip
         self.folds_ = np.asarray(self.cv_results_.attrs["folds"])
         summary = summarize_cv(self.cv_results_, seed_aggregate=self.seed_aggregate)
@@ -245,7 +249,8 @@ class DeSurvCV(BaseEstimator):
             self.best_estimator_ = DeSurv(
                 **self.best_params_, n_init=self.refit_n_init, max_iter=self.max_iter,
                 tol=self.tol, ties=self.ties, loss_convention=self.loss_convention,
-                balance=self.balance, random_state=self.random_state, n_threads=1,
+                balance=self.balance, acceleration=self.acceleration,
+                random_state=self.random_state, n_threads=1,
             ).fit(Xr, time=time_, event=event_, X_unlabeled=Ur)  # fmt: skip
         self.n_features_in_ = int(values.shape[1])
         self.fit_layer_ = layer if is_anndata(X_in) else None
