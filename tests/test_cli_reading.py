@@ -116,15 +116,16 @@ def test_values_are_the_correctly_rounded_doubles_of_the_text(tmp_path, engine):
     X = read_expression(path, engine=engine)
     expected = np.array([[float(c) for c in row] for row in cells]).T
     assert_array_equal(X.to_numpy(), expected)
+    # the library reader re-reads what pandas.to_numeric accepted: the same doubles
+    assert_frame_equal(library.read_expression(path), X, check_exact=True)
     zero = read_expression(_write(tmp_path / "z.tsv", _text([["-0", "0"]])), engine=engine)
     assert_array_equal(np.signbit(zero.to_numpy()), [[True], [False]])
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-@pytest.mark.parametrize("fmt", ["%.6g", "%.10f", "%.12g", "%.14e"])
-def test_same_frame_as_the_library_reader_up_to_15_digits(tmp_path, engine, fmt):
-    # pandas' default parser is exact for <= 15 significant digits, <= 17 digits in all
-    # (zeros after the point included) and decimal exponents within +-22
+@pytest.mark.parametrize("fmt", ["%.6g", "%.10f", "%.12g", "%.14e", "%.17g", "%.16e"])
+def test_same_frame_as_the_library_reader(tmp_path, engine, fmt):
+    # full precision included (17 digits, repr): the library reader is exact too
     path = _write(tmp_path / "e.tsv", _text(_random_cells(lambda v: fmt % v, seed=3)))
     ours = read_expression(path, engine=engine)
     assert_frame_equal(ours, library.read_expression(path), check_exact=True)

@@ -92,6 +92,23 @@ def _dup_message(values):
     return f"{len(dup)} duplicated name(s) (first few: {head}{', ...' if len(dup) > 5 else ''})"
 
 
+def _exact_values(body, values):
+    """float64 values of the cells of ``body`` (text) that ``values`` (pandas.to_numeric)
+    parsed, each the correctly rounded double of its text (as Python's ``float``).
+
+    pandas' fast parser is exact only up to ~15 significant digits; full-precision output
+    (e.g. ``0.000256813042479154``) would otherwise differ by up to thousands of ulp from the
+    same file read by ``desurv fit`` (pyarrow or pandas' C parser, both exact).
+    """
+    out = values.to_numpy(dtype=np.float64)
+    ok = ~np.isnan(out)
+    try:
+        out[ok] = body.to_numpy(dtype=object)[ok].astype(np.float64)
+    except (TypeError, ValueError):  # a spelling to_numeric accepts and float() does not
+        pass
+    return out
+
+
 def read_expression(path):
     """Read an expression TSV (genes x samples) into a samples x genes DataFrame.
 
@@ -140,7 +157,7 @@ def read_expression(path):
             f"(gene {genes.iat[r]!r}, sample {samples[c]!r})"
         )
     X = pd.DataFrame(
-        values.to_numpy(dtype=np.float64).T,
+        _exact_values(body, values).T,
         index=pd.Index(samples.astype(str), name="sample"),
         columns=pd.Index(genes.to_numpy(), name="gene"),
     )
