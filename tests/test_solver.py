@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import REF, require
+from conftest import EXPR, REF, require
 from scipy.optimize import linear_sum_assignment
 
 from desurv import ConvergenceWarning, fit_desurv
@@ -434,3 +434,23 @@ def test_objective_components_are_not_named_like_parameters():
     res = fit_desurv(X, rng.exponential(size=24), np.arange(24) % 3 == 0, 2, n_init=1, max_iter=3)
     assert not params & set(res.objective)
     assert {"enet_beta", "sqnorm_w", "sqnorm_h"} <= set(res.objective)
+
+
+def test_a_fit_whose_w_step_is_always_rejected_warns():
+    """balance="numerator" at α = 0.5 on a real cohort: the push makes every damped W trial
+    raise F, so only H and β move and F settles: "converged" with W at its start. That is a
+    stall, not a solution, and it warns; the default balance does not."""
+    from desurv.datasets import load_cohort
+    from desurv.preprocessing import Preprocessor
+
+    require(EXPR)
+    X, y, _ = load_cohort(EXPR / "gse4335.expression.tsv.gz", EXPR / "gse4335.clinical.tsv")
+    Xt = Preprocessor(transform="rank", n_genes=2000).fit_transform(X).to_numpy().T
+    kw = dict(alpha=0.5, n_init=2, max_iter=300, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="W step was rejected in"):
+        res = fit_desurv(Xt, y["time"], y["event"], 3, balance="numerator", **kw)
+    assert res.converged and np.mean(res.history["theta"] == 0) > 0.5
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit_desurv(Xt, y["time"], y["event"], 3, **kw)
+    assert not any("W step was rejected" in str(w.message) for w in caught)

@@ -67,6 +67,10 @@ from desurv.exceptions import ConvergenceWarning
 EPS = 1e-12
 # Up to this many factors the products with X use the compiled kernels (_kernels/_products.py)
 MAX_COMPILED_K = 16
+# a converged final run whose W step was rejected in more than this share of its iterations
+# (at least STALL_MIN_ITER of them) warns: W stayed (nearly) at its start
+STALL_SHARE = 0.5
+STALL_MIN_ITER = 5
 # above this size of X (past the last-level cache) the fused α = 0 W step pays for any k
 FUSED_MIN_BYTES = 8 << 20
 HISTORY_FIELDS = (
@@ -647,6 +651,17 @@ def run_loop(
         warnings.warn(
             f"DeSurv did not converge in max_iter={max_iter} iterations (relative change of the "
             f"objective above tol={tol}); increase max_iter or tol",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+    rejected = sum(1 for th in hist["theta"] if th == 0.0)
+    if warn and converged and it >= STALL_MIN_ITER and rejected > STALL_SHARE * it:
+        # "converged" because only H and β still moved: W is (nearly) its start
+        warnings.warn(
+            f"DeSurv's W step was rejected in {rejected} of {it} iterations: W barely moved, "
+            "and the fit stopped because H and β stopped improving F. The survival push "
+            "exceeds what a damped multiplicative step can take (seen with "
+            "balance='numerator' and large alpha); try balance='gradient' or a smaller alpha",
             ConvergenceWarning,
             stacklevel=3,
         )
