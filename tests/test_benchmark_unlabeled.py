@@ -307,6 +307,9 @@ def test_bad_hide_labels_and_registrations_fail_before_any_fit(recorders):
     for bad in (1.0, -0.1, "0.5", True, None):
         with pytest.raises(ValueError, match="hide_labels"):
             run_benchmark("t-semi", ds, hide_labels=bad)
+    # a valid fraction that leaves nothing to fit: one error before any fit, not failed cells
+    with pytest.raises(ValueError, match=r"hide_labels=0\.999999 leaves .* smaller fraction"):
+        run_benchmark("t-semi", ds, hide_labels=0.999999)
     no_labels = BenchmarkDataset("plain", pd.DataFrame(np.ones((10, 4))))
     register_method("t-nmf", lambda **p: None, "signatures", defaults={"n_components": 2})
     try:

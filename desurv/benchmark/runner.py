@@ -122,6 +122,22 @@ def _hide_labels(ds, train, fraction, split, seed):
     return train[~hide], train[hide]
 
 
+def _check_labelled_left(ds, labelled, fraction, split, seed):
+    """ValueError, before any fit, when hiding left too few labels to fit anything: survival
+    data need 2 labelled samples with at least 1 event, classification data 2 classes."""
+    if ds.target == "survival":
+        n_events = int(M._surv_arrays(ds.y)[1][labelled].sum())
+        ok, what = len(labelled) >= 2 and n_events >= 1, f"{n_events} event(s)"
+    else:
+        n_classes = len(np.unique(np.asarray(ds.y)[labelled]))
+        ok, what = n_classes >= 2, f"{n_classes} class(es)"
+    if not ok:
+        raise ValueError(
+            f"hide_labels={fraction:g} leaves {len(labelled)} labelled training sample(s) with "
+            f"{what} in data set {ds.name!r} (split {split}, seed {seed}); use a smaller fraction"
+        )
+
+
 def _check_hide_labels(hide_labels, dsets):
     """The ``hide_labels`` fraction as a float in [0, 1); ValueError otherwise."""
     if isinstance(hide_labels, bool) or not isinstance(hide_labels, (int, float, np.number)):
@@ -648,6 +664,8 @@ def run_benchmark(
                         fit_params["random_state"] = seed
                     info = {"method": spec.name, "dataset": ds.name, "split": split, "seed": seed}
                     labelled, hidden = _hide_labels(ds, train, hide_labels, split, seed)
+                    if hide_labels:
+                        _check_labelled_left(ds, labelled, hide_labels, split, seed)
                     # keys of runs without hidden labels or unlabelled data stay as they were
                     semi = {"hide_labels": hide_labels} if hide_labels else {}
                     if spec.unlabeled and (hide_labels or ds.X_unlabeled is not None):
