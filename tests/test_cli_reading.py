@@ -10,6 +10,7 @@ digits; files outside the plain layout give exactly the library reader's result 
 """
 
 import gzip
+import os
 import sys
 
 import numpy as np
@@ -203,7 +204,9 @@ def test_missing_files_folders_and_compressions_as_the_library(tmp_path, engine)
     (tmp_path / "bad.tsv.gz").write_bytes(b"\x1f\x8b\x08not really gzip")
     (tmp_path / "garbage.tsv").write_bytes(bytes(range(256)) * 4)
     (tmp_path / "latin1.tsv").write_bytes(text.replace("G0", "Gène").encode("latin-1"))
-    for name in ("e.tsv.bz2", "bad.tsv.gz", "garbage.tsv", "latin1.tsv", "nope.tsv", "."):
+    os.mkfifo(tmp_path / "pipe.tsv")  # like <(zcat f.gz): refused before it is opened
+    names = ("e.tsv.bz2", "bad.tsv.gz", "garbage.tsv", "latin1.tsv", "nope.tsv", ".", "pipe.tsv")
+    for name in names:
         path = tmp_path / name
         expected = _outcome(library.read_expression, path)
         got = _outcome(lambda p: read_expression(p, engine=engine), path)
@@ -212,6 +215,8 @@ def test_missing_files_folders_and_compressions_as_the_library(tmp_path, engine)
             assert got[1] == expected[1], name
         else:
             assert_frame_equal(got[1], expected[1], check_exact=True)
+    assert "no such file" in _outcome(library.read_expression, tmp_path / "nope.tsv")[1]
+    assert "not a regular file" in _outcome(library.read_expression, tmp_path / "pipe.tsv")[1]
 
 
 def test_engine_selection(monkeypatch, tmp_path):

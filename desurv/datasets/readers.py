@@ -32,8 +32,13 @@ def _read_table(path, what):
     path = Path(path)
     if path.is_dir():
         raise ValueError(f"cannot read {what} file {str(path)!r}: it is a directory, not a file")
-    if not path.is_file():
+    if not path.exists():
         raise ValueError(f"cannot read {what} file {str(path)!r}: no such file")
+    if not path.is_file():  # a pipe (e.g. <(zcat f.gz)), device or socket: read more than once
+        raise ValueError(
+            f"cannot read {what} file {str(path)!r}: not a regular file (a pipe, device or "
+            "socket); save it to a file first"
+        )
     try:
         raw = pd.read_csv(
             path, sep="\t", header=None, compression="infer", dtype=str, keep_default_na=False
