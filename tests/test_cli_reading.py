@@ -172,6 +172,8 @@ OTHER = {
     "comma_separated": lambda: _text(GOOD).replace("\t", ","),
     "quote_inside_gene": lambda: _text(GOOD, genes=['TP"53', "G1"]),
     "bom": lambda: "\ufeff" + _text(GOOD),
+    "trailing_tab_every_line": lambda: "".join(f"{ln}\t\n" for ln in _text(GOOD).splitlines()),
+    "trailing_tab_header_only": lambda: _text(GOOD).replace("\n", "\t\n", 1),
 }
 
 
@@ -280,3 +282,10 @@ def test_load_cohort_errors_are_the_library_errors(tmp_path, engine, samples):
         library_load_cohort(expr, clin)
     assert str(ours.value) == str(theirs.value)
     assert "samples differ" in str(ours.value)
+
+
+def test_an_empty_sample_name_is_one_clear_error(tmp_path):
+    """A tab at the end of every line (spreadsheet exports) is not a sample named ''."""
+    path = _write(tmp_path / "e.tsv", OTHER["trailing_tab_every_line"]())
+    with pytest.raises(ValueError, match=r"empty sample name in its header \(column 5\)"):
+        library.read_expression(path)

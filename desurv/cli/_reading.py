@@ -90,7 +90,8 @@ def _header(path, compression):
         fields = [field.strip() for field in line.decode("utf-8").split("\t")]
     except UnicodeDecodeError:
         return None
-    return fields if len(fields) >= 2 else None
+    # an empty sample name (e.g. a trailing tab) is the library reader's error to report
+    return fields if len(fields) >= 2 and all(fields[1:]) else None
 
 
 def _read_pyarrow(path, compression, n_fields):

@@ -149,6 +149,12 @@ def read_expression(path):
     if genes.duplicated().any():
         raise ValueError(f"{where} has {_dup_message(genes)} in its first column (genes)")
     samples = header[1:]
+    if (samples == "").any():
+        col = int(np.flatnonzero(samples == "")[0]) + 2
+        raise ValueError(
+            f"{where} has an empty sample name in its header (column {col}); a tab at the end "
+            "of the lines? Remove it or name the column"
+        )
     if samples.duplicated().any():
         raise ValueError(f"{where} has {_dup_message(samples)} in its header (samples)")
     body = df.iloc[:, 1:]
