@@ -29,20 +29,17 @@ From ``benchmarks/compare.py`` (same folder on ``sys.path``)::
     import compare_cd
     rows += compare_cd.rows(args, _row)   # args.reps is used when present
 
-Every figure is returned as a row built by ``make_row`` (compare.py's ``_row``: target,
-case, ours, ref, ratio, goal, unit, notes); without it, rows are this module's :class:`Row`,
-with the fields of compare.py's.
+Every figure is returned as a row built by ``make_row`` (default: compare.py's ``_row``,
+which also prints it: target, case, ours, ref, ratio, goal, unit, notes).
 """
 
 from __future__ import annotations
 
 import argparse
-import operator
 import os
 import sys
 import time
 import warnings
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
@@ -53,40 +50,6 @@ CATALOGUE = REPO / ".." / "shared" / "data" / "mutational" / "brca560_wgs_sbs96.
 GOAL = 2.0
 TARGET = "2cd"
 SWEEP_ITERS = 50  # N of the per-sweep figure (t(2N) − t(N)) / N
-
-
-# ------------------------------------------------------------------------------ rows
-@dataclass
-class Row:
-    """Same fields as ``benchmarks/compare.py``'s Row."""
-
-    target: str
-    case: str
-    ours_median_s: float | None
-    ref_median_s: float | None
-    ratio: float | None
-    goal: str
-    met: bool | None
-    unit: str
-    notes: str = ""
-
-
-def _make_row(target, case, ours, ref, ratio, goal=None, unit="", notes=""):
-    """compare.py's ``_row`` when run alone: builds and prints a :class:`Row`."""
-    ops = {">=": operator.ge, "<=": operator.le, "<": operator.lt}
-    met = None if goal is None or ratio is None else bool(ops[goal[0]](ratio, goal[1]))
-    row = Row(target, case, ours, ref, ratio, "" if goal is None else f"{goal[0]} {goal[1]:g}",
-              met, unit, notes)  # fmt: skip
-    flag = {None: "", True: "met", False: "NOT met"}[met]
-    print(f"[{target}] {case}\n      ours {_fmt(ours)} s | ref {_fmt(ref)} s | {_fmt(ratio)} "
-          f"{unit} (goal {row.goal or '-'}) {flag}", flush=True)  # fmt: skip
-    if notes:
-        print(f"      {notes}", flush=True)
-    return row
-
-
-def _fmt(x):
-    return "-" if x is None else f"{x:.4g}"
 
 
 # ------------------------------------------------------------------------------ timing
@@ -189,7 +152,8 @@ def rows(args=None, make_row=None, target=TARGET):
     """
     from threadpoolctl import threadpool_limits
 
-    make_row = make_row or _make_row
+    if make_row is None:  # run alone: compare.py's rows (same folder, on sys.path)
+        from compare import _row as make_row
     reps = max(int(getattr(args, "reps", 7) or 7), 3)
     out = []
     with threadpool_limits(limits=1), warnings.catch_warnings():
@@ -230,7 +194,8 @@ def main(argv=None):
     print(f"load average after: {os.getloadavg()}", flush=True)
     print(f"\n{'ratio':>8}  {'goal':<6} case")
     for r in result:
-        print(f"{_fmt(r.ratio):>8}  {r.goal or '-':<6} {r.case}")
+        ratio = "-" if r.ratio is None else format(r.ratio, ".4g")
+        print(f"{ratio:>8}  {r.goal or '-':<6} {r.case}")
     return 0
 
 
