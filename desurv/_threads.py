@@ -80,6 +80,15 @@ def _n_used(n_threads, work):
     return 1 if work < MIN_THREADED_WORK else n_threads
 
 
+def _on_blocks(run, used):
+    """``run(b)`` for the row blocks b = 0 .. used-1: blocks 1.. on the pool, block 0 on the
+    calling thread meanwhile. Returns the results in block order."""
+    pool = _pool(used - 1)
+    futures = [pool.submit(run, b) for b in range(1, used)]
+    first = run(0)
+    return [first, *(fut.result() for fut in futures)]
+
+
 def x_dot(X, Mt, out, n_threads):
     """out (m, p) ← Mt·Xᵀ with the rows of X split over ``n_threads`` threads.
 
@@ -94,14 +103,7 @@ def x_dot(X, Mt, out, n_threads):
     if used == 1:
         return _products.x_dot(X, Mt, out)
     bounds = row_blocks(p, used)
-    pool = _pool(used - 1)
-    futures = [
-        pool.submit(_products.x_dot_rows, X, Mt, out, bounds[b], bounds[b + 1])
-        for b in range(1, used)
-    ]
-    _products.x_dot_rows(X, Mt, out, bounds[0], bounds[1])
-    for fut in futures:
-        fut.result()
+    _on_blocks(lambda b: _products.x_dot_rows(X, Mt, out, bounds[b], bounds[b + 1]), used)
     return out
 
 
@@ -122,14 +124,7 @@ def xt_dot(X, V, out, n_threads):
         return _products.xt_dot(X, V, out)
     bounds = row_blocks(p, used)
     accs = [np.zeros((k, n)) for _ in range(used)]
-    pool = _pool(used - 1)
-    futures = [
-        pool.submit(_products.xt_acc_rows, X, V, accs[b], bounds[b], bounds[b + 1])
-        for b in range(1, used)
-    ]
-    _products.xt_acc_rows(X, V, accs[0], bounds[0], bounds[1])
-    for fut in futures:
-        fut.result()
+    _on_blocks(lambda b: _products.xt_acc_rows(X, V, accs[b], bounds[b], bounds[b + 1]), used)
     acc = accs[0]
     for a in accs[1:]:
         acc += a
@@ -160,9 +155,8 @@ def w_step(X, H, W, HHt, c_nmf, ridge_w, eps, V, WV, VV, B, n_threads):
             X, H, W, HHt, c_nmf, ridge_w, eps, V, wv, vv, acc, bounds[b], bounds[b + 1]
         )
 
-    pool = _pool(used - 1)
-    futures = [pool.submit(run, b) for b in range(1, used)]
-    gn2 = run(0) + sum(fut.result() for fut in futures)
+    gn2s = _on_blocks(run, used)
+    gn2 = gn2s[0] + sum(gn2s[1:])
     acc, wv, vv = parts[0]
     for a, w, v in parts[1:]:
         acc += a
