@@ -552,7 +552,8 @@ def run_loop(
         while bt <= prm.max_backtracks:
             # the reference keeps a stale sd (rescaled with W's columns: β ⊙ sd unchanged);
             # we use the true sd of the trial's projections (scale cancels)
-            if v_neg and _floor_bites(W, V, theta):
+            exact = v_neg and _floor_bites(W, V, theta)
+            if exact:  # Wt, tnorm and WtW_t now hold the materialised trial
                 cross, gram, h_sq, w_sq, pen_b = _exact_trial_terms(
                     prob, W, V, theta, H, beta, HHt, h_row_sq, sd, trial_sd,
                     Wt, Zt, eta_t, sd_t, tnorm, WtW_t,
@@ -575,7 +576,8 @@ def run_loop(
         if accepted:
             # materialise the trial exactly (ε-floor included) and normalise its columns;
             # η and every part of F are unchanged by the normalisation
-            _nmf.w_trial(W, V, theta, EPS, Wt, tnorm, WtW_t)
+            if not exact:
+                _nmf.w_trial(W, V, theta, EPS, Wt, tnorm, WtW_t)
             np.divide(Wt, tnorm[:, None], out=W)
             H *= tnorm[:, None]
             beta *= tnorm
