@@ -53,7 +53,7 @@ from desurv.deconvolution.estimator import (
     _as_matrix,
     _unlabeled_matrix,
 )
-from desurv.deconvolution.solver import fit_desurv
+from desurv.deconvolution.solver import _check_acceleration, fit_desurv
 from desurv.exceptions import ConvergenceWarning, DataWarning
 from desurv.survival.concordance import concordance_index
 from desurv.survival.cox import cox_partial_log_likelihood
@@ -507,14 +507,8 @@ def _fit_options(
 ):  # fmt: skip
     if ties not in ("breslow", "efron"):
         raise ValueError(f"ties must be 'breslow' or 'efron', got {ties!r}")
-    # checked here, before any worker starts, with fit_desurv's own messages
-    if acceleration not in ("none", "extrapolation"):
-        raise ValueError(f"acceleration must be 'none' or 'extrapolation', got {acceleration!r}")
-    if acceleration != "none" and loss_convention == "reference":
-        raise ValueError(
-            "acceleration='extrapolation' needs loss_convention='consistent' (the reference "
-            "convention reproduces the published, unaccelerated algorithm)"
-        )
+    # checked here, before any worker starts, by fit_desurv's own validator
+    _check_acceleration(acceleration, None, None, loss_convention)
     return {
         "acceleration": acceleration,
         "n_init": int(n_init),
