@@ -67,6 +67,8 @@ def test_fused_alpha0_w_step_gives_the_same_fit(data, monkeypatch, dtype, penalt
         return real(self, *args)
 
     kw = dict(alpha=0.0, dtype=dtype, penalty_w=penalty_w)
+    # the Python loop (the compiled α = 0 loop calls the kernel itself: test_alpha0_loop.py)
+    monkeypatch.setattr(_loop, "COMPILED_ALPHA0", False)
     monkeypatch.setattr(_loop, "FUSED_MIN_BYTES", 1 << 62)
     plain = _fit(data, **kw)
     monkeypatch.setattr(_loop, "FUSED_MIN_BYTES", 0)

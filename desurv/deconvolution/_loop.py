@@ -49,6 +49,11 @@ beyond the rows named below, and neither of which can increase F:
   from small products as for a damped trial. On acceptance γ grows (×1.05, up to γ̄, and γ̄
   by ×1.05 up to 1); on rejection the point is discarded, γ̄ ← γ and γ shrinks (÷1.5).
 
+At α = 0 (consistent convention, fused W step, one thread, no callback, no extrapolation)
+the loop below runs compiled whole (``desurv._kernels._alpha0_loop``, same steps and order of
+operations); there the Python statements around the one pass over X cost as much as a third
+of the iteration. ``COMPILED_ALPHA0 = False`` runs this Python loop instead (its twin).
+
 ``_Problem.rows_read`` counts the rows of X read by the products (p per full pass), so
 time-to-solution benchmarks can report passes over X.
 """
@@ -61,7 +66,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from desurv import _threads
-from desurv._kernels import _cox, _desurv_accel, _nmf
+from desurv._kernels import _alpha0_loop, _cox, _desurv_accel, _nmf
 from desurv.exceptions import ConvergenceWarning
 
 EPS = 1e-12
@@ -73,6 +78,9 @@ STALL_SHARE = 0.5
 STALL_MIN_ITER = 5
 # above this size of X (past the last-level cache) the fused α = 0 W step pays for any k
 FUSED_MIN_BYTES = 8 << 20
+# run the α = 0 loop compiled whole (_kernels/_alpha0_loop.py) where it applies; tests set
+# this to False to run the Python loop, its twin
+COMPILED_ALPHA0 = True
 HISTORY_FIELDS = (
     "loss",
     "nmf_loss",
@@ -450,6 +458,47 @@ def _exact_trial_terms(
     return cross, gram, h_sq, w_sq, prob.penalty_beta(beta, sd_t)
 
 
+def _compiled_alpha0_applies(prob: _Problem, k: int, ext, callback) -> bool:
+    """Whether :func:`run_loop` hands the whole loop to ``_alpha0_loop.run_alpha0``: α = 0
+    in the consistent convention with the fused one-thread W step, no extrapolation and no
+    per-iteration callback (the compiled loop cannot call back into Python)."""
+    prm = prob.prm
+    return (
+        COMPILED_ALPHA0
+        and prm.alpha == 0.0
+        and not prm.reference
+        and ext is None
+        and callback is None
+        and prob.n_threads == 1
+        and prob.fused_w_step(k)
+    )
+
+
+def _run_alpha0(prob: _Problem, W, H, beta, Z, WtW, sd, max_iter, tol, loss_prev, hist):
+    """Run the compiled α = 0 loop on the state of :func:`run_loop` (updated in place) and
+    append its history to ``hist``; returns (iterations, converged)."""
+    prm = prob.prm
+    p, n, nl = prob.p, prob.n, prob.n_labeled
+    k = W.shape[0]
+    rows = np.empty((max_iter, len(HISTORY_FIELDS)))
+    scal = np.array([prm.alpha, prm.penalty, prm.penalty_h, prm.penalty_w])
+    it, converged, status, passes = _alpha0_loop.run_alpha0(
+        prob.X, W, H, beta, Z, WtW, sd, prob.time, prob.event, prob.efron, nl, prob.x_sq,
+        prob.n_event, (1.0 - prm.alpha) / (n * p), prm.penalty_h * p / k,
+        prm.penalty_w / (p * k), prm.l1_ratio, scal, EPS, prm.theta0, prm.rho,
+        prm.max_backtracks, prm.h_updates, prm.refresh_every, nl == n, max_iter, tol,
+        loss_prev, rows,
+    )  # fmt: skip
+    prob.rows_read += passes * p
+    for c, name in enumerate(HISTORY_FIELDS):
+        hist[name].extend(rows[:it, c].tolist())
+    if status:
+        warnings.warn(
+            "the objective became non-finite: stopping early", RuntimeWarning, stacklevel=4
+        )
+    return it, bool(converged)
+
+
 def run_loop(
     prob: _Problem,
     W,
@@ -518,7 +567,10 @@ def run_loop(
     converged = False
     beta_reverts = 0
     it = 0
-    while it < max_iter:
+    compiled = _compiled_alpha0_applies(prob, k, ext, callback)
+    if compiled:
+        it, converged = _run_alpha0(prob, W, H, beta, Z, WtW, sd, max_iter, tol, loss_prev, hist)
+    while not compiled and it < max_iter:
         if ext is not None:
             ext.start(W, Z, H)
         # ---- H: multiplicative update with ridge, fused with HHᵀ ----
