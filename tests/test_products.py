@@ -143,3 +143,50 @@ def test_w_step_zero_rows_of_x():
     _products.w_step(X, H, W, HHt, 1.0 / 270, 0.0, 1e-12, V, WV, VV, B)
     assert np.all(V[:, 4:17] == 0.0)
     np.testing.assert_allclose(B, X.T @ V.T, rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("k", [1, 2, 4, 5, 6, 7, 11, 16])
+@pytest.mark.parametrize(("i0", "i1"), [(0, 53), (5, 31), (12, 40), (7, 8), (0, 2)])
+def test_row_range_kernels_every_width(dtype, k, i0, i1):
+    """Up to 6 rows of Mt (k ≤ 5 factors for xt) one sweep over the whole range in a single
+    call; more: sweeps per block of rows. Ranges not starting or ending on a block."""
+    rng = np.random.default_rng(100 * k + i0 + i1)
+    p, n = 53, 29
+    X = rng.uniform(size=(p, n)).astype(dtype)
+    for m in (k, k + 1):
+        Mt = rng.normal(size=(m, n))
+        out = _products.x_dot_rows(X, Mt, np.full((m, p), -7.0), i0, i1)
+        want = ref.x_dot_rows(X, Mt, np.full((m, p), -7.0), i0, i1)
+        np.testing.assert_allclose(out, want, rtol=1e-13, atol=1e-13)
+    V = rng.uniform(size=(k, p))
+    acc0 = rng.normal(size=(k, n))
+    acc = _products.xt_acc_rows(X, V, acc0.copy(), i0, i1)
+    want = ref.xt_acc_rows(X, V, acc0.copy(), i0, i1)
+    np.testing.assert_allclose(acc, want, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("k", [1, 5, 6, 12])
+def test_w_step_rows_ranges_add_up_to_w_step(dtype, k):
+    """The Gram pieces are summed once per row range (after the row loop): ranges that are
+    not multiples of the 12-row block still add up to the whole step."""
+    p, n = 100, 23
+    X, H, W, HHt = _w_step_inputs(p, n, k, dtype, seed=k)
+    c = 1.0 / (n * p)
+    V, WV, VV, B = np.empty((k, p)), np.empty((k, k)), np.empty((k, k)), np.empty((n, k))
+    gn = _products.w_step(X, H, W, HHt, c, 0.1, 1e-12, V, WV, VV, B)
+    V2, WV2, VV2, acc = (
+        np.full((k, p), np.nan),
+        np.zeros((k, k)),
+        np.zeros((k, k)),
+        np.zeros((k, n)),
+    )
+    gn2 = 0.0
+    for i0, i1 in [(0, 13), (13, 48), (48, 49), (49, 100)]:
+        gn2 += _products.w_step_rows(X, H, W, HHt, c, 0.1, 1e-12, V2, WV2, VV2, acc, i0, i1)
+    np.testing.assert_allclose(V2, V, rtol=1e-13)
+    np.testing.assert_allclose(WV2, WV, rtol=1e-12)
+    np.testing.assert_allclose(VV2, VV, rtol=1e-12)
+    np.testing.assert_allclose(acc.T, B, rtol=1e-12)
+    np.testing.assert_allclose(np.sqrt(gn2), gn, rtol=1e-12)
