@@ -138,8 +138,9 @@ class SignatureNNLS(OneThreadBenchmark):
 class FactorMatchingPairs(OneThreadBenchmark):
     """Batched cosine matching of 500 pairs of factor sets with 2,000 genes and k = 10 (one
     reference per pair, as the consensus / stability of many fits; the shape of target 5c of
-    ``benchmarks/compare.py``, which uses 2,000 pairs): one compiled call, a BLAS product per
-    pair. Each pair is a noisy column permutation of a gamma(1, 1) factor set."""
+    ``benchmarks/compare.py``, which uses 2,000 pairs): one compiled call, one pass over each
+    pair's genes on AVX-512 machines (a BLAS product per pair elsewhere). Each pair is a noisy
+    column permutation of a gamma(1, 1) factor set."""
 
     params = [2000]
     param_names = ["genes"]

@@ -846,3 +846,98 @@ def test_blas_path_gives_identical_results_when_run_from_threads():
         parts = list(pool.map(lambda c: m.match_factors_batched(A[c], B[c]), chunks))
     np.testing.assert_array_equal(np.concatenate([r.perm for r in parts]), whole.perm)
     np.testing.assert_array_equal(np.concatenate([r.similarity for r in parts]), whole.similarity)
+
+
+# ------------------------------------------------------------------ single-pass kernel
+def _gram_pass(a, c):
+    k, kb = a.shape[1], c.shape[1]
+    G, na, nb = np.full((k, kb), np.nan), np.full(k, np.nan), np.full(kb, np.nan)
+    _hungarian._gram_norms_pass(a, c, G, na, nb)
+    return G, na, nb
+
+
+@pytest.mark.parametrize("p", [1, 3, 17, 160, 333])  # within and beyond the prefetch distance
+def test_single_pass_gram_and_norms_match_numpy_twin_for_every_k_and_kb(p):
+    rng = np.random.default_rng(50 + p)
+    for k in range(1, _hungarian._PASS_ROWS + 1):
+        for kb in range(k, _hungarian._PASS_COLS + 1):  # every vector layout of k' (1 to 16)
+            a = rng.normal(size=(p, k))
+            c = rng.gamma(0.5, size=(p, kb))
+            for got, want in zip(_gram_pass(a, c), ref.gram_norms_ref(a, c), strict=True):
+                np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-13 * p)
+
+
+def test_single_pass_edge_inputs():
+    rng = np.random.default_rng(57)
+    # zeros; NaN and inf make exactly their own column (and Gram row/column) non-finite
+    a, c = np.zeros((40, 10)), rng.normal(size=(40, 13))
+    G, na, nb = _gram_pass(a, c)
+    assert np.all(G == 0) and np.all(na == 0)
+    np.testing.assert_allclose(nb, (c**2).sum(axis=0), rtol=1e-13)
+    a = rng.normal(size=(40, 9))
+    a[39, 8], c[0, 12] = np.nan, np.inf  # in the last and the first gene, last columns
+    G, na, nb = _gram_pass(a, c)
+    assert np.isnan(na[8]) and np.all(np.isfinite(na[:8]))
+    assert nb[12] == np.inf and np.all(np.isfinite(nb[:12]))
+    assert np.all(np.isnan(G[8])) and np.all(np.isfinite(G[:8, :12]))
+    # views of larger arrays (rows of a 3-D stack) and slices of genes
+    A = rng.normal(size=(3, 50, 10))
+    B = rng.normal(size=(3, 50, 16))
+    a, c = A[2, 7:], B[2, 7:]
+    for got, want in zip(_gram_pass(a, c), ref.gram_norms_ref(a, c), strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    with pytest.raises(ValueError, match="single pass"):
+        _gram_pass(rng.normal(size=(5, 11)), rng.normal(size=(5, 12)))  # k > 10
+    with pytest.raises(ValueError, match="single pass"):
+        _gram_pass(rng.normal(size=(5, 3)), rng.normal(size=(5, 17)))  # k' > 16
+    with pytest.raises(ValueError, match="single pass"):
+        _gram_pass(rng.normal(size=(5, 4)), rng.normal(size=(5, 3)))  # k > k'
+
+
+def test_single_pass_routing_by_shape_and_dtype():
+    H = _hungarian
+    assert H._pass_fits(10, 16) == H._WIDE_PASS
+    assert not H._pass_fits(11, 16) and not H._pass_fits(3, 17)
+    for n in range(1, 17):  # vectors at offsets 0 and n − w cover [0, n) within the row
+        w, count = H._cover(n)
+        assert w <= n <= 2 * w and count == (1 if n == w else 2)
+    rng = np.random.default_rng(58)
+    A = rng.gamma(0.5, size=(2, 40, 5))
+    B = rng.gamma(0.5, size=(2, 40, 5))
+    perm, sim, status = np.empty((2, 5), np.int64), np.empty((2, 5)), np.zeros(2, np.int8)
+    expect = 0 if H._WIDE_PASS else -1  # 400 entries: the single pass, else the blocked path
+    assert H._fast_pairs(A, B, perm, sim, status) == expect
+    assert H._fast_pairs(A.astype(np.float32), B, perm, sim, status) == -1
+    assert H._fast_pairs(A[:, :10], B[:, :10], perm, sim, status) == -1  # 100 entries
+
+
+@pytest.mark.parametrize(
+    "p, k, kb",
+    [(2000, 10, 10), (96, 10, 16), (150, 1, 9), (700, 3, 7), (333, 8, 8), (25, 4, 5), (9, 2, 2)],
+)
+@pytest.mark.parametrize("shared", [False, True])
+def test_single_pass_blas_path_and_twin_agree(p, k, kb, shared):
+    rng = np.random.default_rng(p + k + kb + shared)
+    n = 5
+    A = rng.gamma(0.5, size=(1 if shared else n, p, k))
+    B = rng.gamma(0.5, size=(n, p, kb))
+    B[:, :, :k] += 3 * A[:, :, rng.permutation(k)]
+    B[1, :, kb - 1] = 0.0  # a zero column
+    B[2, p // 2, 0] = np.nan  # a NaN
+    out = [(np.empty((n, k), np.int64), np.empty((n, k)), np.full(n, 7, np.int8)) for _ in "ab"]
+    assert _hungarian._match_pass(A, B, *out[0]) == 1
+    assert _hungarian._match_gemm(A, B, *out[1]) == 1
+    perm_r, sim_r, status_r = ref.match_cosine_batched(A, B)
+    for perm, sim, status in out:
+        np.testing.assert_array_equal(status, status_r)
+        np.testing.assert_array_equal(perm[status_r == 0], perm_r[status_r == 0])
+        np.testing.assert_allclose(sim, sim_r, rtol=1e-12, atol=1e-14)
+    # a shared reference gives the same bits as one copy per pair, and as pairs one by one
+    if shared:
+        perm_u, sim_u, status_u = np.empty((n, k), np.int64), np.empty((n, k)), np.zeros(n, np.int8)
+        _hungarian._match_pass(np.repeat(A, n, axis=0), B, perm_u, sim_u, status_u)
+        np.testing.assert_array_equal(perm_u, out[0][0])
+        np.testing.assert_array_equal(sim_u, out[0][1])
+    one = (np.empty((1, k), np.int64), np.empty((1, k)), np.zeros(1, np.int8))
+    _hungarian._match_pass(A[:1] if shared else A[3:4], B[3:4], *one)
+    np.testing.assert_array_equal(one[1], out[0][1][3:4])

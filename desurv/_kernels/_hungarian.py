@@ -14,17 +14,26 @@ matching of similar factor sets (nearly diagonal after permutation) almost free 
 searches on random 10 × 10 problems by about a quarter; when several assignments are
 optimal the solver may pick a different one than scipy (same total cost).
 
-Cosine matrices (``match_cosine_batched``) of C-contiguous float64 pairs come from BLAS
-products AᵀB (the ``dgemm`` behind ``np.dot``, called from the compiled loop on the
-gene-major rows as they are) over chunks of genes that fit in L1, each followed by a
+Cosine matrices (``match_cosine_batched``) of C-contiguous float64 pairs with k <= 10 and
+k' <= 16 come, on CPUs with AVX-512, from a single pass over the genes (``_match_pass``):
+per gene, B's row is loaded as two 8-lane vectors, each entry of A's row is broadcast and
+multiplied into its row of the Gram matrix AᵀB, and both rows' squares go into the column
+norms, with all sums in vector registers (24 of 32 at k = k' = 10) and a software prefetch
+ahead in both streams. The loop is generated as LLVM IR (``_gram_norms_ir``), as Numba's
+vectoriser keeps accumulators of run-time count in memory. Other C-contiguous float64 pairs
+take BLAS products AᵀB (the ``dgemm`` behind ``np.dot``, called from the compiled loop on
+the gene-major rows as they are) over chunks of genes that fit in L1, each followed by a
 vectorised pass summing the column norms of the chunk. Other inputs (float32, accumulated in
 float64; mixed dtypes; non-contiguous; tiny pairs) are computed block by block over the
 genes from transposed copies that stay in the L1 cache. Against a Python loop over scipy
-(``benchmarks/compare.py`` target 5c, one BLAS thread, load average 1.5): 2,000 pairs of
-2,000 genes × 10 factors 4.6x (the blocked path alone 3.2x), 100,000 pairs of 96 genes 7.6x
-(6.3x). At 2,000 genes a pair then costs the read of its 320 KB from memory (about half,
-which a single core does not overlap with the arithmetic here) plus the BLAS product
-(OpenBLAS runs 10-wide gene-major rows at about a third of its peak) and the norms.
+(``benchmarks/compare.py`` target 5c, one BLAS thread, Sapphire Rapids, load average 1.5):
+2,000 pairs of 2,000 genes × 10 factors 8.5x (the BLAS path 4.8x, the blocked path 3.2x),
+100,000 pairs of 96 genes 14x (BLAS 7.6x). At 2,000 genes the single pass takes the time of
+a plain read of the 640 MB (37 ms, ~17 GB/s on one core): its arithmetic (22 ms in cache)
+is hidden under the memory traffic, whereas the BLAS path (67 ms) added a product that ran
+mostly after the data arrived (OpenBLAS at a third of its peak on 10-wide rows, 23 ms) and
+a second pass for the norms (9 ms). Software prefetch did not help the BLAS path (the
+product is a black box; prefetches issued between chunks made it 10-50% slower).
 
 Everything is ``nogil`` and single-threaded: a batch is one compiled call with no per-pair
 Python and work arrays allocated once, and callers may split a batch over threads themselves.
@@ -34,9 +43,12 @@ No validation happens here (see ``desurv.evaluation.matching``): costs must be f
 
 from __future__ import annotations
 
+import llvmlite.binding as _llvm
 import numpy as np
+from llvmlite import ir
 from numba import njit, types
-from numba.extending import overload
+from numba.core import cgutils, config
+from numba.extending import intrinsic, overload
 
 _OPTS = dict(cache=True, nogil=True, fastmath=False)
 
@@ -452,23 +464,250 @@ def _match_gemm(A, B, perm, sim, status):  # pragma: no cover - compiled
     return bad
 
 
-def _gemm_pairs(A, B, perm, sim, status):
-    """Run :func:`_match_gemm` when A and B are C-contiguous float64, else return -1.
+# ----------------------------------------------------------------- single-pass kernel
+# Gram matrix and column norms of a pair in one pass over its genes, with every accumulator
+# in a vector register: per gene, B's row (k' <= 16) is loaded as two 8-lane vectors and each
+# of A's k <= 10 entries is broadcast and multiplied into its row of the Gram matrix (2k
+# fused multiply-adds), and the squares of both rows go into the norms. That is 24 of the 32
+# AVX-512 registers at k = k' = 10, so nothing is spilled and each element is read once.
+# Numba's loop vectoriser cannot keep accumulators of runtime count in registers (it keeps
+# them in memory, several times slower), so the loop is written in LLVM IR below, unrolled
+# for each k and vector width. A software prefetch _PREFETCH_BYTES ahead in both streams
+# keeps enough cache misses in flight: without it the pass ran at 1.2x the time of a plain
+# read of the data, with it at the read's time (both k = k' = 10, p = 2,000; 640 to 1,920
+# bytes ahead alike, 5 KB and more 1.15x; hints to L2 only or non-temporal slower). The ~35
+# loops add ~1.5 s to the first compilation of match_cosine_batched (then cached).
+_PASS_ROWS = 10
+_PASS_COLS = 16
+_PREFETCH_BYTES = 1280
 
-    In compiled code the choice is made once per signature at compile time (overload
-    below), so float32 and non-contiguous inputs never type a BLAS call on their dtype.
+
+def _host_has_avx512():
+    """True when compiled code targets a CPU with AVX-512F (32 vector registers of 8 doubles).
+
+    Without it (AVX2: 16 registers of 4) the accumulators of the single-pass kernel would be
+    spilled to memory, so the BLAS path is used instead. ``NUMBA_CPU_NAME`` (e.g. ``generic``
+    for caches shared between machines) is honoured with ``NUMBA_CPU_FEATURES``.
+    """
+    if config.CPU_NAME:
+        return "+avx512f" in (config.CPU_FEATURES or "")
+    try:
+        return bool(_llvm.get_host_cpu_features().get("avx512f", False))
+    except Exception:  # pragma: no cover - feature detection unavailable
+        return False
+
+
+_WIDE_PASS = _host_has_avx512()
+
+
+def _cover(n):
+    """Vector width w (a power of two <= 8) and count (1 or 2) covering n <= 16 entries.
+
+    The vectors sit at offsets 0 and n − w (one vector when n == w), so every load and
+    store stays within the row; entries in both vectors get the same bits in both (the same
+    FMAs in the same order), so storing both is harmless.
+    """
+    w = min(8, 1 << (n.bit_length() - 1))
+    return w, 1 if n == w else 2
+
+
+def _emit_pass(builder, k, wc, nc, A, C, G, NA, NB, m, kb):
+    """LLVM IR of the single-pass loop for a compile-time k <= 10 and a run-time k' = kb
+    covered by nc vectors of wc doubles (:func:`_cover`)."""
+    dbl = ir.DoubleType()
+    i64 = ir.IntType(64)
+    i32 = ir.IntType(32)
+    wa, na_ = _cover(k)
+    va, vc = ir.VectorType(dbl, wa), ir.VectorType(dbl, wc)
+    offs_a = [i64(0), i64(k - wa)][:na_]
+    offs_c = [i64(0), builder.sub(kb, i64(wc))][:nc]
+    fma_a = cgutils.get_or_insert_function(
+        builder.module, ir.FunctionType(va, [va, va, va]), f"llvm.fma.v{wa}f64"
+    )
+    fma_c = cgutils.get_or_insert_function(
+        builder.module, ir.FunctionType(vc, [vc, vc, vc]), f"llvm.fma.v{wc}f64"
+    )
+    i8p = ir.IntType(8).as_pointer()
+    # the intrinsic is mangled by pointer type: i8* with typed pointers (llvmlite < 0.46)
+    pf_name = "llvm.prefetch.p0" if _llvm.llvm_version_info[0] >= 17 else "llvm.prefetch.p0i8"
+    prefetch = cgutils.get_or_insert_function(
+        builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]), pf_name
+    )
+
+    def at(ptr, off, vty):
+        return builder.bitcast(builder.gep(ptr, [off]), vty.as_pointer())
+
+    def ahead(row, extra):  # read prefetch into all cache levels
+        byte = builder.gep(builder.bitcast(row, i8p), [i64(_PREFETCH_BYTES + extra)])
+        builder.call(prefetch, [byte, i32(0), i32(3), i32(1)])
+
+    def fma(fn, x, y, acc):
+        builder.store(builder.call(fn, [x, y, builder.load(acc)]), acc)
+
+    # accumulators are allocas of the entry block, promoted to registers by LLVM (SROA)
+    zero_a, zero_c = ir.Constant(va, [0.0] * wa), ir.Constant(vc, [0.0] * wc)
+    acc_g = [[cgutils.alloca_once(builder, vc) for _ in offs_c] for _ in range(k)]
+    acc_a = [cgutils.alloca_once(builder, va) for _ in offs_a]
+    acc_c = [cgutils.alloca_once(builder, vc) for _ in offs_c]
+    for acc in acc_a:
+        builder.store(zero_a, acc)
+    for acc in acc_c + [x for row in acc_g for x in row]:
+        builder.store(zero_c, acc)
+    splat = ir.Constant(ir.VectorType(i32, wc), [0] * wc)
+    with cgutils.for_range(builder, m) as loop:
+        ra = builder.gep(A.data, [builder.mul(loop.index, i64(k))])
+        rc = builder.gep(C.data, [builder.mul(loop.index, kb)])
+        ahead(ra, 0)
+        ahead(rc, 0)
+        if k > 8:
+            ahead(ra, 64)
+        if wc == 8 and nc == 2:  # rows of more than 64 bytes
+            ahead(rc, 64)
+        cv = [builder.load(at(rc, o, vc), align=8) for o in offs_c]
+        for v, o in enumerate(offs_a):
+            av = builder.load(at(ra, o, va), align=8)
+            fma(fma_a, av, av, acc_a[v])
+        for v in range(nc):
+            fma(fma_c, cv[v], cv[v], acc_c[v])
+        for f in range(k):
+            x = builder.load(builder.gep(ra, [i64(f)]))
+            xv = builder.insert_element(ir.Constant(vc, ir.Undefined), x, i32(0))
+            xv = builder.shuffle_vector(xv, xv, splat)
+            for v in range(nc):
+                fma(fma_c, xv, cv[v], acc_g[f][v])
+    for f in range(k):
+        row = builder.mul(i64(f), kb)
+        for v, o in enumerate(offs_c):
+            builder.store(builder.load(acc_g[f][v]), at(G.data, builder.add(row, o), vc), align=8)
+    for v, o in enumerate(offs_a):
+        builder.store(builder.load(acc_a[v]), at(NA.data, o, va), align=8)
+    for v, o in enumerate(offs_c):
+        builder.store(builder.load(acc_c[v]), at(NB.data, o, vc), align=8)
+
+
+@intrinsic
+def _gram_norms_ir(typingctx, a, c, G, na, nb):  # pragma: no cover - compiled
+    """G = aᵀc, na = Σ_g a[g]², nb = Σ_g c[g]² for C-contiguous float64 a (m, k), c (m, k'),
+    G (k, k'), na (k,), nb (k',) with 1 <= k <= min(k', 10) and k' <= 16, in one pass.
+
+    One loop per k and vector layout of k' (:func:`_cover`), chosen by a switch on (k, k');
+    other sizes do nothing (callers check). Sums run over the genes in order, with fused
+    multiply-adds, so the result of a pair does not depend on anything else.
+    """
+    mats = (a, c, G)
+    vecs = (na, nb)
+    ok = all(
+        isinstance(x, types.Array) and x.dtype == types.float64 and x.layout == "C"
+        for x in mats + vecs
+    )
+    if not ok or any(x.ndim != 2 for x in mats) or any(x.ndim != 1 for x in vecs):
+        return None
+
+    def codegen(context, builder, signature, args):
+        arrays = zip(signature.args, args, strict=True)
+        A, C, Gm, NA, NB = [context.make_array(t)(context, builder, v) for t, v in arrays]
+        m, k = cgutils.unpack_tuple(builder, A.shape)
+        kb = cgutils.unpack_tuple(builder, C.shape)[1]
+        done = builder.append_basic_block("pass.done")
+        switch = builder.switch(builder.add(builder.mul(k, k.type(32)), kb), done)
+        blocks = {}
+        for kk in range(1, _PASS_ROWS + 1):
+            for kc in range(kk, _PASS_COLS + 1):
+                key = (kk,) + _cover(kc)
+                if key not in blocks:
+                    blocks[key] = builder.append_basic_block("pass.{}.{}.{}".format(*key))
+                switch.add_case(k.type(kk * 32 + kc), blocks[key])
+        for (kk, wc, nc), block in blocks.items():
+            builder.position_at_end(block)
+            _emit_pass(builder, kk, wc, nc, A, C, Gm, NA, NB, m, kb)
+            builder.branch(done)
+        builder.position_at_end(done)
+        return context.get_dummy_value()
+
+    return types.void(a, c, G, na, nb), codegen
+
+
+@njit(**_OPTS)
+def _gram_norms_pass(a, c, G, na, nb):  # pragma: no cover - compiled
+    """Checked call of :func:`_gram_norms_ir` (used by the tests): G = aᵀc (k, k') and the
+    squared column norms na (k,), nb (k') of C-contiguous float64 a (p, k), c (p, k')."""
+    k = a.shape[1]
+    kb = c.shape[1]
+    if not (1 <= k <= kb <= _PASS_COLS and k <= _PASS_ROWS) or c.shape[0] != a.shape[0]:
+        raise ValueError("single pass: needs 1 <= k <= min(k', 10), k' <= 16, same genes")
+    if G.shape != (k, kb) or na.size != k or nb.size != kb:
+        raise ValueError("single pass: output shapes")
+    _gram_norms_ir(a, c, G, na, nb)
+
+
+@njit(**_OPTS)
+def _match_pass(A, B, perm, sim, status):  # pragma: no cover - compiled
+    """:func:`match_cosine_batched` for C-contiguous float64 A and B with k <= 10, k' <= 16,
+    by :func:`_gram_norms_ir`: one pass over each pair's genes gives its Gram matrix and
+    column norms. A shared reference (nA = 1) is read again for every pair (from cache),
+    so a pair gives the same bits with a shared or a per-pair reference."""
+    nA, p, k = A.shape
+    n = B.shape[0]
+    kb = B.shape[2]
+    cosm = np.empty((k, kb))
+    cost = np.empty((k, kb))
+    na = np.empty(k)
+    nb = np.empty(kb)
+    work = _work(k, kb)
+    bad = 0
+    for b in range(n):
+        _gram_norms_ir(A[0] if nA == 1 else A[b], B[b], cosm, na, nb)
+        st = _finish_pair(cosm, na, nb, cost, perm[b], sim[b], work)
+        status[b] = st
+        if st & 1:
+            bad += 1
+    return bad
+
+
+def _pass_fits(k, kb):
+    """Whether pairs of k and k' factors can take the single-pass kernel (AVX-512 hosts)."""
+    return _WIDE_PASS and k <= _PASS_ROWS and kb <= _PASS_COLS
+
+
+def _fast_pairs(A, B, perm, sim, status):
+    """Run :func:`_match_pass` or :func:`_match_gemm` on C-contiguous float64 pairs large
+    enough for them (see ``_PASS_MIN_ENTRIES``, ``_GEMM_MIN_ENTRIES``), else return -1.
+
+    In compiled code the choice of dtype and layout is made once per signature at compile
+    time (overload below), so float32 and non-contiguous inputs never type a BLAS call on
+    their dtype; the shape decides the rest at run time.
     """
     ok = all(x.dtype == np.float64 and x.flags.c_contiguous for x in (A, B))
-    return _match_gemm(A, B, perm, sim, status) if ok else -1
+    k, kb = A.shape[2], B.shape[2]
+    entries = B.shape[1] * (k + kb)
+    if not ok:
+        return -1
+    if _pass_fits(k, kb):
+        return _match_pass(A, B, perm, sim, status) if entries >= _PASS_MIN_ENTRIES else -1
+    return _match_gemm(A, B, perm, sim, status) if entries >= _GEMM_MIN_ENTRIES else -1
 
 
-@overload(_gemm_pairs)
-def _gemm_pairs_overload(A, B, perm, sim, status):  # pragma: no cover - typing only
-    if all(
+@overload(_fast_pairs)
+def _fast_pairs_overload(A, B, perm, sim, status):  # pragma: no cover - typing only
+    if not all(
         isinstance(x, types.Array) and x.dtype == types.float64 and x.layout == "C" for x in (A, B)
     ):
-        return lambda A, B, perm, sim, status: _match_gemm(A, B, perm, sim, status)
-    return lambda A, B, perm, sim, status: -1
+        return lambda A, B, perm, sim, status: -1
+    wide = _WIDE_PASS
+
+    def impl(A, B, perm, sim, status):
+        k = A.shape[2]
+        kb = B.shape[2]
+        entries = B.shape[1] * (k + kb)
+        if wide and k <= _PASS_ROWS and kb <= _PASS_COLS:
+            if entries >= _PASS_MIN_ENTRIES:
+                return _match_pass(A, B, perm, sim, status)
+            return -1
+        if entries >= _GEMM_MIN_ENTRIES:
+            return _match_gemm(A, B, perm, sim, status)
+        return -1
+
+    return impl
 
 
 @njit(**_OPTS)
@@ -552,6 +791,13 @@ def _match_blocked(A, B, perm, sim, status):  # pragma: no cover - compiled
 # made them 1.5x slower than before), k >= 8 at 96 channels takes BLAS.
 _GEMM_MIN_ENTRIES = 1500
 
+# The single pass (k <= 10, k' <= 16, AVX-512) has no chunks and no BLAS call per pair, so it
+# beats both other paths from small pairs on; below ~200 entries the blocked path, which has
+# the assignment written out inline, is 10-20% faster. Time of the blocked path / time of the
+# pass (one thread, Sapphire Rapids, 5,000 to 100,000 pairs): p·(k + k') = 60: 0.81, 120:
+# 0.88, 200: 1.0, 240 (k = 3): 1.3, p = 96 k = 5: 2.0, p = 200 k = 4, k' = 6: 2.6 (BLAS 1.6).
+_PASS_MIN_ENTRIES = 200
+
 
 @njit(**_OPTS)
 def match_cosine_batched(A, B, perm, sim, status):  # pragma: no cover - compiled
@@ -577,16 +823,17 @@ def match_cosine_batched(A, B, perm, sim, status):  # pragma: no cover - compile
 
     Notes
     -----
-    C-contiguous float64 pairs with p·(k + k') >= ``_GEMM_MIN_ENTRIES`` take
-    :func:`_match_gemm` (BLAS products over chunks of genes); others (float32, accumulated
-    in float64; mixed dtypes; non-contiguous; tiny pairs) take :func:`_match_blocked`. Both
-    give the cosine matrix Gram / (‖a_f‖ ‖b_h‖) up to rounding and solve the assignment on its
-    negative with :func:`_solve`; within one path the result of a pair does not depend on the
-    other pairs of the batch (a batch and a loop over its pairs agree bit for bit).
+    C-contiguous float64 pairs take :func:`_match_pass` (one pass over the genes with all
+    sums in vector registers) when k <= 10, k' <= 16, p·(k + k') >= ``_PASS_MIN_ENTRIES``
+    and the CPU has AVX-512, else :func:`_match_gemm` (BLAS products over chunks of genes)
+    when p·(k + k') >= ``_GEMM_MIN_ENTRIES``; others (float32, accumulated in float64;
+    mixed dtypes; non-contiguous; tiny pairs) take :func:`_match_blocked`. All give the
+    cosine matrix Gram / (‖a_f‖ ‖b_h‖) up to rounding and solve the assignment on its
+    negative with :func:`_solve`; the path depends on the shapes and dtypes only, and within
+    one path the result of a pair does not depend on the other pairs of the batch (a batch
+    and a loop over its pairs agree bit for bit).
     """
-    p = B.shape[1]
-    if p * (A.shape[2] + B.shape[2]) >= _GEMM_MIN_ENTRIES:
-        bad = _gemm_pairs(A, B, perm, sim, status)
-        if bad >= 0:
-            return bad
+    bad = _fast_pairs(A, B, perm, sim, status)
+    if bad >= 0:
+        return bad
     return _match_blocked(A, B, perm, sim, status)

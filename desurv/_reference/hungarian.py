@@ -62,6 +62,23 @@ def cosine_similarity_ref(A, B):
     return out
 
 
+def gram_norms_ref(A, B):
+    """Twin of ``desurv._kernels._hungarian._gram_norms_pass``, entry by entry by definition.
+
+    Returns the Gram matrix G[f, h] = Σ_g A[g, f]·B[g, h] (k, k') and the squared column norms
+    Σ_g A[g, f]² (k,) and Σ_g B[g, h]² (k',) of A (p, k) and B (p, k'), in float64.
+    """
+    A = np.asarray(A, dtype=np.float64)
+    B = np.asarray(B, dtype=np.float64)
+    G = np.empty((A.shape[1], B.shape[1]))
+    for f in range(A.shape[1]):
+        for h in range(B.shape[1]):
+            G[f, h] = np.sum(A[:, f] * B[:, h])
+    na = np.array([np.sum(A[:, f] * A[:, f]) for f in range(A.shape[1])])
+    nb = np.array([np.sum(B[:, h] * B[:, h]) for h in range(B.shape[1])])
+    return G, na, nb
+
+
 def match_factors_ref(A, B):
     """Match columns of A to columns of B (k ≤ k') by maximal total cosine, via scipy.
 
