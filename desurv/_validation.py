@@ -553,11 +553,16 @@ def _array_values(M, name):
     raise _dtype_error(name, arr.dtype)
 
 
-def nonfinite_message(X, name="X", samples=None, features=None, what="gene", advice=None):
+def nonfinite_message(
+    X, name="X", samples=None, features=None, what="gene", advice=None, transposed=False
+):
     """Message naming the NaN/inf entries of a 2-D array and where the first one is.
 
     The location uses the sample and gene names when given (DataFrame index/columns, AnnData
-    ``obs_names``/``var_names``), else 0-based row/column positions.  None when X is finite.
+    ``obs_names``/``var_names``), else 0-based row/column positions. X is samples × genes;
+    ``transposed``: it is the transposed view of the caller's genes × samples array, so the
+    positions are named as rows (genes) and columns (samples) of that array. None when X is
+    finite.
     """
     X = np.asarray(X)
     bad = ~np.isfinite(X)
@@ -574,11 +579,11 @@ def nonfinite_message(X, name="X", samples=None, features=None, what="gene", adv
     if samples is not None and len(samples) == X.shape[0]:
         where_s = f"sample {str(list(samples[r : r + 1])[0])!r} (row {r})"
     else:
-        where_s = f"sample at row {r} (0-based)"
+        where_s = f"sample at {'column' if transposed else 'row'} {r} (0-based)"
     if features is not None and len(features) == X.shape[1]:
         where_g = f"{what} {str(list(features[c : c + 1])[0])!r} (column {c})"
     else:
-        where_g = f"{what} at column {c} (0-based)"
+        where_g = f"{what} at {'row' if transposed else 'column'} {c} (0-based)"
     advice = advice or "impute or drop them first"
     return (
         f"{name} contains {' and '.join(parts)} (first: {X[r, c]} at {where_s}, {where_g}); "
@@ -662,8 +667,13 @@ def check_scale(X, name="X", *, what="gene"):
     return X
 
 
-def check_nonnegative_matrix(X, name="X", dtype=np.float64) -> np.ndarray:
+def check_nonnegative_matrix(
+    X, name="X", dtype=np.float64, *, genes_by_samples=False
+) -> np.ndarray:
     """Return ``X`` as a 2-D ``dtype`` array after checking it is finite and nonnegative.
+
+    ``genes_by_samples``: X is in the solver's orientation (genes × samples), so a NaN/inf
+    is located as (gene row, sample column) in the message.
 
     Raises
     ------
@@ -683,7 +693,12 @@ def check_nonnegative_matrix(X, name="X", dtype=np.float64) -> np.ndarray:
         raise ValueError(f"{name} must be 2-D, got {X.ndim} dimension(s)")
     if X.size == 0:
         raise ValueError(f"{name} is empty (shape {X.shape})")
-    return check_values(X, name)
+    # nonfinite_message reads rows as samples: hand it the samples × genes view
+    if genes_by_samples:
+        if not np.all(np.isfinite(X)):
+            raise ValueError(nonfinite_message(X.T, name, transposed=True))
+    check_values(X, name)
+    return X
 
 
 def order_columns(X, names, what="genes"):

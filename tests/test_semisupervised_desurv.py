@@ -353,8 +353,8 @@ def test_bad_input_is_rejected(data):
     with pytest.raises(ValueError, match="at least 2 labelled"):
         fit_desurv(X, one, np.r_[True, np.zeros(N_LAB - 1, bool)], K)
     with pytest.raises(ValueError, match="H_init must have shape"):
-        fit_desurv(X, t, e, K, X_unlabeled=XU, W_init=np.ones((X.shape[0], K)),
-                   H_init=np.ones((K, N_LAB)))  # fmt: skip
+        W0 = np.random.default_rng(0).uniform(0.1, 1.0, size=(X.shape[0], K))
+        fit_desurv(X, t, e, K, X_unlabeled=XU, W_init=W0, H_init=np.ones((K, N_LAB)))
     with pytest.raises(ValueError, match="mismatched|samples"):
         fit_desurv(X, np.r_[t, np.nan], e, K)
 

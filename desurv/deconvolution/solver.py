@@ -104,6 +104,26 @@ def _check_start(M, shape, name):
     return M
 
 
+def _check_w_start(W0):
+    """Reject a W start from which multiplicative updates cannot give k distinct factors."""
+    zero = np.flatnonzero(~W0.any(axis=0))
+    if zero.size:
+        raise ValueError(
+            f"W_init column {int(zero[0])} (0-based) is all zero: multiplicative updates cannot "
+            "move a factor away from zero; start every factor with positive entries"
+        )
+    k = W0.shape[1]
+    for f in range(k):
+        same = [g for g in range(f + 1, k) if np.array_equal(W0[:, f], W0[:, g])]
+        if same:
+            raise ValueError(
+                f"W_init columns {f} and {same[0]} (0-based) are identical: multiplicative "
+                "updates keep identical factors identical, so the fit would have fewer than "
+                "k distinct programs; give every factor a different start"
+            )
+    return W0
+
+
 def _sorted_columns(X, order, extra=None):
     """C-ordered copy of X with its columns (samples) in ``order``, peak memory one copy.
 
@@ -315,7 +335,8 @@ def fit_desurv(
     ValueError
         Negative/non-finite X; X all zero, every gene constant, or values whose products
         overflow/underflow float64; mismatched lengths, no events, k too large, bad
-        hyperparameters or start matrices of the wrong shape; ``X_unlabeled`` negative,
+        hyperparameters or start matrices of the wrong shape; a ``W_init`` with an all-zero
+        column or two identical columns; ``X_unlabeled`` negative,
         non-finite or with another number of genes; fewer than 2 labelled samples; an
         unlabelled (NaN-time) sample with event 1; ``acceleration`` or ``h_updates`` other
         than the plain algorithm with ``loss_convention="reference"``.
@@ -326,7 +347,7 @@ def fit_desurv(
         dtype = None
     if dtype not in (np.float64, np.float32):
         raise ValueError("dtype must be 'float64' or 'float32'")
-    X = check_nonnegative_matrix(X, "X", dtype=dtype)
+    X = check_nonnegative_matrix(X, "X", dtype=dtype, genes_by_samples=True)
     check_scale(X.T)  # all zero, constant genes, overflow/underflow: no meaningful fit
     p, n = X.shape
     time, event, labeled = split_unlabeled(time, event, n)
@@ -336,7 +357,9 @@ def fit_desurv(
         if len(shape) == 2 and shape[1] == 0:  # no unlabelled sample: DeSurv, bit for bit
             XU = np.empty(shape, dtype=dtype)
         else:
-            XU = check_nonnegative_matrix(X_unlabeled, "X_unlabeled", dtype=dtype)
+            XU = check_nonnegative_matrix(
+                X_unlabeled, "X_unlabeled", dtype=dtype, genes_by_samples=True
+            )
         if XU.shape[0] != p:
             raise ValueError(
                 f"X_unlabeled has {XU.shape[0]} genes (rows) but X has {p}: both are genes × "
@@ -448,7 +471,7 @@ def fit_desurv(
 
     with _blas_threads(n_threads):
         if W_init is not None:
-            W0 = _check_start(W_init, (p, k), "W_init")
+            W0 = _check_w_start(_check_start(W_init, (p, k), "W_init"))
             if H_init is not None:
                 H0 = _check_start(H_init, (k, n_all), "H_init")
             elif XU is None:
