@@ -53,7 +53,7 @@ _LAZY_NAMES = {
     "concordance_index": "survival.concordance",
     "extract_signatures": "signatures.workflow",
     "fit_desurv": "deconvolution.solver",
-    "load_model": "deconvolution.estimator",
+    "load_model": "deconvolution.loading",
     "make_survival_y": "_validation",
     "nmf_rank_survey": "model_selection.rank",
     "save_model": "deconvolution.model_file",
@@ -119,7 +119,8 @@ if TYPE_CHECKING:  # static analysers and IDEs see ordinary imports
     from .decomposition.nmf import NMF
     from .decomposition.supervised import SupervisedNMF
     from .decomposition.unfolded import DeepUnfoldedNMF
-    from .deconvolution.estimator import DeSurv, load_model, top_genes
+    from .deconvolution.estimator import DeSurv, top_genes
+    from .deconvolution.loading import load_model
     from .deconvolution.model_file import save_model
     from .deconvolution.nmf_cox import NMFCox
     from .deconvolution.solver import DeSurvResult, fit_desurv

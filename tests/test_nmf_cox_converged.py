@@ -178,7 +178,7 @@ def test_cd_save_load_round_trip(sim, cd_model, tmp_path):
     path = tmp_path / "nmfcox_cd.npz"
     m.save(path)
     back = load_model(path)
-    assert type(back) is DeSurv and back.alpha == 0.0
+    assert type(back) is NMFCox and back.alpha == 0.0
     for attr in ("W_", "H_", "coef_", "mean_z_", "sd_z_", "baseline_time_"):
         assert_array_equal(getattr(back, attr), getattr(m, attr))
     assert_array_equal(back.baseline_cumulative_hazard_, m.baseline_cumulative_hazard_)
@@ -188,9 +188,14 @@ def test_cd_save_load_round_trip(sim, cd_model, tmp_path):
     assert_array_equal(back.loss_history_.to_numpy(), m.loss_history_.to_numpy())  # NaN too
     assert_array_equal(back.predict(X), m.predict(X))
     assert back.score(X, y) == m.score(X, y)
-    # the NMFCox-only parameters are not stored (documented); the shared ones are
+    # the NMFCox-only parameters round-trip with the shared ones
     params = back.get_params()
-    assert "solver" not in params and params["n_components"] == 3
+    assert params == m.get_params()
+    assert params["solver"] == "cd" and params["n_components"] == 3
+    # DeSurv.load reads the same file as a DeSurv(alpha=0)
+    as_desurv = DeSurv.load(path)
+    assert type(as_desurv) is DeSurv and as_desurv.alpha == 0.0
+    assert_array_equal(as_desurv.predict(X), m.predict(X))
     assert params["random_state"] == 0 and params["penalty"] == m.penalty
     # the default solver still round-trips too
     mu = _quiet(NMFCox(n_components=2, n_init=1, max_iter=20, random_state=0).fit, X, y)

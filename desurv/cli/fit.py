@@ -261,7 +261,7 @@ def cmd_predict(args):
     _check_out(args)
     with _deferred_imports(args):
         from desurv.cli._reading import read_expression
-        from desurv.deconvolution.estimator import load_model
+        from desurv.deconvolution.loading import load_model
         from desurv.survival.concordance import concordance_index
 
     path = _model_path(args.model)

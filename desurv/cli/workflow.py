@@ -556,7 +556,7 @@ def cmd_validate(args):
         _model_path,
         _staged_output,
     )
-    from desurv.deconvolution.estimator import load_model
+    from desurv.deconvolution.loading import load_model
     from desurv.evaluation import ScoreBasedPredictor, learn_cutpoint, validate_cohorts
     from desurv.reporting import plots as plotting
 

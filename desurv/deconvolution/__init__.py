@@ -20,7 +20,7 @@ _NAMES = {
     "DeSurvResult": "solver",
     "NMFCox": "nmf_cox",
     "fit_desurv": "solver",
-    "load_model": "estimator",
+    "load_model": "loading",
     "save_model": "model_file",
     "top_genes": "estimator",
 }
@@ -35,7 +35,8 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from .estimator import DeSurv, load_model, top_genes
+    from .estimator import DeSurv, top_genes
+    from .loading import load_model
     from .model_file import save_model
     from .nmf_cox import NMFCox
     from .solver import DeSurvResult, fit_desurv

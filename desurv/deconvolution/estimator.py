@@ -942,35 +942,29 @@ class DeSurv(TransformerMixin, BaseEstimator):
 
     @classmethod
     def load(cls, path):
-        """Load a model saved with :meth:`save` (the preprocessing is on ``preprocessor_``)."""
-        return load_model(path)
+        """Load a model file as this class (the preprocessing is on ``preprocessor_``).
+
+        ``DeSurv.load`` gives a DeSurv whatever wrote the file, ``NMFCox.load`` an NMFCox;
+        :func:`desurv.load_model` picks the class the file was saved from.
+        """
+        return _from_model_file(cls, path)
 
 
-def load_model(path):
-    """Read a model written by :func:`save_model` (or :meth:`DeSurv.save`).
+def _from_model_file(cls, path):
+    """A fitted ``cls`` (DeSurv or a subclass) from a model file (see :func:`_build_model`)."""
+    return _build_model(cls, *read_model_file(path, DeSurv._get_param_names()))
 
-    The file is treated as untrusted: nothing is unpickled, no array larger than the file
-    is allocated, and the metadata and arrays are validated (format:
-    :mod:`desurv.deconvolution.model_file`).
 
-    Parameters
-    ----------
-    path : str or path-like
-
-    Returns
-    -------
-    DeSurv
-        Fitted estimator; ``preprocessor_`` holds the saved preprocessing (or None), and
-        ``baseline_time_`` / ``baseline_cumulative_hazard_`` when the file has them.
-
-    Raises
-    ------
-    ValueError
-        ``"not a valid desurv model file: <path>: <reason>"`` if the file is missing,
-        unreadable, damaged or not a desurv model of a known version.
-    """
-    params, fitted = read_model_file(path, DeSurv._get_param_names())
-    model = DeSurv(**params)
+def _build_model(cls, params, fitted):
+    """A fitted ``cls`` from what :func:`read_model_file` returns; the parameters the file
+    stores for a subclass (its ``estimator`` entry) are used when ``cls`` takes them."""
+    fitted = dict(fitted)
+    est = fitted.pop("_estimator", None)
+    own = set(cls._get_param_names())
+    params = {k: v for k, v in params.items() if k in own}
+    if est is not None:
+        params.update({k: v for k, v in est["params"].items() if k in own})
+    model = cls(**params)
     for attr, value in fitted.items():
         setattr(model, attr, value)
     return model

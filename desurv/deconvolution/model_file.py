@@ -16,7 +16,11 @@ written without pickling, holding
   :meth:`desurv.preprocessing.Preprocessor.to_dict` dictionary, or null) and, when the model
   has it, ``n_events`` (attribute ``n_events_``), ``n_labeled`` and ``n_unlabeled``
   (semi-supervised fits, attributes ``n_labeled_``, ``n_unlabeled_``) and ``fit_layer`` (the
-  AnnData layer of the fit, attribute ``fit_layer_``; absent means ``.X``).
+  AnnData layer of the fit, attribute ``fit_layer_``; absent means ``.X``), and
+  ``estimator``, written by :meth:`desurv.NMFCox.save` only: ``{"class": "NMFCox",
+  "params": {...}}`` with NMFCox's own parameters (``solver``, ``cd_init``, ``cd_tol``,
+  ``cd_max_iter``), so that :func:`desurv.load_model` returns an NMFCox (absent: DeSurv;
+  readers that predate the key ignore it and read the file as a ``DeSurv(alpha=0)``).
 * ``H_unlabeled`` (k × n_unlabeled, attribute ``H_unlabeled_``): exposures of the
   unlabelled samples of a semi-supervised fit, when the model has them.
 
@@ -175,7 +179,7 @@ def _check_overwrite(path, overwrite):
         raise ValueError(f"not replacing {path}: it is not a desurv model file") from None
 
 
-def save_model(model, path, preprocessor=None, *, overwrite=False):
+def save_model(model, path, preprocessor=None, *, overwrite=False, _estimator=None):
     """Write a fitted DeSurv model (and its preprocessing) to ``path`` (.npz).
 
     Parameters
@@ -226,6 +230,8 @@ def save_model(model, path, preprocessor=None, *, overwrite=False):
         "objective": {k: float(v) for k, v in model.objective_.items()},
         "preprocessing": None if preprocessor is None else preprocessor.to_dict(),
     }
+    if _estimator is not None:  # {"class": ..., "params": {...}} of a DeSurv subclass
+        meta["estimator"] = _estimator
     if hasattr(model, "n_events_"):
         meta["n_events"] = int(model.n_events_)
     for name in ("n_labeled", "n_unlabeled"):
@@ -423,7 +429,38 @@ def _check_meta_fields(meta, known):
     fit_layer = meta.get("fit_layer")
     if fit_layer is not None and not isinstance(fit_layer, str):
         raise _Invalid("'fit_layer' is not a string")
+    _check_estimator(meta.get("estimator"))
     return params
+
+
+# the estimators a model file may name, with the checks of their own parameters
+_ESTIMATOR_PARAMS = {
+    "DeSurv": {},
+    "NMFCox": {
+        "solver": _one_of("mu", "cd"),
+        "cd_init": _one_of("nndsvd", "nndsvda", "nndsvdar", "random"),
+        "cd_tol": _real_in(0.0, math.inf),
+        "cd_max_iter": _int_at_least(1),
+    },
+}
+
+
+def _check_estimator(est):
+    """Validate the optional ``estimator`` entry of the metadata (see the module docstring)."""
+    if est is None:
+        return
+    if not isinstance(est, dict) or set(est) != {"class", "params"}:
+        raise _Invalid("'estimator' is not an object with 'class' and 'params'")
+    checks = _ESTIMATOR_PARAMS.get(est["class"]) if isinstance(est["class"], str) else None
+    if checks is None:
+        raise _Invalid(f"unknown estimator class {str(est['class'])[:40]!r}")
+    if not isinstance(est["params"], dict):
+        raise _Invalid("'estimator.params' is not an object")
+    for key, value in est["params"].items():
+        if key not in checks:
+            raise _Invalid(f"unknown {est['class']} parameter {str(key)[:40]!r}")
+        if not checks[key](value):
+            raise _Invalid(f"parameter {key}={str(value)[:40]!r} is not {checks[key].expect}")
 
 
 def _float_array(arrays, name, ndim):
@@ -545,6 +582,8 @@ def _read_parts(path, param_names):
     for name in ("n_events", "n_labeled", "n_unlabeled"):
         if meta.get(name) is not None:
             fitted[name + "_"] = meta[name]
+    # not an attribute: load_model pops it to choose the class
+    fitted["_estimator"] = meta.get("estimator")
     return params, fitted
 
 

@@ -36,7 +36,7 @@ from desurv.deconvolution.estimator import (
     _obs,
     _unlabeled_matrix,
 )
-from desurv.deconvolution.model_file import save_model
+from desurv.deconvolution.model_file import _plain, save_model
 from desurv.deconvolution.solver import DeSurvResult, _blas_threads, _sorted_columns
 from desurv.exceptions import ConvergenceWarning
 
@@ -106,7 +106,7 @@ def cox_refit(
         F at α = 0 and its components at (W, H, β), as ``DeSurvResult.objective``.
     """
     dtype = np.dtype(dtype)
-    X = check_nonnegative_matrix(X, "X", dtype=dtype)
+    X = check_nonnegative_matrix(X, "X", dtype=dtype, genes_by_samples=True)
     time = np.asarray(time, dtype=np.float64)
     event = np.asarray(event)
     W = np.asarray(W, dtype=np.float64)
@@ -235,13 +235,12 @@ class NMFCox(DeSurv):
 
     Notes
     -----
-    ``alpha`` is fixed at 0 (a class attribute, not a parameter).  :meth:`save` writes the
-    model as a ``DeSurv(alpha=0)`` file (:func:`desurv.save_model` records α), which
-    :func:`desurv.load_model` reads back as a fitted :class:`~desurv.DeSurv` with the same
-    W, H, β, standardisation, baseline hazard and history, so it predicts, scores and
-    summarises alike. The NMFCox-only parameters (``solver``, ``cd_init``, ``cd_tol``,
-    ``cd_max_iter``) are not stored: the loaded model does not know which solver fitted
-    it (refitting it would use DeSurv's multiplicative updates).
+    ``alpha`` is fixed at 0 (a class attribute, not a parameter).  :meth:`save` writes a
+    DeSurv model file with α = 0 plus an ``estimator`` entry holding the NMFCox-only
+    parameters (``solver``, ``cd_init``, ``cd_tol``, ``cd_max_iter``), so
+    :func:`desurv.load_model` returns a fitted NMFCox with the same parameters and the same
+    W, H, β, standardisation, baseline hazard and history. desurv versions before that entry
+    read such a file as a ``DeSurv(alpha=0)``, which predicts, scores and summarises alike.
 
     Examples
     --------
@@ -527,15 +526,23 @@ class NMFCox(DeSurv):
 
     # --- model file ---
     def save(self, path, preprocessor=None, *, overwrite=False):
-        """Save the fitted model as a ``DeSurv(alpha=0)`` model file (see the class Notes).
+        """Save the fitted model to one ``.npz`` model file (see the class Notes).
 
-        The file holds DeSurv's parameters (α = 0 and NMFCox's shared ones) and the whole
-        fitted state; :func:`desurv.load_model` reads it back as a :class:`~desurv.DeSurv`.
-        ``solver`` and the ``cd_*`` parameters (:data:`NMFCOX_ONLY_PARAMS`) are not stored.
+        The file holds DeSurv's parameters (α = 0 and NMFCox's shared ones), the NMFCox-only
+        parameters (:data:`NMFCOX_ONLY_PARAMS`) and the whole fitted state;
+        :func:`desurv.load_model` reads it back as an NMFCox. An existing ``path`` is an
+        error unless ``overwrite=True``, and even then only a desurv model file is replaced.
         """
         self._check_fitted()
         view = DeSurv(**{name: getattr(self, name) for name in DeSurv._get_param_names()})
         for attr, value in vars(self).items():
             if attr.endswith("_") and not attr.startswith("_"):
                 setattr(view, attr, value)
-        save_model(view, path, preprocessor=preprocessor, overwrite=overwrite)
+        own = {name: _plain(getattr(self, name)) for name in NMFCOX_ONLY_PARAMS}
+        save_model(
+            view,
+            path,
+            preprocessor=preprocessor,
+            overwrite=overwrite,
+            _estimator={"class": "NMFCox", "params": own},
+        )
