@@ -26,6 +26,7 @@ from desurv._kernels._products import w_step, xt_dot
 # no fastmath: the scalar arithmetic of F follows _loop.py operation for operation
 _OPTS = dict(cache=True, nogil=True)
 
+
 @njit(**_OPTS)
 def _loss(  # pragma: no cover - compiled
     x_sq, cross, gram, h_sq, w_sq, loglik, pen_b, n, p, k, n_event, scal, out

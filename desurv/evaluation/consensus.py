@@ -259,6 +259,8 @@ def factor_stability(Ws, reference="consensus", *, n_init=10, max_iter=100, rand
     Returns
     -------
     StabilityResult
+        With one factor per fit (k = 1) there is a single cluster, for which a silhouette is
+        undefined: the silhouettes are then NaN (the matched cosines still tell agreement).
 
     Raises
     ------

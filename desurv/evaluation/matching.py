@@ -48,10 +48,13 @@ __all__ = [
 def _as_float_array(x, name, ndim):
     try:
         arr = np.asarray(x)
-        if arr.dtype not in (np.float32, np.float64):
+        complex_ = arr.dtype.kind == "c"
+        if not complex_ and arr.dtype not in (np.float32, np.float64):
             arr = arr.astype(np.float64)
     except (TypeError, ValueError):
         raise ValueError(f"{name} must be a numeric array") from None
+    if complex_:
+        raise ValueError(f"{name} is complex; factor sets must be real")
     if arr.ndim != ndim:
         raise ValueError(
             f"{name} must be {ndim}-D, got {arr.ndim} dimension(s) (shape {arr.shape})"
@@ -474,10 +477,16 @@ def _match_stack(A, B, warn=True):
         _hungarian.match_cosine_batched(Ai, Bi, pi, si, st)
         perm[idx], sim[idx], status[idx] = pi, si, st
     if warn and np.any(status & 2):
+        pairs = np.flatnonzero(status & 2)
+        b = int(pairs[0])
+        where = []
+        for name, M in (("A", A[0] if A.shape[0] == 1 else A[b]), ("B", B[b])):
+            zero = np.flatnonzero(~np.any(M != 0, axis=0))
+            if zero.size:
+                where.append(f"{name} column(s) {zero[:10].tolist()}")
         warnings.warn(
-            "factor columns of zero norm in pairs "
-            f"{np.flatnonzero(status & 2)[:10].tolist()}; their cosine similarity with every "
-            "factor is set to 0",
+            f"factor columns of zero norm in {pairs.size} pair(s) {pairs[:10].tolist()} (pair "
+            f"{b}: {' and '.join(where)}); their cosine similarity with every factor is set to 0",
             DataWarning,
             stacklevel=3,
         )
@@ -500,8 +509,9 @@ def match_factors_batched(A, B):
 
     Parameters
     ----------
-    A : array-like of shape (n_pairs, n_genes, k) or (n_genes, k)
-        Reference factor sets; a single 2-D set is used for every pair.
+    A : array-like of shape (n_pairs, n_genes, k), (1, n_genes, k) or (n_genes, k)
+        Reference factor sets; a single set (2-D, or 3-D with one set) is used for every
+        pair.
     B : array-like of shape (n_pairs, n_genes, k'), k' ≥ k
         Factor sets to match. float32 or float64 inputs are used as is (C-contiguous arrays
         avoid a copy); other dtypes are converted to float64. When A is a DataFrame and B a
