@@ -1,5 +1,6 @@
 """Hungarian matching, cosine matching, stability and consensus (desurv.evaluation.matching)."""
 
+import os
 import warnings
 
 import numpy as np
@@ -941,3 +942,26 @@ def test_single_pass_blas_path_and_twin_agree(p, k, kb, shared):
     one = (np.empty((1, k), np.int64), np.empty((1, k)), np.zeros(1, np.int8))
     _hungarian._match_pass(A[:1] if shared else A[3:4], B[3:4], *one)
     np.testing.assert_array_equal(one[1], out[0][1][3:4])
+
+
+def test_matching_runs_with_numba_jit_disabled():
+    """NUMBA_DISABLE_JIT=1 (debugging) runs the kernels as Python: the one-pass kernel, LLVM IR,
+    cannot, so that mode takes the other paths and still gives the same matches."""
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy as np\n"
+        "from desurv.evaluation import match_factors_batched\n"
+        "rng = np.random.default_rng(0)\n"
+        "A, B = rng.random((3, 200, 5)), rng.random((3, 200, 7))\n"
+        "print(match_factors_batched(A, B).perm.tolist())\n"
+    )
+    env = {**os.environ, "NUMBA_DISABLE_JIT": "1"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    rng = np.random.default_rng(0)
+    A, B = rng.random((3, 200, 5)), rng.random((3, 200, 7))
+    assert out.stdout.strip() == str(m.match_factors_batched(A, B).perm.tolist())

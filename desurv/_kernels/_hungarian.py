@@ -497,7 +497,8 @@ def _host_has_avx512():
         return False
 
 
-_WIDE_PASS = _host_has_avx512()
+# the pass is LLVM IR: it cannot run as Python (NUMBA_DISABLE_JIT=1, for debugging)
+_WIDE_PASS = _host_has_avx512() and not config.DISABLE_JIT
 
 
 def _cover(n):
