@@ -592,12 +592,13 @@ def nonfinite_message(
 
 
 def check_values(
-    X, name="X", *, nonnegative=True, owner=None, samples=None, features=None
+    X, name="X", *, nonnegative=True, owner=None, samples=None, features=None, transposed=False
 ) -> np.ndarray:
     """Check a 2-D float array is finite (and nonnegative); returns it unchanged.
 
     ``samples``/``features`` (names of the rows/columns, optional) locate the first
-    NaN/inf entry in the message.
+    NaN/inf entry in the message; ``transposed``: X is the samples × genes view of the
+    caller's genes × samples array (see :func:`nonfinite_message`).
 
     Raises
     ------
@@ -605,7 +606,7 @@ def check_values(
         NaN/inf, or negative values when ``nonnegative``.
     """
     if not np.all(np.isfinite(X)):
-        raise ValueError(nonfinite_message(X, name, samples, features))
+        raise ValueError(nonfinite_message(X, name, samples, features, transposed=transposed))
     if nonnegative and np.any(X < 0):
         where = f" passed to {owner}" if owner else ""
         raise ValueError(
@@ -694,10 +695,7 @@ def check_nonnegative_matrix(
     if X.size == 0:
         raise ValueError(f"{name} is empty (shape {X.shape})")
     # nonfinite_message reads rows as samples: hand it the samples × genes view
-    if genes_by_samples:
-        if not np.all(np.isfinite(X)):
-            raise ValueError(nonfinite_message(X.T, name, transposed=True))
-    check_values(X, name)
+    check_values(X.T if genes_by_samples else X, name, transposed=genes_by_samples)
     return X
 
 

@@ -20,6 +20,7 @@ import numpy as np
 from numba import njit
 
 from desurv._kernels._coxnet_path import cox_loglik
+from desurv._kernels._desurv_accel import _gram
 from desurv._kernels._nmf import base_terms, col_sd, trial_terms, update_h, w_trial
 from desurv._kernels._products import w_step, xt_dot
 
@@ -76,19 +77,6 @@ def _eta(Z, beta, nl, out):  # pragma: no cover - compiled
         for f in range(k):
             e += Z[j, f] * beta[f]
         out[j] = e
-
-
-@njit(**_OPTS)
-def _gram_rows(A, out):  # pragma: no cover - compiled
-    """out (m, m) ← A Aᵀ for A (m, q): the Gram matrix of the rows."""
-    m, q = A.shape
-    for f in range(m):
-        for g in range(f, m):
-            s = 0.0
-            for i in range(q):
-                s += A[f, i] * A[g, i]
-            out[f, g] = s
-            out[g, f] = s
 
 
 @njit(**_OPTS)
@@ -206,8 +194,8 @@ def run_alpha0(  # pragma: no cover - compiled
             # recompute the carried products exactly, so rounding cannot accumulate
             xt_dot(X, W, Z)
             passes += 1
-            _gram_rows(W, WtW)
-            _gram_rows(H, HHt)
+            _gram(W, WtW)
+            _gram(H, HHt)
             cross, gram, h_sq, w_sq = base_terms(Z, H, WtW, HHt, h_row_sq)
             _eta(Z, beta, nl, eta)
             loglik_cur = cox_loglik(eta[:nl], time, event, efron)
