@@ -182,7 +182,7 @@ def _run(fn, state, max_iter, tol=0.0, h_updates=1, refresh_every=4, lam=(0.1, 0
     out = fn(
         X, W, H, beta, Z, WtW, sd, time, event, efron, nl, x_sq, float(event.sum()),
         1.0 / (n * p), lam[1] * p / k, lam[0] / (p * k), 0.5, scal, 1e-12, 0.5, 0.5, 10,
-        h_updates, refresh_every, nl == n, max_iter, tol, 1e30, hist,
+        h_updates, refresh_every, nl == n, 0, max_iter, tol, 1e30, hist,
     )  # fmt: skip
     return out, hist, W, H, beta, Z, WtW, sd
 
@@ -222,3 +222,24 @@ def test_kernel_and_twin_stop_on_tol_together():
     b = _run(twin.run_alpha0, state, 500, tol=1e-4)
     assert a[0][1] and b[0][1] and a[0][0] == b[0][0] < 500
     assert np.all(np.isnan(a[1][a[0][0] :]))  # nothing written after the last iteration
+
+
+@pytest.mark.parametrize("kw", [{"max_iter": 103}, {"tol": 1e-5, "max_iter": 2000}])
+def test_blocks_of_the_compiled_loop_join_up(data, monkeypatch, kw):
+    """Blocks of 7 iterations (not a divisor of the refresh period 50) give the Python loop's
+    fit: the refresh falls on the same iterations and the stop rule sees the last F."""
+    monkeypatch.setattr(_loop, "ALPHA0_BLOCK", 7)
+    problems = []
+    real_init = _loop._Problem.__init__
+
+    def init(self, *args, **kwargs):
+        real_init(self, *args, **kwargs)
+        problems.append(self)
+
+    monkeypatch.setattr(_loop._Problem, "__init__", init)
+    a, b, n = _both(data, monkeypatch, **kw)
+    assert n >= 1
+    _assert_same_fit(a, b)
+    # the same passes over X, refreshes included (the fit's problem is the last of each run)
+    half = len(problems) // 2
+    assert problems[half - 1].rows_read == problems[-1].rows_read

@@ -83,7 +83,7 @@ def _eta(Z, beta, nl, out):  # pragma: no cover - compiled
 def run_alpha0(  # pragma: no cover - compiled
     X, W, H, beta, Z, WtW, sd, time, event, efron, nl, x_sq, n_event,
     c_nmf, ridge_h, ridge_w, l1_ratio, scal, eps, theta0, rho, max_backtracks, h_updates,
-    refresh_every, trial_sd, max_iter, tol, loss_prev, hist,
+    refresh_every, trial_sd, it0, max_iter, tol, loss_prev, hist,
 ):  # fmt: skip
     """Iterations of DeSurv at α = 0 (consistent convention, fused W step, one thread).
 
@@ -99,7 +99,10 @@ def run_alpha0(  # pragma: no cover - compiled
     eps, theta0, rho, max_backtracks, h_updates, refresh_every : solver constants.
     trial_sd : the trial's sd from its own projections (false with unlabelled samples, which
         recompute it from the labelled rows, as ``run_loop`` does).
-    max_iter, tol, loss_prev : stop rule |ΔF|/max(1e-12, |F_prev|) ≤ tol.
+    it0 : iterations already made (the caller runs the loop in blocks): the refresh falls on
+        the same iterations as in one run.
+    max_iter, tol, loss_prev : at most max_iter iterations here; stop rule
+        |ΔF|/max(1e-12, |F_prev|) ≤ tol.
     hist : (max_iter, 8) float64 output, one row per iteration (``HISTORY_FIELDS`` order).
 
     Returns
@@ -190,7 +193,7 @@ def run_alpha0(  # pragma: no cover - compiled
             loglik_cur = loglik
         else:  # the iterate is unchanged: F's parts are those of L0
             cross, gram, h_sq, w_sq = cross0, gram0, h_sq0, w_sq0
-        if refresh_every > 0 and (it + 1) % refresh_every == 0:
+        if refresh_every > 0 and (it0 + it + 1) % refresh_every == 0:
             # recompute the carried products exactly, so rounding cannot accumulate
             xt_dot(X, W, Z)
             passes += 1

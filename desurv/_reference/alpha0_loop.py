@@ -33,7 +33,7 @@ def _loss(X, W, H, beta, nl, time, event, efron, n_event, l1_ratio, scal):
 def run_alpha0(
     X, W, H, beta, Z, WtW, sd, time, event, efron, nl, x_sq, n_event,
     c_nmf, ridge_h, ridge_w, l1_ratio, scal, eps, theta0, rho, max_backtracks, h_updates,
-    refresh_every, trial_sd, max_iter, tol, loss_prev, hist,
+    refresh_every, trial_sd, it0, max_iter, tol, loss_prev, hist,
 ):  # fmt: skip
     """See the kernel. ``Z``, ``WtW``, ``sd``, ``x_sq`` and ``trial_sd`` are carried state of
     the kernel; here they are only written back at the end (Z = XᵀWᵀ, WtW = WWᵀ, sd of Z's
@@ -69,7 +69,7 @@ def run_alpha0(
             bt += 1
         if accepted:
             W[...], H[...], beta[...] = trial
-        if refresh_every > 0 and (it + 1) % refresh_every == 0:
+        if refresh_every > 0 and (it0 + it + 1) % refresh_every == 0:
             passes += 1  # the kernel recomputes its carried Z here
         parts = _loss(X, W, H, beta, *args)
         if not np.isfinite(parts[0]):

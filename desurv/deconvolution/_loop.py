@@ -81,6 +81,8 @@ FUSED_MIN_BYTES = 8 << 20
 # run the α = 0 loop compiled whole (_kernels/_alpha0_loop.py) where it applies; tests set
 # this to False to run the Python loop, its twin
 COMPILED_ALPHA0 = True
+# iterations per call of the compiled α = 0 loop (the size of its history buffer)
+ALPHA0_BLOCK = 1000
 HISTORY_FIELDS = (
     "loss",
     "nmf_loss",
@@ -476,27 +478,36 @@ def _compiled_alpha0_applies(prob: _Problem, k: int, ext, callback) -> bool:
 
 def _run_alpha0(prob: _Problem, W, H, beta, Z, WtW, sd, max_iter, tol, loss_prev, hist):
     """Run the compiled α = 0 loop on the state of :func:`run_loop` (updated in place) and
-    append its history to ``hist``; returns (iterations, converged)."""
+    append its history to ``hist``; returns (iterations, converged).
+
+    The loop runs in blocks of ``ALPHA0_BLOCK`` iterations, so its history buffer stays small
+    whatever ``max_iter`` is (one Python call per block is nothing next to the block).
+    """
     prm = prob.prm
     p, n, nl = prob.p, prob.n, prob.n_labeled
     k = W.shape[0]
-    rows = np.empty((max_iter, len(HISTORY_FIELDS)))
+    rows = np.empty((min(max_iter, ALPHA0_BLOCK), len(HISTORY_FIELDS)))
     scal = np.array([prm.alpha, prm.penalty, prm.penalty_h, prm.penalty_w])
-    it, converged, status, passes = _alpha0_loop.run_alpha0(
-        prob.X, W, H, beta, Z, WtW, sd, prob.time, prob.event, prob.efron, nl, prob.x_sq,
-        prob.n_event, (1.0 - prm.alpha) / (n * p), prm.penalty_h * p / k,
-        prm.penalty_w / (p * k), prm.l1_ratio, scal, EPS, prm.theta0, prm.rho,
-        prm.max_backtracks, prm.h_updates, prm.refresh_every, nl == n, max_iter, tol,
-        loss_prev, rows,
-    )  # fmt: skip
-    prob.rows_read += passes * p
-    for c, name in enumerate(HISTORY_FIELDS):
-        hist[name].extend(rows[:it, c].tolist())
+    done, converged, status = 0, False, 0
+    while done < max_iter and not (converged or status):
+        it, converged, status, passes = _alpha0_loop.run_alpha0(
+            prob.X, W, H, beta, Z, WtW, sd, prob.time, prob.event, prob.efron, nl, prob.x_sq,
+            prob.n_event, (1.0 - prm.alpha) / (n * p), prm.penalty_h * p / k,
+            prm.penalty_w / (p * k), prm.l1_ratio, scal, EPS, prm.theta0, prm.rho,
+            prm.max_backtracks, prm.h_updates, prm.refresh_every, nl == n, done,
+            min(max_iter - done, rows.shape[0]), tol, loss_prev, rows,
+        )  # fmt: skip
+        prob.rows_read += passes * p
+        for c, name in enumerate(HISTORY_FIELDS):
+            hist[name].extend(rows[:it, c].tolist())
+        if it:
+            loss_prev = rows[it - 1, 0]
+        done += it
     if status:
         warnings.warn(
             "the objective became non-finite: stopping early", RuntimeWarning, stacklevel=4
         )
-    return it, bool(converged)
+    return done, bool(converged)
 
 
 def run_loop(
